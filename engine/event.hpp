@@ -1,0 +1,154 @@
+#pragma once
+// The inbound envelope of CONTRACT.md, validated and typed; and the dead-letter codes for one that
+// is not.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "engine/time.hpp"
+
+namespace xyp {
+
+// The contract's dead-letter codes, in its order.
+enum class dead_letter_code {
+  malformed_json,
+  schema_violation,
+  unknown_type,
+  unknown_case,
+  unknown_matter,
+  invalid_transition,
+  duplicate_case,
+};
+std::string_view to_string(dead_letter_code code);
+
+// Why an event was refused: a code for machines and a sentence for people.
+struct rejection {
+  dead_letter_code code;
+  std::string detail;
+};
+
+enum class event_type {
+  credit_update,
+  case_apply,
+  case_accept,
+  case_supplement,
+  case_decide,
+  case_withdraw,
+  case_terminate,
+  case_verify,
+  case_feedback,
+  clock_advance,
+};
+std::string_view to_string(event_type type);
+std::optional<event_type> event_type_from(std::string_view text);
+
+enum class actor_role { clerk, reviewer, supervisor, inspector, applicant, system };
+
+struct actor {
+  std::string id;
+  actor_role role = actor_role::system;
+};
+
+// The credit grades of the public credit comprehensive evaluation, best first.
+enum class credit_grade { AAA, AA, A_plus, A, A_minus, B, C, D };
+std::string_view to_string(credit_grade grade);
+std::optional<credit_grade> credit_grade_from(std::string_view text);
+
+enum class applicant_kind { person, enterprise };
+enum class channel { window, phone, online };
+enum class verdict { accept, reject };
+enum class outcome { approve, deny };
+enum class withdraw_scope { credit_track, application };
+enum class verification_result { fulfilled, breached };
+enum class rating { very_satisfied, satisfied, basic, unsatisfied, very_unsatisfied };
+std::string_view to_string(rating r);
+
+struct credit_update_data {
+  credit_grade grade = credit_grade::D;
+  std::optional<std::int64_t> score;
+  bool tax_incentive_card = false;
+  bool blacklisted = false;
+  bool key_review = false;
+  std::string source;
+};
+
+struct applicant_info {
+  applicant_kind kind = applicant_kind::person;
+  std::string name;
+  std::string contact;
+};
+
+struct apply_data {
+  std::string matter;
+  applicant_info applicant;
+  channel via = channel::window;
+  bool credit_track = false;
+  bool commitment_signed = false;
+  std::vector<std::string> materials;
+};
+
+struct accept_data {
+  std::vector<std::string> materials;
+  verdict decision = verdict::accept;
+  std::string reason;
+};
+
+struct supplement_data {
+  std::vector<std::string> materials;
+};
+
+struct decide_data {
+  outcome result = outcome::approve;
+  std::string reason;
+};
+
+struct withdraw_data {
+  withdraw_scope scope = withdraw_scope::application;
+  std::string reason;
+};
+
+struct terminate_data {
+  std::string reason;
+};
+
+struct verify_data {
+  verification_result result = verification_result::fulfilled;
+  std::string note;
+};
+
+struct feedback_data {
+  rating value = rating::satisfied;
+  std::string comment;
+};
+
+struct clock_advance_data {
+  instant to;
+};
+
+using event_data =
+    std::variant<credit_update_data, apply_data, accept_data, supplement_data, decide_data,
+                 withdraw_data, terminate_data, verify_data, feedback_data, clock_advance_data>;
+
+// One inbound event that passed validation.
+struct inbound_event {
+  std::string id;
+  event_type type = event_type::case_apply;
+  std::string applicant_id;  // empty only for clock.advance
+  std::string case_id;       // empty for credit.update and clock.advance
+  instant at;
+  std::optional<actor> by;
+  event_data data;
+};
+
+// Either a valid event or the reason it is not one.
+using parse_result = std::variant<inbound_event, rejection>;
+
+// Validates raw envelope text strictly against CONTRACT.md (required fields and their types,
+// RFC 3339 times with an offset, id length, known types and enum values, applicant ids by their
+// check digit). Never throws on any input.
+parse_result parse_envelope(std::string_view raw);
+
+}  // namespace xyp
