@@ -1,0 +1,323 @@
+#include "engine/calendar.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+namespace xyp {
+namespace {
+
+using std::chrono::sys_days;
+
+// Every key a year file may hold: an unknown key is most likely a misspelling, refused so that it
+// is fixed rather than ignored.
+const std::set<std::string> year_keys{"year", "source", "holidays", "make_up_working_days"};
+const std::set<std::string> holiday_keys{"name", "dates"};
+const std::set<std::string> make_up_keys{"name", "date"};
+
+// Builds the error every validation failure throws: "<file>: <field>: <what is wrong>".
+config_error bad_field(const std::string& source_name, const std::string& field,
+                       const std::string& what) {
+  return config_error(source_name + ": " + field + ": " + what);
+}
+
+void reject_unknown_keys(const nlohmann::json& object, const std::set<std::string>& known,
+                         const std::string& source_name, const std::string& where) {
+  for (const auto& item : object.items()) {
+    if (!known.contains(item.key())) {
+      throw bad_field(source_name, where + item.key(), "is not a calendar field");
+    }
+  }
+}
+
+const std::string& required_text(const nlohmann::json& object, const char* key,
+                                 const std::string& source_name, const std::string& field) {
+  const auto it = object.find(key);
+  if (it == object.end()) throw bad_field(source_name, field, "is missing");
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    throw bad_field(source_name, field, "must be a non-empty string");
+  }
+  return it->get_ref<const std::string&>();
+}
+
+const nlohmann::json& required_array(const nlohmann::json& object, const char* key,
+                                     const std::string& source_name, const std::string& field) {
+  const auto it = object.find(key);
+  if (it == object.end()) throw bad_field(source_name, field, "is missing");
+  if (!it->is_array()) throw bad_field(source_name, field, "must be an array");
+  return *it;
+}
+
+// Exactly "YYYY-MM-DD", a real date, inside the year the file is for: the notices list dates
+// one year at a time, so a date in another year is a typo, not a schedule.
+sys_days read_date(const nlohmann::json& value, int year, const std::string& source_name,
+                   const std::string& field) {
+  if (!value.is_string()) throw bad_field(source_name, field, "must be a \"YYYY-MM-DD\" string");
+  const auto& text = value.get_ref<const std::string&>();
+  const auto malformed = [&] {
+    return bad_field(source_name, field, "\"" + text + "\" is not a \"YYYY-MM-DD\" date");
+  };
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') throw malformed();
+  int parts[3] = {0, 0, 0};
+  const std::pair<std::size_t, std::size_t> spans[3] = {{0, 4}, {5, 2}, {8, 2}};
+  for (int p = 0; p < 3; ++p) {
+    for (std::size_t i = spans[p].first; i < spans[p].first + spans[p].second; ++i) {
+      if (text[i] < '0' || text[i] > '9') throw malformed();
+      parts[p] = parts[p] * 10 + (text[i] - '0');
+    }
+  }
+  const std::chrono::year_month_day date{std::chrono::year{parts[0]},
+                                         std::chrono::month{static_cast<unsigned>(parts[1])},
+                                         std::chrono::day{static_cast<unsigned>(parts[2])}};
+  if (!date.ok()) throw malformed();
+  if (parts[0] != year) {
+    throw bad_field(source_name, field, text + " is not in " + std::to_string(year));
+  }
+  return sys_days{date};
+}
+
+bool is_weekend(sys_days day) {
+  const std::chrono::weekday wd{day};
+  return wd == std::chrono::Saturday || wd == std::chrono::Sunday;
+}
+
+bool contains(const std::vector<sys_days>& days, sys_days day) {
+  return std::find(days.begin(), days.end(), day) != days.end();
+}
+
+}  // namespace
+
+working_calendar working_calendar::load_directory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".json" && it->is_regular_file(ec)) files.push_back(it->path());
+  }
+  if (ec) {
+    throw config_error(dir.string() + ": cannot list the calendar directory: " + ec.message());
+  }
+  if (files.empty()) throw config_error(dir.string() + ": holds no calendar file (*.json)");
+  // Directory order is unspecified; sorting makes "already loaded from" name the same file
+  // on every machine.
+  std::sort(files.begin(), files.end());
+
+  working_calendar calendar;
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    if (!in) throw config_error(file.string() + ": cannot be opened");
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw config_error(file.string() + ": is not valid JSON: " + e.what());
+    }
+    calendar.add_year(doc, file.string());
+  }
+  return calendar;
+}
+
+void working_calendar::add_year(const nlohmann::json& year_doc, const std::string& source_name) {
+  if (!year_doc.is_object()) throw config_error(source_name + ": must be a JSON object");
+  reject_unknown_keys(year_doc, year_keys, source_name, "");
+
+  const auto year_it = year_doc.find("year");
+  if (year_it == year_doc.end()) throw bad_field(source_name, "year", "is missing");
+  if (!year_it->is_number_integer() || *year_it < 1 || *year_it > 9999) {
+    throw bad_field(source_name, "year", "must be an integer from 1 to 9999");
+  }
+  const int year = year_it->get<int>();
+  if (const auto earlier = years_.find(year); earlier != years_.end()) {
+    throw bad_field(
+        source_name, "year",
+        std::to_string(year) + " is already loaded from " + earlier->second.source_name);
+  }
+  // The notice a year was read from is what a reviewer checks the dates against.
+  required_text(year_doc, "source", source_name, "source");
+
+  year_schedule schedule{source_name, {}, {}};
+  const auto& holidays = required_array(year_doc, "holidays", source_name, "holidays");
+  for (std::size_t h = 0; h < holidays.size(); ++h) {
+    const std::string where = "holidays[" + std::to_string(h) + "]";
+    const auto& holiday = holidays[h];
+    if (!holiday.is_object()) throw bad_field(source_name, where, "must be an object");
+    reject_unknown_keys(holiday, holiday_keys, source_name, where + ".");
+    required_text(holiday, "name", source_name, where + ".name");
+    const auto& dates = required_array(holiday, "dates", source_name, where + ".dates");
+    if (dates.empty()) throw bad_field(source_name, where + ".dates", "is empty");
+    for (std::size_t d = 0; d < dates.size(); ++d) {
+      const std::string field = where + ".dates[" + std::to_string(d) + "]";
+      const sys_days day = read_date(dates[d], year, source_name, field);
+      // A date listed twice is harmless in itself but usually a typo for a neighbouring date.
+      if (contains(schedule.holidays, day)) {
+        throw bad_field(source_name, field, format_date(day) + " is listed twice");
+      }
+      schedule.holidays.push_back(day);
+    }
+  }
+
+  const auto& make_ups =
+      required_array(year_doc, "make_up_working_days", source_name, "make_up_working_days");
+  for (std::size_t m = 0; m < make_ups.size(); ++m) {
+    const std::string where = "make_up_working_days[" + std::to_string(m) + "]";
+    const auto& make_up = make_ups[m];
+    if (!make_up.is_object()) throw bad_field(source_name, where, "must be an object");
+    reject_unknown_keys(make_up, make_up_keys, source_name, where + ".");
+    required_text(make_up, "name", source_name, where + ".name");
+    const auto date_it = make_up.find("date");
+    if (date_it == make_up.end()) throw bad_field(source_name, where + ".date", "is missing");
+    const std::string field = where + ".date";
+    const sys_days day = read_date(*date_it, year, source_name, field);
+    if (contains(schedule.holidays, day)) {
+      throw bad_field(source_name, field, format_date(day) + " is also listed as a holiday");
+    }
+    // A make-up day always moves work onto a weekend; a weekday here is a wrong date.
+    if (!is_weekend(day)) {
+      throw bad_field(source_name, field, format_date(day) + " is a weekday, not a weekend day");
+    }
+    if (contains(schedule.make_up_days, day)) {
+      throw bad_field(source_name, field, format_date(day) + " is listed twice");
+    }
+    schedule.make_up_days.push_back(day);
+  }
+
+  const auto added = years_.emplace(year, std::move(schedule)).first;
+  try {
+    rebuild_tables();
+  } catch (...) {
+    years_.erase(added);  // the tables are only replaced on success, so they still match
+    throw;
+  }
+}
+
+void working_calendar::rebuild_tables() {
+  const int first = years_.begin()->first;
+  const int last = years_.rbegin()->first;
+  const sys_days first_day{std::chrono::year{first} / std::chrono::January / 1};
+  const sys_days end_day{std::chrono::year{last + 1} / std::chrono::January / 1};
+  const auto size = static_cast<std::size_t>((end_day - first_day).count());
+
+  enum class kind : std::uint8_t { rest, working, uncovered };
+  std::vector<kind> kinds(size, kind::uncovered);
+  const auto index = [&](sys_days day) {
+    return static_cast<std::size_t>((day - first_day).count());
+  };
+  for (const auto& [year, schedule] : years_) {
+    const sys_days from{std::chrono::year{year} / std::chrono::January / 1};
+    const sys_days to{std::chrono::year{year + 1} / std::chrono::January / 1};
+    for (sys_days day = from; day < to; day += std::chrono::days{1}) {
+      kinds[index(day)] = is_weekend(day) ? kind::rest : kind::working;
+    }
+    for (const sys_days day : schedule.holidays) kinds[index(day)] = kind::rest;
+    for (const sys_days day : schedule.make_up_days) kinds[index(day)] = kind::working;
+  }
+
+  std::vector<std::int32_t> working_counts(size);
+  std::vector<std::int32_t> uncovered_counts(size);
+  std::int32_t working = 0;
+  std::int32_t uncovered = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    working += kinds[i] == kind::working ? 1 : 0;
+    uncovered += kinds[i] == kind::uncovered ? 1 : 0;
+    working_counts[i] = working;
+    uncovered_counts[i] = uncovered;
+  }
+  // Replaced only once built, so that a failure part-way leaves the previous tables intact.
+  first_day_ = first_day;
+  working_through_.swap(working_counts);
+  uncovered_through_.swap(uncovered_counts);
+}
+
+std::int32_t working_calendar::working_through(std::int64_t index) const {
+  return index < 0 ? 0 : working_through_[static_cast<std::size_t>(index)];
+}
+
+// The first day of [from, to] that no loaded year covers, if any.
+std::optional<sys_days> working_calendar::first_uncovered(sys_days from, sys_days to) const {
+  const auto size = static_cast<std::int64_t>(uncovered_through_.size());
+  const std::int64_t i = (from - first_day_).count();
+  const std::int64_t j = (to - first_day_).count();
+  if (i < 0 || i >= size) return from;
+  const std::int32_t before = i == 0 ? 0 : uncovered_through_[static_cast<std::size_t>(i - 1)];
+  const std::int64_t last = std::min(j, size - 1);
+  if (uncovered_through_[static_cast<std::size_t>(last)] > before) {
+    const auto begin = uncovered_through_.begin();
+    const auto hit = std::lower_bound(begin + i, begin + last + 1, before + 1);
+    return first_day_ + std::chrono::days{static_cast<std::int64_t>(hit - begin)};
+  }
+  if (j >= size) return first_day_ + std::chrono::days{size};
+  return std::nullopt;
+}
+
+bool working_calendar::covers(std::chrono::year_month_day day) const {
+  return day.ok() && years_.contains(static_cast<int>(day.year()));
+}
+
+bool working_calendar::is_working_day(std::chrono::year_month_day day) const {
+  if (!covers(day)) throw_outside(day);
+  const std::int64_t i = (sys_days{day} - first_day_).count();
+  return working_through(i) - working_through(i - 1) == 1;
+}
+
+instant working_calendar::add_working_days(instant t, int k) const {
+  if (k < 0) throw std::invalid_argument("add_working_days: negative count " + std::to_string(k));
+  const sys_days own{shanghai_date(t)};
+  if (k == 0) return end_of_shanghai_day(std::chrono::year_month_day{own});
+
+  const sys_days start = own + std::chrono::days{1};
+  const std::int64_t i = (start - first_day_).count();
+  if (i < 0 || i >= static_cast<std::int64_t>(working_through_.size()))
+    throw_outside(std::chrono::year_month_day{start});
+  // Days of years not loaded count as non-working in the table, so the search may run through a
+  // gap between loaded years; the gap check below refuses that instead of skipping it.
+  const std::int32_t target = working_through(i - 1) + k;
+  const auto begin = working_through_.begin();
+  const auto hit = std::lower_bound(begin + i, working_through_.end(), target);
+  const sys_days reached = first_day_ + std::chrono::days{static_cast<std::int64_t>(hit - begin)};
+  if (const auto gap = first_uncovered(start, reached))
+    throw_outside(std::chrono::year_month_day{*gap});
+  return end_of_shanghai_day(std::chrono::year_month_day{reached});
+}
+
+int working_calendar::working_days_between(instant a, instant b) const {
+  const sys_days from{shanghai_date(a)};
+  const sys_days to{shanghai_date(b)};
+  if (to <= from) return 0;
+  const sys_days start = from + std::chrono::days{1};
+  if (const auto gap = first_uncovered(start, to)) throw_outside(std::chrono::year_month_day{*gap});
+  return working_through((to - first_day_).count()) - working_through((from - first_day_).count());
+}
+
+std::chrono::year working_calendar::first_year() const {
+  if (years_.empty()) throw calendar_error("the working-day calendar has no years loaded");
+  return std::chrono::year{years_.begin()->first};
+}
+
+std::chrono::year working_calendar::last_year() const {
+  if (years_.empty()) throw calendar_error("the working-day calendar has no years loaded");
+  return std::chrono::year{years_.rbegin()->first};
+}
+
+void working_calendar::throw_outside(std::chrono::year_month_day day) const {
+  throw calendar_error(format_date(day) + " is outside the working-day calendar (" +
+                       covered_years_text() + ")");
+}
+
+// "2025-2026", or "2025-2026, 2028" when the loaded years have a gap.
+std::string working_calendar::covered_years_text() const {
+  if (years_.empty()) return "no years loaded";
+  std::string text;
+  auto it = years_.begin();
+  while (it != years_.end()) {
+    const int run_start = it->first;
+    int run_end = run_start;
+    for (++it; it != years_.end() && it->first == run_end + 1; ++it) run_end = it->first;
+    if (!text.empty()) text += ", ";
+    text += std::to_string(run_start);
+    if (run_end != run_start) text += "-" + std::to_string(run_end);
+  }
+  return text;
+}
+
+}  // namespace xyp
