@@ -1,0 +1,536 @@
+#include "engine/event.hpp"
+
+#include <array>
+#include <cassert>
+#include <cstddef>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+#include "engine/identity.hpp"
+
+namespace xyp {
+namespace {
+
+using json = nlohmann::json;
+
+// Refused before parsing, so no producer can make the engine build an arbitrarily large document.
+constexpr std::size_t max_envelope_bytes = 262144;
+// Ids and case ids are counted in Unicode code points, as the contract says "characters"; the
+// JSON parser has already checked that the text is UTF-8.
+constexpr std::size_t max_id_chars = 128;
+
+template <class E>
+struct enum_name {
+  std::string_view text;
+  E value;
+};
+
+constexpr std::array<enum_name<dead_letter_code>, 7> dead_letter_code_names{{
+    {"malformed_json", dead_letter_code::malformed_json},
+    {"schema_violation", dead_letter_code::schema_violation},
+    {"unknown_type", dead_letter_code::unknown_type},
+    {"unknown_case", dead_letter_code::unknown_case},
+    {"unknown_matter", dead_letter_code::unknown_matter},
+    {"invalid_transition", dead_letter_code::invalid_transition},
+    {"duplicate_case", dead_letter_code::duplicate_case},
+}};
+
+constexpr std::array<enum_name<event_type>, 10> event_type_names{{
+    {"credit.update", event_type::credit_update},
+    {"case.apply", event_type::case_apply},
+    {"case.accept", event_type::case_accept},
+    {"case.supplement", event_type::case_supplement},
+    {"case.decide", event_type::case_decide},
+    {"case.withdraw", event_type::case_withdraw},
+    {"case.terminate", event_type::case_terminate},
+    {"case.verify", event_type::case_verify},
+    {"case.feedback", event_type::case_feedback},
+    {"clock.advance", event_type::clock_advance},
+}};
+
+constexpr std::array<enum_name<credit_grade>, 8> credit_grade_names{{
+    {"AAA", credit_grade::AAA},
+    {"AA", credit_grade::AA},
+    {"A+", credit_grade::A_plus},
+    {"A", credit_grade::A},
+    {"A-", credit_grade::A_minus},
+    {"B", credit_grade::B},
+    {"C", credit_grade::C},
+    {"D", credit_grade::D},
+}};
+
+constexpr std::array<enum_name<rating>, 5> rating_names{{
+    {"very_satisfied", rating::very_satisfied},
+    {"satisfied", rating::satisfied},
+    {"basic", rating::basic},
+    {"unsatisfied", rating::unsatisfied},
+    {"very_unsatisfied", rating::very_unsatisfied},
+}};
+
+constexpr std::array<enum_name<actor_role>, 6> actor_role_names{{
+    {"clerk", actor_role::clerk},
+    {"reviewer", actor_role::reviewer},
+    {"supervisor", actor_role::supervisor},
+    {"inspector", actor_role::inspector},
+    {"applicant", actor_role::applicant},
+    {"system", actor_role::system},
+}};
+
+constexpr std::array<enum_name<applicant_kind>, 2> applicant_kind_names{{
+    {"person", applicant_kind::person},
+    {"enterprise", applicant_kind::enterprise},
+}};
+
+constexpr std::array<enum_name<channel>, 3> channel_names{{
+    {"window", channel::window},
+    {"phone", channel::phone},
+    {"online", channel::online},
+}};
+
+constexpr std::array<enum_name<verdict>, 2> verdict_names{{
+    {"accept", verdict::accept},
+    {"reject", verdict::reject},
+}};
+
+constexpr std::array<enum_name<outcome>, 2> outcome_names{{
+    {"approve", outcome::approve},
+    {"deny", outcome::deny},
+}};
+
+constexpr std::array<enum_name<withdraw_scope>, 2> withdraw_scope_names{{
+    {"credit_track", withdraw_scope::credit_track},
+    {"application", withdraw_scope::application},
+}};
+
+constexpr std::array<enum_name<verification_result>, 2> verification_result_names{{
+    {"fulfilled", verification_result::fulfilled},
+    {"breached", verification_result::breached},
+}};
+
+template <class E, std::size_t N>
+std::string_view name_of(const std::array<enum_name<E>, N>& names, E value) {
+  for (const auto& name : names) {
+    if (name.value == value) return name.text;
+  }
+  assert(false && "every enumerator has a name");
+  return {};
+}
+
+template <class E, std::size_t N>
+std::optional<E> value_of(const std::array<enum_name<E>, N>& names, std::string_view text) {
+  for (const auto& name : names) {
+    if (name.text == text) return name.value;
+  }
+  return std::nullopt;
+}
+
+// "a, b, c": the accepted values, for a detail sentence.
+template <class E, std::size_t N>
+std::string list_of(const std::array<enum_name<E>, N>& names) {
+  std::string list;
+  for (const auto& name : names) {
+    if (!list.empty()) list += ", ";
+    list += name.text;
+  }
+  return list;
+}
+
+std::size_t code_points(std::string_view utf8) {
+  std::size_t count = 0;
+  for (const char c : utf8) {
+    if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) ++count;
+  }
+  return count;
+}
+
+enum class presence { required, optional };
+
+// What a string field must hold beyond being a string.
+enum class text_rule { any, non_empty, id };
+
+bool meets(text_rule rule, std::string_view text) {
+  switch (rule) {
+    case text_rule::any:
+      return true;
+    case text_rule::non_empty:
+      return !text.empty();
+    case text_rule::id: {
+      const std::size_t length = code_points(text);
+      return length >= 1 && length <= max_id_chars;
+    }
+  }
+  return false;
+}
+
+std::string_view requirement(text_rule rule) {
+  switch (rule) {
+    case text_rule::any:
+      return "must be a string";
+    case text_rule::non_empty:
+      return "must be a non-empty string";
+    case text_rule::id:
+      return "must be a string of 1 to 128 characters";
+  }
+  return {};
+}
+
+// What a list of material codes must hold beyond being non-empty strings.
+enum class list_rule { may_be_empty, non_empty };
+
+// Reads the fields of one JSON object into typed values. The first failure goes into a slot
+// shared with the readers of nested objects, and later reads then do nothing, so a parser reads
+// every field in contract order and looks at the slot once.
+class field_reader {
+ public:
+  field_reader(const json& object, std::string path, std::optional<rejection>& failure)
+      : object_(object), path_(std::move(path)), failure_(failure) {}
+
+  bool failed() const { return failure_.has_value(); }
+
+  void fail_field(std::string_view key, std::string_view must) {
+    if (failure_) return;
+    failure_ = rejection{dead_letter_code::schema_violation,
+                         "field " + name(key) + " " + std::string(must)};
+  }
+
+  void text(std::string_view key, std::string& out, presence p, text_rule rule) {
+    const json* value = find(key, p);
+    if (value == nullptr) return;
+    if (!value->is_string() || !meets(rule, value->get_ref<const std::string&>())) {
+      return fail_field(key, requirement(rule));
+    }
+    out = value->get_ref<const std::string&>();
+  }
+
+  void flag(std::string_view key, bool& out, presence p) {
+    const json* value = find(key, p);
+    if (value == nullptr) return;
+    if (!value->is_boolean()) return fail_field(key, "must be true or false");
+    out = value->get<bool>();
+  }
+
+  template <class E, std::size_t N>
+  void choice(std::string_view key, E& out, const std::array<enum_name<E>, N>& names) {
+    const json* value = find(key, presence::required);
+    if (value == nullptr) return;
+    std::optional<E> chosen;
+    if (value->is_string()) chosen = value_of(names, value->get_ref<const std::string&>());
+    if (!chosen) return fail_field(key, "must be one of " + list_of(names));
+    out = *chosen;
+  }
+
+  // An optional integer >= 0; floats and values beyond int64 are refused.
+  void count(std::string_view key, std::optional<std::int64_t>& out) {
+    const json* value = find(key, presence::optional);
+    if (value == nullptr) return;
+    const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (value->is_number_unsigned() && value->get<std::uint64_t>() <= max) {
+      out = static_cast<std::int64_t>(value->get<std::uint64_t>());
+    } else if (value->is_number_integer() && !value->is_number_unsigned() &&
+               value->get<std::int64_t>() >= 0) {
+      out = value->get<std::int64_t>();
+    } else {
+      fail_field(key, "must be an integer from 0 to 9223372036854775807");
+    }
+  }
+
+  void time(std::string_view key, instant& out) {
+    const json* value = find(key, presence::required);
+    if (value == nullptr) return;
+    std::optional<instant> parsed;
+    if (value->is_string()) parsed = parse_rfc3339(value->get_ref<const std::string&>());
+    if (!parsed) {
+      return fail_field(key,
+                        "must be an RFC 3339 date-time with an offset, such as "
+                        "2026-11-23T09:30:00+08:00");
+    }
+    out = *parsed;
+  }
+
+  // Material codes: non-empty strings, kept in first-seen order without repeats.
+  void codes(std::string_view key, std::vector<std::string>& out, list_rule rule) {
+    const json* value = find(key, presence::required);
+    if (value == nullptr) return;
+    const bool at_least_one = rule == list_rule::non_empty;
+    if (!value->is_array() || (at_least_one && value->empty())) {
+      return fail_field(key, at_least_one ? "must be a non-empty array of material codes"
+                                          : "must be an array of material codes");
+    }
+    std::vector<std::string> codes;
+    std::unordered_set<std::string_view> seen;
+    for (const auto& element : *value) {
+      if (!element.is_string() || element.get_ref<const std::string&>().empty()) {
+        return fail_field(key, "must hold only non-empty strings");
+      }
+      const auto& code = element.get_ref<const std::string&>();
+      if (seen.insert(code).second) codes.push_back(code);
+    }
+    out = std::move(codes);
+  }
+
+  // A reader for the nested object, or nothing when it is absent or not an object.
+  std::optional<field_reader> object(std::string_view key, presence p) {
+    const json* value = find(key, p);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_object()) {
+      fail_field(key, "must be an object");
+      return std::nullopt;
+    }
+    return field_reader{*value, name(key), failure_};
+  }
+
+ private:
+  std::string name(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+  // The member, or nullptr when it is absent (a failure if required) or a failure is already
+  // kept. A JSON null is a value of the wrong type, not an absent field.
+  const json* find(std::string_view key, presence p) {
+    if (failed()) return nullptr;
+    const auto it = object_.find(key);
+    if (it == object_.end()) {
+      if (p == presence::required) fail_field(key, "is required");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  const json& object_;
+  std::string path_;
+  std::optional<rejection>& failure_;
+};
+
+credit_update_data read_credit_update(field_reader& data) {
+  credit_update_data out;
+  data.choice("grade", out.grade, credit_grade_names);
+  data.count("score", out.score);
+  data.flag("tax_incentive_card", out.tax_incentive_card, presence::optional);
+  data.flag("blacklisted", out.blacklisted, presence::optional);
+  data.flag("key_review", out.key_review, presence::optional);
+  data.text("source", out.source, presence::optional, text_rule::any);
+  return out;
+}
+
+apply_data read_apply(field_reader& data) {
+  apply_data out;
+  data.text("matter", out.matter, presence::required, text_rule::non_empty);
+  if (auto applicant = data.object("applicant", presence::required)) {
+    applicant->choice("kind", out.applicant.kind, applicant_kind_names);
+    applicant->text("name", out.applicant.name, presence::required, text_rule::non_empty);
+    applicant->text("contact", out.applicant.contact, presence::optional, text_rule::any);
+  }
+  data.choice("channel", out.via, channel_names);
+  data.flag("credit_track", out.credit_track, presence::required);
+  data.flag("commitment_signed", out.commitment_signed, presence::required);
+  data.codes("materials", out.materials, list_rule::may_be_empty);
+  return out;
+}
+
+accept_data read_accept(field_reader& data) {
+  accept_data out;
+  data.codes("materials", out.materials, list_rule::may_be_empty);
+  data.choice("verdict", out.decision, verdict_names);
+  data.text("reason", out.reason, presence::optional, text_rule::any);
+  return out;
+}
+
+supplement_data read_supplement(field_reader& data) {
+  supplement_data out;
+  data.codes("materials", out.materials, list_rule::non_empty);
+  return out;
+}
+
+decide_data read_decide(field_reader& data) {
+  decide_data out;
+  data.choice("outcome", out.result, outcome_names);
+  data.text("reason", out.reason, presence::optional, text_rule::any);
+  return out;
+}
+
+withdraw_data read_withdraw(field_reader& data) {
+  withdraw_data out;
+  data.choice("scope", out.scope, withdraw_scope_names);
+  data.text("reason", out.reason, presence::optional, text_rule::any);
+  return out;
+}
+
+terminate_data read_terminate(field_reader& data) {
+  terminate_data out;
+  data.text("reason", out.reason, presence::required, text_rule::non_empty);
+  return out;
+}
+
+verify_data read_verify(field_reader& data) {
+  verify_data out;
+  data.choice("result", out.result, verification_result_names);
+  data.text("note", out.note, presence::optional, text_rule::any);
+  return out;
+}
+
+feedback_data read_feedback(field_reader& data) {
+  feedback_data out;
+  data.choice("rating", out.value, rating_names);
+  data.text("comment", out.comment, presence::optional, text_rule::any);
+  return out;
+}
+
+clock_advance_data read_clock_advance(field_reader& data) {
+  clock_advance_data out;
+  data.time("to", out.to);
+  return out;
+}
+
+event_data read_data(event_type type, field_reader& data) {
+  switch (type) {
+    case event_type::credit_update:
+      return read_credit_update(data);
+    case event_type::case_apply:
+      return read_apply(data);
+    case event_type::case_accept:
+      return read_accept(data);
+    case event_type::case_supplement:
+      return read_supplement(data);
+    case event_type::case_decide:
+      return read_decide(data);
+    case event_type::case_withdraw:
+      return read_withdraw(data);
+    case event_type::case_terminate:
+      return read_terminate(data);
+    case event_type::case_verify:
+      return read_verify(data);
+    case event_type::case_feedback:
+      return read_feedback(data);
+    case event_type::clock_advance:
+      return read_clock_advance(data);
+  }
+  assert(false && "every event type has a data reader");
+  return {};
+}
+
+bool is_case_event(event_type type) {
+  return type != event_type::credit_update && type != event_type::clock_advance;
+}
+
+// clock.advance belongs to every partition and names no applicant; every other event names one
+// by a resident id or a unified social credit code.
+void read_applicant_id(field_reader& envelope, event_type type, std::string& out) {
+  if (type == event_type::clock_advance) {
+    envelope.text("applicant_id", out, presence::optional, text_rule::any);
+    if (!out.empty())
+      envelope.fail_field("applicant_id", "must be absent or empty for clock.advance");
+    return;
+  }
+  envelope.text("applicant_id", out, presence::required, text_rule::any);
+  if (!envelope.failed() && !valid_applicant_id(out)) {
+    envelope.fail_field("applicant_id",
+                        "must be an 18-character resident id (GB 11643) or unified social credit "
+                        "code (GB 32100) with a valid check character");
+  }
+}
+
+// Credit updates and clock advances concern no one case: a case_id there is type-checked and
+// otherwise ignored, so the struct keeps it empty as event.hpp promises.
+void read_case_id(field_reader& envelope, event_type type, std::string& out) {
+  if (is_case_event(type)) {
+    envelope.text("case_id", out, presence::required, text_rule::id);
+    return;
+  }
+  std::string ignored;
+  envelope.text("case_id", ignored, presence::optional, text_rule::any);
+}
+
+void read_actor(field_reader& envelope, std::optional<actor>& out) {
+  auto by = envelope.object("actor", presence::optional);
+  if (!by) return;
+  actor who;
+  by->text("id", who.id, presence::required, text_rule::non_empty);
+  by->choice("role", who.role, actor_role_names);
+  if (!by->failed()) out = std::move(who);
+}
+
+// A person applies under a resident id, an enterprise under a unified social credit code.
+void check_applicant_kind(field_reader& envelope, const inbound_event& event) {
+  const auto* apply = std::get_if<apply_data>(&event.data);
+  if (apply == nullptr) return;
+  if (apply->applicant.kind == applicant_kind::person && !valid_resident_id(event.applicant_id)) {
+    envelope.fail_field("applicant_id",
+                        "must be a resident id (GB 11643) when data.applicant.kind is person");
+  } else if (apply->applicant.kind == applicant_kind::enterprise &&
+             !valid_social_credit_code(event.applicant_id)) {
+    envelope.fail_field("applicant_id",
+                        "must be a unified social credit code (GB 32100) when "
+                        "data.applicant.kind is enterprise");
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(dead_letter_code code) {
+  return name_of(dead_letter_code_names, code);
+}
+
+std::string_view to_string(event_type type) {
+  return name_of(event_type_names, type);
+}
+
+std::optional<event_type> event_type_from(std::string_view text) {
+  return value_of(event_type_names, text);
+}
+
+std::string_view to_string(credit_grade grade) {
+  return name_of(credit_grade_names, grade);
+}
+
+std::optional<credit_grade> credit_grade_from(std::string_view text) {
+  return value_of(credit_grade_names, text);
+}
+
+std::string_view to_string(rating r) {
+  return name_of(rating_names, r);
+}
+
+parse_result parse_envelope(std::string_view raw) {
+  if (raw.size() > max_envelope_bytes) {
+    return rejection{dead_letter_code::schema_violation,
+                     "the envelope is larger than 262144 bytes"};
+  }
+  const json document = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    return rejection{dead_letter_code::malformed_json, "the envelope is not valid JSON"};
+  }
+  if (!document.is_object()) {
+    return rejection{dead_letter_code::schema_violation, "the envelope must be a JSON object"};
+  }
+
+  std::optional<rejection> failure;
+  field_reader envelope{document, "", failure};
+  inbound_event event;
+  envelope.text("id", event.id, presence::required, text_rule::id);
+
+  std::string type_text;
+  envelope.text("type", type_text, presence::required, text_rule::any);
+  if (failure) return *failure;
+  const auto type = event_type_from(type_text);
+  if (!type) {
+    return rejection{dead_letter_code::unknown_type,
+                     "field type must be one of " + list_of(event_type_names)};
+  }
+  event.type = *type;
+
+  envelope.time("at", event.at);
+  read_applicant_id(envelope, event.type, event.applicant_id);
+  read_case_id(envelope, event.type, event.case_id);
+  read_actor(envelope, event.by);
+  if (auto data = envelope.object("data", presence::required)) {
+    event.data = read_data(event.type, *data);
+  }
+  if (!failure) check_applicant_kind(envelope, event);
+  if (failure) return *failure;
+  return event;
+}
+
+}  // namespace xyp
