@@ -65,6 +65,8 @@ struct jurisdiction_policy {
   // Blacklisted and key-review applicants get no facilitation; open cases lose what they had.
   bool blacklisted_revokes_open_cases = true;
   bool key_review_revokes_open_cases = true;
+  // Channels through which credit approval may be used; Shilong allows the hall only (003 二(三)).
+  std::vector<channel> credit_channels{channel::window, channel::phone, channel::online};
   clock_settings clocks;
   std::map<std::string, matter> matters;  // by code
 
