@@ -7,7 +7,9 @@
 namespace xyp {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Reads exactly n digits at pos; false when any is not a digit.
 bool read_digits(std::string_view text, std::size_t pos, std::size_t n, int& out) {
@@ -108,9 +110,9 @@ instant end_of_shanghai_day(std::chrono::year_month_day day) {
 
 std::string format_date(std::chrono::year_month_day day) {
   std::array<char, 16> buf{};
-  const int n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u",
-                              static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
-                              static_cast<unsigned>(day.day()));
+  const int n =
+      std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u", static_cast<int>(day.year()),
+                    static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
   return std::string(buf.data(), static_cast<std::size_t>(n));
 }
 

@@ -1,0 +1,141 @@
+#pragma once
+// A case as the engine persists it: everything the machine needs to resume, and everything the
+// back office shows. Serialised as JSON with stable state names, never MSM's integer ids.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "engine/event.hpp"
+#include "engine/time.hpp"
+
+namespace xyp {
+
+// The contract's state names, in its order.
+enum class case_state {
+  applied,
+  correction_required,
+  accepted,
+  accepted_deficient,
+  supplement_overdue,
+  approved,
+  denied,
+  rejected,
+  withdrawn,
+  terminated,
+  defaulted,
+  revoked,
+  verified,
+};
+inline constexpr int case_state_count = 13;
+std::string_view to_string(case_state s);
+std::optional<case_state> case_state_from(std::string_view text);
+
+// Before the decision: facilitation can still be granted, withdrawn or revoked.
+bool is_pending_decision(case_state s);
+// No further transition is possible but feedback.
+bool is_final(case_state s);
+
+enum class track { standard, deficiency, commitment };
+std::string_view to_string(track t);
+
+// The engine's timers. The contract's escalation `clock` names fold supplement_grace into
+// "supplement" and decision_warning into "decision".
+enum class clock_kind {
+  correction_notice,
+  supplement,
+  supplement_grace,
+  decision_warning,
+  decision,
+  verification,
+};
+std::string_view to_string(clock_kind k);
+std::optional<clock_kind> clock_kind_from(std::string_view text);
+std::string_view contract_clock_name(clock_kind k);
+
+enum class clock_status { armed, fired, cancelled };
+std::string_view to_string(clock_status s);
+
+struct case_clock {
+  std::string timer_id;
+  clock_kind kind = clock_kind::decision;
+  instant due;
+  clock_status status = clock_status::armed;
+};
+
+struct escalation_record {
+  std::string level;  // warning or overdue
+  clock_kind clock = clock_kind::decision;
+  instant due;
+  instant raised_at;
+  bool open = true;
+};
+
+struct history_entry {
+  std::string event_id;  // or the timer id that caused it
+  std::string type;
+  instant at;
+  std::string from;
+  std::string to;
+};
+
+// The credit an applicant had when the engine last heard of it.
+struct credit_snapshot {
+  bool known = false;
+  credit_grade grade = credit_grade::D;
+  std::optional<std::int64_t> score;
+  bool tax_incentive_card = false;
+  bool blacklisted = false;
+  bool key_review = false;
+  std::string source;
+  instant as_of;
+};
+
+struct case_record {
+  std::string case_id;
+  std::string applicant_id;
+  applicant_info applicant;
+  std::string matter;
+  std::string department;
+  case_state state = case_state::applied;
+  xyp::track track_used = xyp::track::standard;
+  bool credit_track = false;  // the applicant opted in
+  bool commitment_signed = false;
+  bool needs_verification = false;  // approved on a commitment: a post-approval check is due
+  std::string tier;                 // the credit tier granted; empty when none
+  std::string eligibility_reason;   // why credit approval does not apply, when it does not
+  credit_snapshot credit;
+  std::vector<std::string> privileges;
+  std::vector<std::string> materials;  // handed in
+  std::vector<std::string> missing;    // still owed
+  std::vector<std::string> replaced_by_commitment;
+  std::vector<case_clock> clocks;
+  std::vector<escalation_record> escalations;
+  std::vector<history_entry> history;
+  std::optional<instant> applied_at;
+  std::optional<instant> accepted_at;
+  std::optional<instant> decided_at;
+  std::optional<std::uint64_t> ledger_no;
+  std::optional<rating> satisfaction;
+  std::string result;           // approve, deny, ... as the ledger shows it
+  std::uint64_t version = 0;    // bumped on every write; the store checks it
+  std::uint32_t timer_seq = 0;  // makes timer ids unique within the case
+
+  const case_clock* armed_clock(clock_kind k) const;
+  bool has_privilege(std::string_view p) const;
+};
+
+void to_json(nlohmann::json& j, const case_record& r);
+void from_json(const nlohmann::json& j, case_record& r);
+void to_json(nlohmann::json& j, const credit_snapshot& c);
+void from_json(const nlohmann::json& j, credit_snapshot& c);
+
+// The case invariants the fuzzer and the tests check: a known state, no armed clock on a final
+// case, missing materials only while the state owes them. Returns a description of the first
+// violation, or nothing.
+std::optional<std::string> invariant_violation(const case_record& r);
+
+}  // namespace xyp

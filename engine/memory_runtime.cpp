@@ -1,0 +1,131 @@
+#include "engine/memory_runtime.hpp"
+
+#include <cassert>
+
+#include "engine/partition.hpp"
+
+namespace xyp {
+
+bool memory_partition::already_applied(const std::string& event_id) const {
+  return applied_.contains(event_id);
+}
+
+std::optional<case_record> memory_partition::find_case(const std::string& case_id) const {
+  const auto it = cases_.find(case_id);
+  if (it == cases_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<credit_snapshot> memory_partition::find_credit(
+    const std::string& applicant_id) const {
+  const auto it = credits_.find(applicant_id);
+  if (it == credits_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> memory_partition::case_ids_of(const std::string& applicant_id) const {
+  const auto it = cases_by_applicant_.find(applicant_id);
+  if (it == cases_by_applicant_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+bool memory_partition::commit(const commit_unit& unit) {
+  for (const auto& w : unit.cases) {
+    const auto it = cases_.find(w.record.case_id);
+    const std::uint64_t stored = it == cases_.end() ? 0 : it->second.version;
+    if (stored != w.expected_version) return false;
+  }
+  if (unit.ledger_after != unit.ledger_before && ledger_count_ != unit.ledger_before) return false;
+
+  for (const auto& w : unit.cases) {
+    cases_by_applicant_[w.record.applicant_id].insert(w.record.case_id);
+    cases_[w.record.case_id] = w.record;
+  }
+  if (unit.credit) credits_[unit.credit->first] = unit.credit->second;
+  for (const auto& id : unit.timers_cancelled) {
+    const auto it = timers_by_id_.find(id);
+    if (it == timers_by_id_.end()) continue;
+    timers_by_due_.erase({it->second.due, id});
+    timers_by_id_.erase(it);
+  }
+  if (!unit.consumed_timer.empty()) {
+    const auto it = timers_by_id_.find(unit.consumed_timer);
+    if (it != timers_by_id_.end()) {
+      timers_by_due_.erase({it->second.due, it->first});
+      timers_by_id_.erase(it);
+    }
+  }
+  for (const auto& t : unit.timers_set) {
+    timers_by_due_.insert({t.due, t.id});
+    timers_by_id_[t.id] = t;
+  }
+  if (!unit.applied_event.empty()) applied_.insert(unit.applied_event);
+  if (unit.ledger_after != unit.ledger_before) ledger_count_ = unit.ledger_after;
+  if (unit.clock_to && *unit.clock_to > clock_) clock_ = *unit.clock_to;
+  return true;
+}
+
+void memory_partition::load_case(case_record record) {
+  cases_by_applicant_[record.applicant_id].insert(record.case_id);
+  const std::string id = record.case_id;
+  cases_[id] = std::move(record);
+}
+
+void memory_partition::load_credit(const std::string& applicant_id, credit_snapshot credit) {
+  credits_[applicant_id] = std::move(credit);
+}
+
+void memory_partition::load_case_ids(const std::string& applicant_id,
+                                     const std::vector<std::string>& case_ids) {
+  cases_by_applicant_[applicant_id].insert(case_ids.begin(), case_ids.end());
+}
+
+std::optional<timer_entry> memory_partition::next_due_timer() const {
+  if (timers_by_due_.empty()) return std::nullopt;
+  const auto& [due, id] = *timers_by_due_.begin();
+  if (due > clock_) return std::nullopt;
+  return timers_by_id_.at(id);
+}
+
+memory_runtime::memory_runtime(const case_processor& processor, std::uint32_t partitions)
+    : processor_(processor), partitions_(partitions) {
+  assert(partitions > 0);
+}
+
+void memory_runtime::submit(std::string_view raw) {
+  auto parsed = parse_envelope(raw);
+  if (auto* refused = std::get_if<rejection>(&parsed)) {
+    commit_unit unit;
+    unit.dead = dead_letter{std::string(raw), refused->code, std::move(refused->detail)};
+    commit(partition_for_raw(raw, partitions()), unit);
+    return;
+  }
+  const auto& event = std::get<inbound_event>(parsed);
+  if (event.type == event_type::clock_advance) {
+    for (std::uint32_t n = 0; n < partitions(); ++n) apply_to(n, event, raw);
+    return;
+  }
+  apply_to(partition_of(event.applicant_id, partitions()), event, raw);
+}
+
+void memory_runtime::apply_to(std::uint32_t n, const inbound_event& event, std::string_view raw) {
+  const auto unit = processor_.apply(event, raw, partitions_[n]);
+  commit(n, unit);
+  if (unit.clock_to) fire_due_timers(n);
+}
+
+void memory_runtime::commit(std::uint32_t n, const commit_unit& unit) {
+  // One writer per partition: a conflict here is a defect, not a race.
+  const bool committed = partitions_[n].commit(unit);
+  assert(committed && "version conflict in the single-writer in-memory runtime");
+  (void)committed;
+  if (on_commit_) on_commit_(n, unit);
+}
+
+void memory_runtime::fire_due_timers(std::uint32_t n) {
+  while (const auto timer = partitions_[n].next_due_timer()) {
+    commit(n, processor_.fire(*timer, partitions_[n]));
+  }
+}
+
+}  // namespace xyp

@@ -1,0 +1,83 @@
+#pragma once
+// The runtime with every partition held in memory: the replay CLI's engine and the reference
+// that the Redis runtime's crash tests compare against.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/processor.hpp"
+
+namespace xyp {
+
+// One partition's state in memory, behind the interface the Redis store implements too.
+class memory_partition final : public partition_view {
+ public:
+  bool already_applied(const std::string& event_id) const override;
+  std::optional<case_record> find_case(const std::string& case_id) const override;
+  std::optional<credit_snapshot> find_credit(const std::string& applicant_id) const override;
+  std::vector<std::string> case_ids_of(const std::string& applicant_id) const override;
+  std::uint64_t ledger_count() const override { return ledger_count_; }
+  instant now() const override { return clock_; }
+
+  // Commits a unit as the Redis script does: all of it or, on a version conflict, none of it.
+  // Returns false on a conflict.
+  bool commit(const commit_unit& unit);
+
+  // The earliest armed timer due at or before the clock, by due time then id.
+  std::optional<timer_entry> next_due_timer() const;
+
+  // Loading state read from elsewhere (the Redis runtime's per-batch overlay).
+  void load_case(case_record record);
+  void load_credit(const std::string& applicant_id, credit_snapshot credit);
+  void load_case_ids(const std::string& applicant_id, const std::vector<std::string>& case_ids);
+  void load_applied(const std::string& event_id) { applied_.insert(event_id); }
+  void load_ledger_count(std::uint64_t count) { ledger_count_ = count; }
+  void load_clock(instant now) { clock_ = now; }
+
+  const std::unordered_map<std::string, case_record>& cases() const { return cases_; }
+  std::size_t pending_timers() const { return timers_by_id_.size(); }
+
+ private:
+  std::unordered_map<std::string, case_record> cases_;
+  std::unordered_map<std::string, credit_snapshot> credits_;
+  std::unordered_map<std::string, std::set<std::string>> cases_by_applicant_;
+  std::unordered_set<std::string> applied_;
+  std::set<std::pair<instant, std::string>> timers_by_due_;
+  std::unordered_map<std::string, timer_entry> timers_by_id_;
+  std::uint64_t ledger_count_ = 0;
+  instant clock_{};
+};
+
+// Routes events to partitions, commits each unit, and fires due timers in due order whenever a
+// clock.advance moves a partition's clock.
+class memory_runtime {
+ public:
+  // Called with every committed unit in commit order.
+  using listener = std::function<void(std::uint32_t partition, const commit_unit&)>;
+
+  memory_runtime(const case_processor& processor, std::uint32_t partitions);
+
+  void set_listener(listener on_commit) { on_commit_ = std::move(on_commit); }
+
+  // Applies one raw envelope: to its partition, or for clock.advance to every partition.
+  void submit(std::string_view raw);
+
+  std::uint32_t partitions() const { return static_cast<std::uint32_t>(partitions_.size()); }
+  const memory_partition& partition(std::uint32_t n) const { return partitions_.at(n); }
+
+ private:
+  void apply_to(std::uint32_t n, const inbound_event& event, std::string_view raw);
+  void commit(std::uint32_t n, const commit_unit& unit);
+  void fire_due_timers(std::uint32_t n);
+
+  const case_processor& processor_;
+  std::vector<memory_partition> partitions_;
+  listener on_commit_;
+};
+
+}  // namespace xyp

@@ -1,0 +1,338 @@
+#include "engine/processor.hpp"
+
+#include <algorithm>
+
+#include "engine/partition.hpp"
+#include "workflows/credit_approval.hpp"
+
+namespace xyp {
+namespace {
+
+commit_unit dead(std::string cause, std::string_view raw, dead_letter_code code,
+                 std::string detail) {
+  commit_unit unit;
+  unit.cause = std::move(cause);
+  unit.dead = dead_letter{std::string(raw), code, std::move(detail)};
+  return unit;
+}
+
+std::string_view type_name_of(const workflows::case_input& input) {
+  struct namer {
+    std::string_view operator()(const apply_data&) const { return "case.apply"; }
+    std::string_view operator()(const accept_data&) const { return "case.accept"; }
+    std::string_view operator()(const supplement_data&) const { return "case.supplement"; }
+    std::string_view operator()(const decide_data&) const { return "case.decide"; }
+    std::string_view operator()(const withdraw_data&) const { return "case.withdraw"; }
+    std::string_view operator()(const terminate_data&) const { return "case.terminate"; }
+    std::string_view operator()(const verify_data&) const { return "case.verify"; }
+    std::string_view operator()(const feedback_data&) const { return "case.feedback"; }
+    std::string_view operator()(const workflows::facilitation_revoked&) const {
+      return "credit.update";
+    }
+    std::string_view operator()(const workflows::clock_due&) const { return "clock.due"; }
+  };
+  return std::visit(namer{}, input);
+}
+
+workflows::case_input case_input_of(const event_data& data) {
+  return std::visit(
+      [](const auto& d) -> workflows::case_input {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, credit_update_data> ||
+                      std::is_same_v<T, clock_advance_data>) {
+          // Not case events; the processor routes them elsewhere.
+          return workflows::clock_due{};
+        } else {
+          return d;
+        }
+      },
+      data);
+}
+
+// The registration ledger row of 000 attachment 1, for a case that has been handled.
+nlohmann::json ledger_row(const case_record& r, const jurisdiction_policy& policy) {
+  const matter* m = policy.find_matter(r.matter);
+  const instant day = r.decided_at.value_or(r.applied_at.value_or(instant{}));
+  return {{"no", *r.ledger_no},
+          {"date", format_date(shanghai_date(day))},
+          {"name", r.applicant.name},
+          {"credit_level", r.credit.known ? std::string(to_string(r.credit.grade)) : ""},
+          {"contact", r.applicant.contact},
+          {"matter", m ? m->name : r.matter},
+          {"matter_code", r.matter},
+          {"department", r.department},
+          {"result", r.result},
+          {"satisfaction",
+           r.satisfaction ? nlohmann::json(to_string(*r.satisfaction)) : nlohmann::json(nullptr)}};
+}
+
+// Adds one step's results for one case to the unit: the record with its history and version,
+// the transition first, then what the actions recorded, then the ledger row.
+void add_case_step(commit_unit& unit, const case_record& before, bool is_new, case_record after,
+                   workflows::case_effects effects, std::string_view type, instant at,
+                   const jurisdiction_policy& policy) {
+  const std::string from = is_new ? "" : std::string(to_string(before.state));
+  const std::string to = std::string(to_string(after.state));
+  after.history.push_back(history_entry{unit.cause, std::string(type), at, from, to});
+  auto emit = [&](std::string out_type, nlohmann::json data) {
+    unit.outbound.push_back(outbound_event{"", std::move(out_type), after.applicant_id,
+                                           after.case_id, at, unit.cause, std::move(data)});
+  };
+  if (is_new || before.state != after.state) {
+    emit("case.transitioned", {{"from", is_new ? nlohmann::json(nullptr) : nlohmann::json(from)},
+                               {"to", to},
+                               {"track", to_string(after.track_used)},
+                               {"privileges", after.privileges}});
+  }
+  for (auto& [out_type, data] : effects.outbound) emit(std::move(out_type), std::move(data));
+  if (effects.ledger_changed) {
+    if (!after.ledger_no) after.ledger_no = ++unit.ledger_after;
+    emit("ledger.entry", ledger_row(after, policy));
+  }
+  for (auto& t : effects.timers_set) unit.timers_set.push_back(std::move(t));
+  for (auto& t : effects.timers_cancelled) unit.timers_cancelled.push_back(std::move(t));
+  after.version = before.version + 1;
+  unit.cases.push_back(case_write{std::move(after), is_new ? 0 : before.version});
+}
+
+// Outbound ids derive from the cause, so that replaying the same input gives the same ids.
+void number_outbound(commit_unit& unit) {
+  std::size_t n = 0;
+  for (auto& o : unit.outbound) o.id = unit.cause + "/" + std::to_string(++n);
+}
+
+std::string describe_refusal(std::string_view type, case_state state) {
+  return std::string(type) + " is not allowed for a case in state " + std::string(to_string(state));
+}
+
+}  // namespace
+
+case_processor::case_processor(const jurisdiction_policy& policy, const working_calendar& calendar,
+                               clock_mode mode)
+    : policy_(policy), calendar_(calendar), mode_(mode) {}
+
+commit_unit case_processor::apply_raw(std::string_view raw, const partition_view& view) const {
+  auto parsed = parse_envelope(raw);
+  if (auto* refused = std::get_if<rejection>(&parsed)) {
+    return dead("", raw, refused->code, std::move(refused->detail));
+  }
+  return apply(std::get<inbound_event>(parsed), raw, view);
+}
+
+commit_unit case_processor::apply(const inbound_event& event, std::string_view raw,
+                                  const partition_view& view) const {
+  if (view.already_applied(event.id)) {
+    commit_unit unit;
+    unit.cause = event.id;
+    unit.ignored = true;
+    return unit;
+  }
+  commit_unit unit;
+  try {
+    switch (event.type) {
+      case event_type::clock_advance: {
+        if (mode_ != clock_mode::simulated) {
+          return dead(event.id, raw, dead_letter_code::schema_violation,
+                      "clock.advance is accepted only when the engine runs the simulated clock");
+        }
+        unit.cause = event.id;
+        const auto to = std::get<clock_advance_data>(event.data).to;
+        unit.clock_to = std::max(to, view.now());  // time never runs backwards
+        break;
+      }
+      case event_type::credit_update:
+        unit = apply_credit_update(event, view);
+        break;
+      default:
+        unit = apply_case_event(event, raw, view);
+        break;
+    }
+  } catch (const calendar_error& e) {
+    return dead(event.id, raw, dead_letter_code::schema_violation,
+                std::string("a deadline of this event cannot be computed: ") + e.what());
+  } catch (const std::exception& e) {
+    // A defect, not bad input; still a dead letter, never a crash loop.
+    return dead(event.id, raw, dead_letter_code::invalid_transition,
+                std::string("the engine could not apply this event: ") + e.what());
+  }
+  if (!unit.dead) unit.applied_event = event.id;
+  number_outbound(unit);
+  return unit;
+}
+
+commit_unit case_processor::apply_credit_update(const inbound_event& event,
+                                                const partition_view& view) const {
+  const auto& data = std::get<credit_update_data>(event.data);
+  commit_unit unit;
+  unit.cause = event.id;
+  unit.ledger_before = unit.ledger_after = view.ledger_count();
+  const auto previous = view.find_credit(event.applicant_id);
+  if (previous && previous->as_of > event.at) return unit;  // an older report arriving late
+
+  credit_snapshot credit{true,
+                         data.grade,
+                         data.score,
+                         data.tax_incentive_card,
+                         data.blacklisted,
+                         data.key_review,
+                         data.source,
+                         event.at};
+  unit.credit = std::make_pair(event.applicant_id, credit);
+
+  const bool revokes = (credit.blacklisted && policy_.blacklisted_revokes_open_cases) ||
+                       (credit.key_review && policy_.key_review_revokes_open_cases);
+  if (!revokes) return unit;
+  auto case_ids = view.case_ids_of(event.applicant_id);
+  std::sort(case_ids.begin(), case_ids.end());  // a stable order, so replays match
+  const std::string reason = credit.blacklisted ? "the applicant was blacklisted"
+                                                : "the applicant became a key review target";
+  for (const auto& case_id : case_ids) {
+    const auto record = view.find_case(case_id);
+    if (!record || !is_pending_decision(record->state)) continue;
+    if (record->privileges.empty() && record->track_used == track::standard) continue;
+    const matter* m = policy_.find_matter(record->matter);
+    if (!m) continue;  // a case from another profile's catalogue: nothing this policy can revoke
+    case_record after = *record;
+    workflows::case_effects effects;
+    const workflows::step_context step{policy_, calendar_, *m, credit, event.id, event.at};
+    if (workflows::run_credit_approval(after, false, workflows::facilitation_revoked{reason}, step,
+                                       effects)) {
+      add_case_step(unit, *record, false, std::move(after), std::move(effects), "credit.update",
+                    event.at, policy_);
+    }
+  }
+  return unit;
+}
+
+commit_unit case_processor::apply_case_event(const inbound_event& event, std::string_view raw,
+                                             const partition_view& view) const {
+  const auto existing = view.find_case(event.case_id);
+  const bool is_new = event.type == event_type::case_apply;
+  if (is_new && existing) {
+    return dead(event.id, raw, dead_letter_code::duplicate_case,
+                "case " + event.case_id + " already exists");
+  }
+  if (!is_new && !existing) {
+    return dead(event.id, raw, dead_letter_code::unknown_case,
+                "no case " + event.case_id + " is known");
+  }
+  if (existing && existing->applicant_id != event.applicant_id) {
+    return dead(event.id, raw, dead_letter_code::schema_violation,
+                "case " + event.case_id + " belongs to another applicant");
+  }
+  const std::string matter_code =
+      is_new ? std::get<apply_data>(event.data).matter : existing->matter;
+  const matter* m = policy_.find_matter(matter_code);
+  if (!m) {
+    return dead(event.id, raw, dead_letter_code::unknown_matter,
+                "matter " + matter_code + " is not in the " + policy_.id + " catalogue");
+  }
+
+  case_record before;
+  if (existing) {
+    before = *existing;
+  } else {
+    before.case_id = event.case_id;
+    before.applicant_id = event.applicant_id;
+  }
+  const credit_snapshot credit = view.find_credit(event.applicant_id).value_or(credit_snapshot{});
+  case_record after = before;
+  workflows::case_effects effects;
+  const workflows::step_context step{policy_, calendar_, *m, credit, event.id, event.at};
+  const auto input = case_input_of(event.data);
+  if (!workflows::run_credit_approval(after, is_new, input, step, effects)) {
+    return dead(event.id, raw, dead_letter_code::invalid_transition,
+                describe_refusal(type_name_of(input), before.state));
+  }
+  commit_unit unit;
+  unit.cause = event.id;
+  unit.ledger_before = unit.ledger_after = view.ledger_count();
+  add_case_step(unit, before, is_new, std::move(after), std::move(effects), to_string(event.type),
+                event.at, policy_);
+  return unit;
+}
+
+commit_unit case_processor::fire(const timer_entry& timer, const partition_view& view) const {
+  commit_unit unit;
+  unit.cause = timer.id;
+  unit.consumed_timer = timer.id;
+  unit.ledger_before = unit.ledger_after = view.ledger_count();
+  const auto record = view.find_case(timer.case_id);
+  if (!record) {
+    unit.ignored = true;
+    return unit;
+  }
+  case_record before = *record;
+  const auto clock = std::find_if(before.clocks.begin(), before.clocks.end(), [&](const auto& c) {
+    return c.timer_id == timer.id && c.status == clock_status::armed;
+  });
+  if (clock == before.clocks.end()) {
+    unit.ignored = true;  // cancelled or met while the timer waited
+    return unit;
+  }
+  case_record after = before;
+  after.clocks[static_cast<std::size_t>(clock - before.clocks.begin())].status =
+      clock_status::fired;
+  const matter* m = policy_.find_matter(before.matter);
+  workflows::case_effects effects;
+  try {
+    if (m) {
+      const credit_snapshot credit = before.credit;
+      const workflows::step_context step{policy_, calendar_, *m, credit, timer.id, timer.due};
+      case_record stepped = after;
+      if (workflows::run_credit_approval(
+              stepped, false, workflows::clock_due{timer.kind, timer.due}, step, effects)) {
+        after = std::move(stepped);
+      }
+    }
+  } catch (const std::exception& e) {
+    // The timer is consumed either way; what went wrong stays visible as a dead letter.
+    unit.dead = dead_letter{to_json(timer).dump(), dead_letter_code::invalid_transition,
+                            std::string("timer could not fire: ") + e.what()};
+  }
+  add_case_step(unit, before, false, std::move(after), std::move(effects),
+                "clock." + std::string(to_string(timer.kind)), timer.due, policy_);
+  number_outbound(unit);
+  return unit;
+}
+
+std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions) {
+  const auto doc = nlohmann::json::parse(raw, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return 0;
+  const auto it = doc.find("applicant_id");
+  if (it == doc.end() || !it->is_string()) return 0;
+  return partition_of(it->get<std::string>(), partitions);
+}
+
+nlohmann::json to_json(const outbound_event& e) {
+  return {{"id", e.id},
+          {"type", e.type},
+          {"applicant_id", e.applicant_id},
+          {"case_id", e.case_id},
+          {"at", format_rfc3339(e.at)},
+          {"cause", e.cause},
+          {"data", e.data}};
+}
+
+nlohmann::json to_json(const timer_entry& t) {
+  return {{"id", t.id},
+          {"case_id", t.case_id},
+          {"applicant_id", t.applicant_id},
+          {"kind", to_string(t.kind)},
+          {"due", format_rfc3339(t.due)}};
+}
+
+timer_entry timer_from_json(const nlohmann::json& j) {
+  timer_entry t;
+  t.id = j.at("id").get<std::string>();
+  t.case_id = j.at("case_id").get<std::string>();
+  t.applicant_id = j.at("applicant_id").get<std::string>();
+  const auto kind = clock_kind_from(j.at("kind").get<std::string>());
+  const auto due = parse_rfc3339(j.at("due").get<std::string>());
+  if (!kind || !due) throw std::runtime_error("timer record is corrupt: " + j.dump());
+  t.kind = *kind;
+  t.due = *due;
+  return t;
+}
+
+}  // namespace xyp

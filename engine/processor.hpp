@@ -1,0 +1,48 @@
+#pragma once
+// The runtime's core step: one event or one due timer in, one commit unit out. It reads a
+// partition through partition_view, runs the case machine, and never writes anything itself.
+#include <string_view>
+
+#include "engine/calendar.hpp"
+#include "engine/commit_unit.hpp"
+#include "engine/event.hpp"
+#include "engine/policy.hpp"
+#include "engine/ports.hpp"
+
+namespace xyp {
+
+enum class clock_mode { simulated, system };
+
+class case_processor {
+ public:
+  case_processor(const jurisdiction_policy& policy, const working_calendar& calendar,
+                 clock_mode mode);
+
+  // Validates raw envelope text and applies it. Never throws: bad input is a dead letter.
+  commit_unit apply_raw(std::string_view raw, const partition_view& view) const;
+
+  // Applies a validated event; raw is kept verbatim for a dead letter.
+  commit_unit apply(const inbound_event& event, std::string_view raw,
+                    const partition_view& view) const;
+
+  // Fires a due timer. A timer whose clock was cancelled or already met is consumed quietly.
+  commit_unit fire(const timer_entry& timer, const partition_view& view) const;
+
+  const jurisdiction_policy& policy() const { return policy_; }
+  clock_mode mode() const { return mode_; }
+
+ private:
+  commit_unit apply_credit_update(const inbound_event& event, const partition_view& view) const;
+  commit_unit apply_case_event(const inbound_event& event, std::string_view raw,
+                               const partition_view& view) const;
+
+  const jurisdiction_policy& policy_;
+  const working_calendar& calendar_;
+  clock_mode mode_;
+};
+
+// The partition an envelope belongs to, read leniently so that even a dead letter lands in the
+// partition its producer meant; partition 0 when no applicant id can be read.
+std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions);
+
+}  // namespace xyp

@@ -1,0 +1,875 @@
+#include "workflows/credit_approval.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include <boost/mpl/insert_range.hpp>
+#include <boost/mpl/vector.hpp>
+#include <boost/msm/back/state_machine.hpp>
+#include <boost/msm/front/functor_row.hpp>
+#include <boost/msm/front/state_machine_def.hpp>
+
+#include "engine/eligibility.hpp"
+
+namespace xyp::workflows {
+namespace {
+
+namespace msm = boost::msm;
+namespace mpl = boost::mpl;
+using msm::front::none;
+using msm::front::Row;
+
+// ---------------------------------------------------------------------------------------------
+// Events. Each wraps the contract's data; the timer events are what the machine knows of time.
+struct apply_event {
+  const apply_data& data;
+};
+struct intake_review {
+  const accept_data& data;
+};
+struct materials_handed_in {
+  const supplement_data& data;
+};
+struct decision_taken {
+  const decide_data& data;
+};
+struct withdrawal {
+  const withdraw_data& data;
+};
+struct termination {
+  const terminate_data& data;
+};
+struct verification {
+  const verify_data& data;
+};
+struct feedback_given {
+  const feedback_data& data;
+};
+struct credit_revoked {
+  const facilitation_revoked& data;
+};
+struct correction_notice_due {};
+struct supplement_due {};
+struct supplement_grace_due {};
+struct decision_warning_due {};
+struct decision_due {};
+struct verification_due {};
+
+// What actions and guards work on: the record, the policy, and the effects they record.
+struct machine_context {
+  case_record& record;
+  const step_context& step;
+  case_effects& effects;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Effects as data: notices, clocks, escalations, hooks. No I/O, no clock reads.
+
+nlohmann::json string_list(const std::vector<std::string>& items) {
+  return items;
+}
+
+void publish(machine_context& c, std::string type, nlohmann::json data) {
+  c.effects.outbound.emplace_back(std::move(type), std::move(data));
+}
+
+void notify(machine_context& c, std::string_view kind, std::string detail,
+            nlohmann::json extra = nlohmann::json::object()) {
+  extra["kind"] = kind;
+  extra["detail"] = std::move(detail);
+  publish(c, "case.notice", std::move(extra));
+}
+
+void credit_hook(machine_context& c, std::string_view kind, std::string detail) {
+  publish(c, "credit.hook",
+          {{"kind", kind},
+           {"detail", std::move(detail)},
+           {"matter", c.record.matter},
+           {"tier", c.record.tier}});
+}
+
+instant working_days_after(machine_context& c, instant from, int days) {
+  return c.step.calendar.add_working_days(from, days);
+}
+
+void arm_clock(machine_context& c, clock_kind kind, instant due) {
+  auto& r = c.record;
+  ++r.timer_seq;
+  std::string id =
+      r.case_id + "/t" + std::to_string(r.timer_seq) + "/" + std::string(to_string(kind));
+  r.clocks.push_back(case_clock{id, kind, due, clock_status::armed});
+  c.effects.timers_set.push_back(timer_entry{std::move(id), r.case_id, r.applicant_id, kind, due});
+}
+
+void close_escalations(machine_context& c, std::string_view contract_clock) {
+  for (auto& e : c.record.escalations) {
+    if (e.open && contract_clock_name(e.clock) == contract_clock) e.open = false;
+  }
+}
+
+// Cancels the armed clocks of these kinds; a clock met closes its escalations too.
+void cancel_clocks(machine_context& c, std::initializer_list<clock_kind> kinds) {
+  for (auto& clock : c.record.clocks) {
+    if (clock.status != clock_status::armed) continue;
+    if (std::find(kinds.begin(), kinds.end(), clock.kind) == kinds.end()) continue;
+    clock.status = clock_status::cancelled;
+    c.effects.timers_cancelled.push_back(clock.timer_id);
+  }
+  for (auto kind : kinds) close_escalations(c, contract_clock_name(kind));
+}
+
+void cancel_all_clocks(machine_context& c) {
+  cancel_clocks(
+      c, {clock_kind::correction_notice, clock_kind::supplement, clock_kind::supplement_grace,
+          clock_kind::decision_warning, clock_kind::decision, clock_kind::verification});
+}
+
+void escalate(machine_context& c, std::string_view level, clock_kind clock, instant due) {
+  c.record.escalations.push_back(
+      escalation_record{std::string(level), clock, due, c.step.at, true});
+  publish(c, "escalation.raised",
+          {{"level", level},
+           {"clock", contract_clock_name(clock)},
+           {"due_at", format_rfc3339(due)},
+           {"department", c.record.department},
+           {"matter", c.record.matter}});
+}
+
+// The promised time limit runs from acceptance; a warning at the configured share of it.
+void start_decision_clocks(machine_context& c) {
+  const auto& m = c.step.matter_def;
+  c.record.accepted_at = c.step.at;
+  const instant due = working_days_after(c, c.step.at, m.time_limit_days);
+  const int warning_days =
+      static_cast<int>(std::floor(m.time_limit_days * c.step.policy.clocks.decision_warning_share));
+  const instant warning = working_days_after(c, c.step.at, warning_days);
+  if (warning < due) arm_clock(c, clock_kind::decision_warning, warning);
+  arm_clock(c, clock_kind::decision, due);
+}
+
+void publish_decision(machine_context& c, std::string_view decision) {
+  auto& r = c.record;
+  const instant due_by = working_days_after(c, c.step.at, c.step.policy.clocks.publicity_days);
+  publish(c, "publicity.report",
+          {{"decision", decision},
+           {"decided_at", format_rfc3339(c.step.at)},
+           {"due_by", format_rfc3339(due_by)},
+           {"matter", r.matter},
+           {"department", r.department}});
+  c.effects.ledger_changed = true;
+}
+
+// Approval: the decision, its publicity, and for a commitment the post-approval check.
+void approve(machine_context& c, std::string detail) {
+  auto& r = c.record;
+  cancel_clocks(c,
+                {clock_kind::decision_warning, clock_kind::decision, clock_kind::correction_notice,
+                 clock_kind::supplement, clock_kind::supplement_grace});
+  r.decided_at = c.step.at;
+  r.result = "approved";
+  r.missing.clear();
+  notify(c, "decision", std::move(detail), {{"outcome", "approve"}});
+  publish_decision(c, "approve");
+  r.needs_verification = r.track_used == track::commitment || !r.replaced_by_commitment.empty();
+  if (r.needs_verification) {
+    arm_clock(c, clock_kind::verification,
+              working_days_after(c, c.step.at, c.step.policy.clocks.verification_days));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards: pure predicates with policy-level names.
+
+template <class Fsm>
+machine_context& ctx(Fsm& fsm) {
+  return *fsm.context_;
+}
+
+intake_plan plan_for(machine_context& c, const accept_data& review) {
+  return plan_intake(c.step.matter_def, c.record.privileges,
+                     merged(c.record.materials, review.materials));
+}
+
+struct verdict_rejects {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm&, S&, T&) const {
+    return e.data.decision == verdict::reject;
+  }
+};
+
+template <intake_outcome Outcome, bool OnTheSpot>
+struct intake_finds {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+    if (e.data.decision != verdict::accept) return false;
+    auto& c = ctx(fsm);
+    if (plan_for(c, e.data).outcome != Outcome) return false;
+    if constexpr (Outcome == intake_outcome::complete) {
+      return decided_on_the_spot(c) == OnTheSpot;
+    }
+    return true;
+  }
+  static bool decided_on_the_spot(machine_context& c) {
+    return c.step.matter_def.on_the_spot && c.record.has_privilege(privilege_notify_and_commit);
+  }
+};
+using materials_complete = intake_finds<intake_outcome::complete, false>;
+using materials_complete_decided_on_the_spot = intake_finds<intake_outcome::complete, true>;
+using tier_and_matter_allow_deficiency = intake_finds<intake_outcome::deficient, false>;
+using materials_need_correction = intake_finds<intake_outcome::needs_correction, false>;
+
+template <bool OnTheSpot>
+struct supplement_cures {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    if (!still_missing(c.record.missing, e.data.materials).empty()) return false;
+    const bool on_the_spot =
+        c.step.matter_def.on_the_spot && c.record.has_privilege(privilege_notify_and_commit);
+    return on_the_spot == OnTheSpot;
+  }
+};
+using supplement_completes_materials = supplement_cures<false>;
+using supplement_completes_decided_on_the_spot = supplement_cures<true>;
+
+struct supplement_leaves_some_missing {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+    return !still_missing(ctx(fsm).record.missing, e.data.materials).empty();
+  }
+};
+
+struct outcome_is_approve {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm&, S&, T&) const {
+    return e.data.result == outcome::approve;
+  }
+};
+struct outcome_is_deny {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm&, S&, T&) const {
+    return e.data.result == outcome::deny;
+  }
+};
+
+struct scope_is_application {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm&, S&, T&) const {
+    return e.data.scope == withdraw_scope::application;
+  }
+};
+struct scope_is_credit_track {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm&, S&, T&) const {
+    return e.data.scope == withdraw_scope::credit_track;
+  }
+};
+
+// Leaving the credit track after acceptance: certificates the commitment stood in for are owed.
+struct commitment_replaced_certificates {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+    if constexpr (std::is_same_v<Evt, withdrawal>) {
+      if (e.data.scope != withdraw_scope::credit_track) return false;
+    }
+    return !ctx(fsm).record.replaced_by_commitment.empty();
+  }
+};
+struct commitment_replaced_nothing {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
+    if constexpr (std::is_same_v<Evt, withdrawal>) {
+      if (e.data.scope != withdraw_scope::credit_track) return false;
+    }
+    return !commitment_replaced_certificates{}(e, fsm, s, t) || false;
+  }
+};
+
+struct awaiting_verification {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    return ctx(fsm).record.needs_verification;
+  }
+};
+struct commitment_kept {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
+    return awaiting_verification{}(e, fsm, s, t) && e.data.result == verification_result::fulfilled;
+  }
+};
+struct commitment_broken {
+  template <class Evt, class Fsm, class S, class T>
+  bool operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
+    return awaiting_verification{}(e, fsm, s, t) && e.data.result == verification_result::breached;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Actions: they change the record and record effects; nothing else.
+
+struct open_case {
+  template <class Fsm, class S, class T>
+  void operator()(const apply_event& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    auto& r = c.record;
+    const auto& m = c.step.matter_def;
+    r.applicant = e.data.applicant;
+    r.matter = m.code;
+    r.department = m.department;
+    r.credit_track = e.data.credit_track;
+    r.commitment_signed = e.data.commitment_signed;
+    r.credit = c.step.credit;
+    r.materials = e.data.materials;
+    r.applied_at = c.step.at;
+    const auto verdict = assess_eligibility(c.step.policy, m, c.step.credit, e.data.credit_track,
+                                            e.data.commitment_signed, e.data.via);
+    r.tier = verdict.credit_approval ? verdict.tier : "";
+    r.privileges = verdict.privileges;
+    r.eligibility_reason = verdict.reason;
+    r.track_used = track::standard;
+    notify(c, "eligibility", verdict.detail,
+           {{"eligible", verdict.credit_approval},
+            {"tier", verdict.tier},
+            {"reason", verdict.reason},
+            {"privileges", verdict.privileges},
+            {"track", verdict.credit_approval ? "credit" : "standard"}});
+    // Art. 32: the intake verdict is due within the correction-notice period.
+    arm_clock(c, clock_kind::correction_notice,
+              working_days_after(c, c.step.at, c.step.policy.clocks.correction_notice_days));
+  }
+};
+
+// The intake verdict came: the correction-notice clock is met, whatever the verdict.
+void intake_done(machine_context& c, const accept_data& review) {
+  cancel_clocks(c, {clock_kind::correction_notice});
+  c.record.materials = merged(c.record.materials, review.materials);
+}
+
+void apply_plan(machine_context& c, const intake_plan& plan) {
+  auto& r = c.record;
+  r.missing = plan.missing;
+  r.replaced_by_commitment = plan.replaced_by_commitment;
+  r.track_used = plan.outcome == intake_outcome::deficient ? track::deficiency
+                 : plan.commitment                         ? track::commitment
+                                                           : track::standard;
+}
+
+struct reject_application {
+  template <class Fsm, class S, class T>
+  void operator()(const intake_review& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    intake_done(c, e.data);
+    cancel_all_clocks(c);
+    c.record.missing.clear();
+    c.record.result = "rejected";
+    notify(c, "decision", "application not accepted: " + e.data.reason, {{"outcome", "reject"}});
+  }
+};
+
+struct accept_case {
+  template <class Fsm, class S, class T>
+  void operator()(const intake_review& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    intake_done(c, e.data);
+    apply_plan(c, plan_for(c, e.data));
+    start_decision_clocks(c);
+  }
+};
+
+struct approve_on_the_spot {
+  template <class Fsm, class S, class T>
+  void operator()(const intake_review& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    intake_done(c, e.data);
+    apply_plan(c, plan_for(c, e.data));
+    c.record.accepted_at = c.step.at;
+    approve(c, "approved on the spot under notify-and-commit");
+  }
+};
+
+struct accept_with_deficiency {
+  template <class Fsm, class S, class T>
+  void operator()(const intake_review& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    intake_done(c, e.data);
+    apply_plan(c, plan_for(c, e.data));
+    start_decision_clocks(c);
+    schedule_supplement_deadline(c);
+  }
+  static void schedule_supplement_deadline(machine_context& c) {
+    const instant due = working_days_after(c, c.step.at, c.step.policy.clocks.supplement_days);
+    arm_clock(c, clock_kind::supplement, due);
+    notify(c, "correction_required",
+           "accepted with deficiency: the missing materials are due by the deadline",
+           {{"missing", string_list(c.record.missing)}, {"due_at", format_rfc3339(due)}});
+  }
+};
+
+struct require_correction {
+  template <class Fsm, class S, class T>
+  void operator()(const intake_review& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    intake_done(c, e.data);
+    apply_plan(c, plan_for(c, e.data));
+    c.record.track_used = c.record.privileges.empty() ? track::standard : c.record.track_used;
+    notify(c, "correction_required", "these materials are missing, all listed at once",
+           {{"missing", string_list(c.record.missing)}, {"due_at", nullptr}});
+  }
+};
+
+// Art. 32: no intake verdict within the period means accepted on receipt.
+struct deem_accepted {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    const case_clock* clock = nullptr;
+    for (const auto& k : c.record.clocks) {
+      if (k.kind == clock_kind::correction_notice) clock = &k;
+    }
+    const instant due = clock ? clock->due : c.step.at;
+    c.record.missing.clear();
+    notify(c, "deemed_accepted",
+           "no correction notice within the period: the application counts as accepted on receipt");
+    escalate(c, "overdue", clock_kind::correction_notice, due);
+    start_decision_clocks(c);
+  }
+};
+
+struct record_materials {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt& e, Fsm& fsm, S&, T&) const {
+    auto& r = ctx(fsm).record;
+    r.materials = merged(r.materials, e.data.materials);
+    r.missing = still_missing(r.missing, e.data.materials);
+  }
+};
+
+// Deficiency cured or correction complete: the case is accepted.
+struct complete_materials {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
+    auto& c = ctx(fsm);
+    record_materials{}(e, fsm, s, t);
+    cancel_clocks(c, {clock_kind::supplement, clock_kind::supplement_grace});
+    if (!c.record.armed_clock(clock_kind::decision)) start_decision_clocks(c);
+  }
+};
+
+struct complete_materials_and_approve {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
+    auto& c = ctx(fsm);
+    record_materials{}(e, fsm, s, t);
+    approve(c, "materials complete: approved on the spot under notify-and-commit");
+  }
+};
+
+struct send_supplement_reminder {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    const instant grace =
+        working_days_after(c, c.step.at, c.step.policy.clocks.reminder_grace_days);
+    arm_clock(c, clock_kind::supplement_grace, grace);
+    notify(c, "supplement_reminder",
+           "the supplement deadline has passed: hand in the missing materials by the new date or "
+           "the case defaults",
+           {{"missing", string_list(c.record.missing)}, {"due_at", format_rfc3339(grace)}});
+    escalate(c, "warning", clock_kind::supplement, c.step.at);
+  }
+};
+
+struct default_deficiency {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    cancel_all_clocks(c);
+    escalate(c, "overdue", clock_kind::supplement_grace, c.step.at);
+    c.record.result = "defaulted";
+    credit_hook(c, "deficiency_defaulted",
+                "missing materials not supplied after the reminder: blacklist and downgrade");
+  }
+};
+
+struct raise_decision_warning {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    const auto* due = c.record.armed_clock(clock_kind::decision);
+    escalate(c, "warning", clock_kind::decision_warning, due ? due->due : c.step.at);
+  }
+};
+
+struct raise_decision_overdue {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    escalate(ctx(fsm), "overdue", clock_kind::decision, ctx(fsm).step.at);
+  }
+};
+
+struct raise_verification_overdue {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    escalate(ctx(fsm), "overdue", clock_kind::verification, ctx(fsm).step.at);
+  }
+};
+
+struct approve_case {
+  template <class Fsm, class S, class T>
+  void operator()(const decision_taken& e, Fsm& fsm, S&, T&) const {
+    approve(ctx(fsm), e.data.reason.empty() ? "approved" : e.data.reason);
+  }
+};
+
+struct deny_case {
+  template <class Fsm, class S, class T>
+  void operator()(const decision_taken& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    cancel_all_clocks(c);
+    c.record.decided_at = c.step.at;
+    c.record.result = "denied";
+    notify(c, "decision", e.data.reason.empty() ? "denied" : "denied: " + e.data.reason,
+           {{"outcome", "deny"}});
+    publish_decision(c, "deny");
+  }
+};
+
+struct confirm_commitment_kept {
+  template <class Fsm, class S, class T>
+  void operator()(const verification& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    cancel_all_clocks(c);
+    c.record.result = "verified";
+    c.effects.ledger_changed = true;
+    credit_hook(c, "commitment_fulfilled",
+                "commitment verified as kept: counts toward the applicant's credit" +
+                    (e.data.note.empty() ? std::string() : ": " + e.data.note));
+  }
+};
+
+struct revoke_for_broken_commitment {
+  template <class Fsm, class S, class T>
+  void operator()(const verification& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    cancel_all_clocks(c);
+    c.record.result = "revoked";
+    credit_hook(c, "commitment_breached",
+                "commitment found broken on verification: blacklist, downgrade, and report to the "
+                "credit website" +
+                    (e.data.note.empty() ? std::string() : ": " + e.data.note));
+    publish_decision(c, "revoke");
+  }
+};
+
+struct withdraw_application {
+  template <class Fsm, class S, class T>
+  void operator()(const withdrawal& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    cancel_all_clocks(c);
+    c.record.missing.clear();
+    c.record.result = "withdrawn";
+    notify(c, "withdrawn", e.data.reason.empty() ? "application withdrawn" : e.data.reason,
+           {{"scope", "application"}});
+  }
+};
+
+struct terminate_case {
+  template <class Fsm, class S, class T>
+  void operator()(const termination& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    cancel_all_clocks(c);
+    c.record.missing.clear();
+    c.record.result = "terminated";
+    notify(c, "terminated", e.data.reason);
+  }
+};
+
+// Facilitation ends (withdrawal from the credit track, or revocation): the case continues on
+// the standard track; deferred materials and certificates the commitment stood in for are owed.
+struct fall_back_to_standard_track {
+  template <class Evt, class Fsm, class S, class T>
+  void operator()(const Evt&, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    auto& r = c.record;
+    r.missing = merged(r.missing, r.replaced_by_commitment);
+    r.replaced_by_commitment.clear();
+    r.privileges.clear();
+    r.tier.clear();
+    r.credit_track = false;
+    r.track_used = track::standard;
+    cancel_clocks(c, {clock_kind::supplement, clock_kind::supplement_grace});
+    nlohmann::json extra = {{"scope", "credit_track"}};
+    if (!r.missing.empty() && r.state != case_state::applied) {
+      // Not accepted any more: the decision clock stops until the materials are complete.
+      cancel_clocks(c, {clock_kind::decision_warning, clock_kind::decision});
+      extra["missing"] = string_list(r.missing);
+      extra["due_at"] = nullptr;
+    }
+    const std::string detail = "credit approval ended: the case continues on the standard track";
+    if constexpr (std::is_same_v<Evt, withdrawal>) {
+      notify(c, "withdrawn", detail, std::move(extra));
+    } else if (extra.contains("missing")) {
+      notify(c, "correction_required", detail, std::move(extra));
+    }
+  }
+};
+
+struct push_facilitation_revoked_hook {
+  template <class Fsm, class S, class T>
+  void operator()(const credit_revoked& e, Fsm& fsm, S&, T&) const {
+    credit_hook(ctx(fsm), "facilitation_revoked",
+                "facilitation withdrawn from an open case: " + e.data.reason);
+  }
+};
+
+struct record_satisfaction {
+  template <class Fsm, class S, class T>
+  void operator()(const feedback_given& e, Fsm& fsm, S&, T&) const {
+    auto& c = ctx(fsm);
+    c.record.satisfaction = e.data.value;
+    c.effects.ledger_changed = true;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The machine.
+
+struct credit_approval_ : msm::front::state_machine_def<credit_approval_> {
+  explicit credit_approval_(machine_context* context) : context_(context) {}
+
+  // Actions throw calendar_error when a deadline leaves the calendar: let it reach the caller.
+  using no_exception_thrown = int;
+  using no_message_queue = int;
+
+  struct fresh : msm::front::state<> {};  // no case yet: never persisted
+  struct applied : msm::front::state<> {};
+  struct correction_required : msm::front::state<> {};
+  struct accepted : msm::front::state<> {};
+  struct accepted_deficient : msm::front::state<> {};
+  struct supplement_overdue : msm::front::state<> {};
+  struct approved : msm::front::state<> {};
+  struct denied : msm::front::state<> {};
+  struct rejected : msm::front::state<> {};
+  struct withdrawn : msm::front::state<> {};
+  struct terminated : msm::front::state<> {};
+  struct defaulted : msm::front::state<> {};
+  struct revoked : msm::front::state<> {};
+  struct verified : msm::front::state<> {};
+  using initial_state = fresh;
+
+  using fall_back_and_hook = msm::front::ActionSequence_<
+      mpl::vector<fall_back_to_standard_track, push_facilitation_revoked_hook>>;
+
+  // MPL spells a vector of at most 50 types; the table is two, joined below.
+  // clang-format off
+  using intake_table = mpl::vector<
+    //    Start                Event                   Next                 Action                          Guard
+    // 1. Apply: voluntary, with a signed commitment; credit is checked at once.
+    Row < fresh,               apply_event,            applied,             open_case,                      none >,
+    // 2. Intake review (art. 32: a verdict is due within the correction-notice period).
+    Row < applied,             intake_review,          rejected,            reject_application,             verdict_rejects >,
+    Row < applied,             intake_review,          accepted,            accept_case,                    materials_complete >,
+    Row < applied,             intake_review,          approved,            approve_on_the_spot,            materials_complete_decided_on_the_spot >,
+    Row < applied,             intake_review,          accepted_deficient,  accept_with_deficiency,         tier_and_matter_allow_deficiency >,
+    Row < applied,             intake_review,          correction_required, require_correction,             materials_need_correction >,
+    Row < applied,             correction_notice_due,  accepted,            deem_accepted,                  none >,
+    Row < applied,             materials_handed_in,    none,                record_materials,               none >,
+    Row < applied,             withdrawal,             withdrawn,           withdraw_application,           scope_is_application >,
+    Row < applied,             withdrawal,             none,                fall_back_to_standard_track,    scope_is_credit_track >,
+    Row < applied,             credit_revoked,         none,                fall_back_and_hook,             none >,
+    Row < applied,             termination,            terminated,          terminate_case,                 none >,
+    // Correction: every missing material listed at once; a new review or the materials cure it.
+    Row < correction_required, intake_review,          rejected,            reject_application,             verdict_rejects >,
+    Row < correction_required, intake_review,          accepted,            accept_case,                    materials_complete >,
+    Row < correction_required, intake_review,          approved,            approve_on_the_spot,            materials_complete_decided_on_the_spot >,
+    Row < correction_required, intake_review,          accepted_deficient,  accept_with_deficiency,         tier_and_matter_allow_deficiency >,
+    Row < correction_required, intake_review,          correction_required, require_correction,             materials_need_correction >,
+    Row < correction_required, materials_handed_in,    accepted,            complete_materials,             supplement_completes_materials >,
+    Row < correction_required, materials_handed_in,    approved,            complete_materials_and_approve, supplement_completes_decided_on_the_spot >,
+    Row < correction_required, materials_handed_in,    none,                record_materials,               supplement_leaves_some_missing >,
+    Row < correction_required, withdrawal,             withdrawn,           withdraw_application,           scope_is_application >,
+    Row < correction_required, withdrawal,             none,                fall_back_to_standard_track,    scope_is_credit_track >,
+    Row < correction_required, credit_revoked,         none,                fall_back_and_hook,             none >,
+    Row < correction_required, termination,            terminated,          terminate_case,                 none >
+  >;
+  using decision_table = mpl::vector<
+    //    Start                Event                   Next                 Action                          Guard
+    // 3. Decide within the promised limit; escalations as the limit nears and passes.
+    Row < accepted,            decision_taken,         approved,            approve_case,                   outcome_is_approve >,
+    Row < accepted,            decision_taken,         denied,              deny_case,                      outcome_is_deny >,
+    Row < accepted,            decision_warning_due,   none,                raise_decision_warning,         none >,
+    Row < accepted,            decision_due,           none,                raise_decision_overdue,         none >,
+    Row < accepted,            withdrawal,             withdrawn,           withdraw_application,           scope_is_application >,
+    Row < accepted,            withdrawal,             correction_required, fall_back_to_standard_track,    commitment_replaced_certificates >,
+    Row < accepted,            withdrawal,             none,                fall_back_to_standard_track,    commitment_replaced_nothing >,
+    Row < accepted,            credit_revoked,         correction_required, fall_back_and_hook,             commitment_replaced_certificates >,
+    Row < accepted,            credit_revoked,         none,                fall_back_and_hook,             commitment_replaced_nothing >,
+    Row < accepted,            termination,            terminated,          terminate_case,                 none >,
+    // Deficiency acceptance (容缺受理): materials by the deadline, a reminder, then default.
+    Row < accepted_deficient,  materials_handed_in,    accepted,            complete_materials,             supplement_completes_materials >,
+    Row < accepted_deficient,  materials_handed_in,    approved,            complete_materials_and_approve, supplement_completes_decided_on_the_spot >,
+    Row < accepted_deficient,  materials_handed_in,    none,                record_materials,               supplement_leaves_some_missing >,
+    Row < accepted_deficient,  supplement_due,         supplement_overdue,  send_supplement_reminder,       none >,
+    Row < accepted_deficient,  decision_warning_due,   none,                raise_decision_warning,         none >,
+    Row < accepted_deficient,  decision_due,           none,                raise_decision_overdue,         none >,
+    Row < accepted_deficient,  withdrawal,             withdrawn,           withdraw_application,           scope_is_application >,
+    Row < accepted_deficient,  withdrawal,             correction_required, fall_back_to_standard_track,    scope_is_credit_track >,
+    Row < accepted_deficient,  credit_revoked,         correction_required, fall_back_and_hook,             none >,
+    Row < accepted_deficient,  termination,            terminated,          terminate_case,                 none >,
+    Row < supplement_overdue,  materials_handed_in,    accepted,            complete_materials,             supplement_completes_materials >,
+    Row < supplement_overdue,  materials_handed_in,    approved,            complete_materials_and_approve, supplement_completes_decided_on_the_spot >,
+    Row < supplement_overdue,  materials_handed_in,    none,                record_materials,               supplement_leaves_some_missing >,
+    Row < supplement_overdue,  supplement_grace_due,   defaulted,           default_deficiency,             none >,
+    Row < supplement_overdue,  decision_warning_due,   none,                raise_decision_warning,         none >,
+    Row < supplement_overdue,  decision_due,           none,                raise_decision_overdue,         none >,
+    Row < supplement_overdue,  withdrawal,             withdrawn,           withdraw_application,           scope_is_application >,
+    Row < supplement_overdue,  withdrawal,             correction_required, fall_back_to_standard_track,    scope_is_credit_track >,
+    Row < supplement_overdue,  credit_revoked,         correction_required, fall_back_and_hook,             none >,
+    Row < supplement_overdue,  termination,            terminated,          terminate_case,                 none >,
+    // 5. Afterwards: a notify-and-commit approval is verified; a broken commitment is revoked.
+    Row < approved,            verification,           verified,            confirm_commitment_kept,        commitment_kept >,
+    Row < approved,            verification,           revoked,             revoke_for_broken_commitment,   commitment_broken >,
+    Row < approved,            verification_due,       none,                raise_verification_overdue,     none >,
+    // 6. Satisfaction feedback goes into the ledger entry of a decided case.
+    Row < approved,            feedback_given,         none,                record_satisfaction,            none >,
+    Row < denied,              feedback_given,         none,                record_satisfaction,            none >,
+    Row < verified,            feedback_given,         none,                record_satisfaction,            none >,
+    Row < revoked,             feedback_given,         none,                record_satisfaction,            none >
+  >;
+  // clang-format on
+  using transition_table =
+      mpl::insert_range<intake_table, mpl::end<intake_table>::type, decision_table>::type;
+
+  // Not allowed in this state: the caller turns it into an invalid_transition dead letter.
+  template <class Fsm, class Event>
+  void no_transition(const Event&, Fsm&, int) {
+    refused_ = true;
+  }
+  template <class Fsm, class Event>
+  void exception_caught(const Event&, Fsm&, std::exception&) {
+    refused_ = true;
+  }
+
+  machine_context* context_;
+  bool refused_ = false;
+};
+
+using credit_approval = msm::back::state_machine<credit_approval_>;
+using transition_table = credit_approval::stt;
+
+template <class State>
+constexpr int id_of() {
+  return msm::back::get_state_id<transition_table, State>::value;
+}
+
+// The machine's state ids in the contract's state order; MSM numbers states by table order, so
+// the record keeps the name and this table translates.
+const std::array<int, case_state_count>& state_ids() {
+  static const std::array<int, case_state_count> ids{
+      id_of<credit_approval_::applied>(),
+      id_of<credit_approval_::correction_required>(),
+      id_of<credit_approval_::accepted>(),
+      id_of<credit_approval_::accepted_deficient>(),
+      id_of<credit_approval_::supplement_overdue>(),
+      id_of<credit_approval_::approved>(),
+      id_of<credit_approval_::denied>(),
+      id_of<credit_approval_::rejected>(),
+      id_of<credit_approval_::withdrawn>(),
+      id_of<credit_approval_::terminated>(),
+      id_of<credit_approval_::defaulted>(),
+      id_of<credit_approval_::revoked>(),
+      id_of<credit_approval_::verified>(),
+  };
+  return ids;
+}
+
+std::optional<case_state> state_of_id(int id) {
+  const auto& ids = state_ids();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == id) return static_cast<case_state>(i);
+  }
+  return std::nullopt;
+}
+
+template <class Event>
+bool dispatch(credit_approval& machine, const Event& event) {
+  const auto handled = machine.process_event(event);
+  return handled == msm::back::HANDLED_TRUE && !machine.refused_;
+}
+
+bool dispatch_clock(credit_approval& machine, clock_kind kind) {
+  switch (kind) {
+    case clock_kind::correction_notice:
+      return dispatch(machine, correction_notice_due{});
+    case clock_kind::supplement:
+      return dispatch(machine, supplement_due{});
+    case clock_kind::supplement_grace:
+      return dispatch(machine, supplement_grace_due{});
+    case clock_kind::decision_warning:
+      return dispatch(machine, decision_warning_due{});
+    case clock_kind::decision:
+      return dispatch(machine, decision_due{});
+    case clock_kind::verification:
+      return dispatch(machine, verification_due{});
+  }
+  return false;
+}
+
+}  // namespace
+
+bool run_credit_approval(case_record& record, bool is_new, const case_input& input,
+                         const step_context& step, case_effects& effects) {
+  // Work on copies so that a refused input leaves the caller's record and effects untouched.
+  case_record working = record;
+  case_effects recorded;
+  machine_context context{working, step, recorded};
+  credit_approval machine(&context);
+  machine.start();
+  if (!is_new) {
+    // Restore the persisted state: MSM keeps the active state id in the array current_state()
+    // points to; it is the machine's own (non-const) storage.
+    const_cast<int*>(machine.current_state())[0] = state_ids()[static_cast<int>(record.state)];
+  }
+  const bool applied = std::visit(
+      [&](const auto& data) -> bool {
+        using T = std::decay_t<decltype(data)>;
+        if constexpr (std::is_same_v<T, apply_data>) {
+          return is_new && dispatch(machine, apply_event{data});
+        } else if (is_new) {
+          return false;
+        } else if constexpr (std::is_same_v<T, accept_data>) {
+          return dispatch(machine, intake_review{data});
+        } else if constexpr (std::is_same_v<T, supplement_data>) {
+          return dispatch(machine, materials_handed_in{data});
+        } else if constexpr (std::is_same_v<T, decide_data>) {
+          return dispatch(machine, decision_taken{data});
+        } else if constexpr (std::is_same_v<T, withdraw_data>) {
+          return dispatch(machine, withdrawal{data});
+        } else if constexpr (std::is_same_v<T, terminate_data>) {
+          return dispatch(machine, termination{data});
+        } else if constexpr (std::is_same_v<T, verify_data>) {
+          return dispatch(machine, verification{data});
+        } else if constexpr (std::is_same_v<T, feedback_data>) {
+          return dispatch(machine, feedback_given{data});
+        } else if constexpr (std::is_same_v<T, facilitation_revoked>) {
+          return dispatch(machine, credit_revoked{data});
+        } else {
+          static_assert(std::is_same_v<T, clock_due>);
+          return dispatch_clock(machine, data.kind);
+        }
+      },
+      input);
+  if (!applied) return false;
+  const auto state = state_of_id(machine.current_state()[0]);
+  assert(state && "the machine left the contract's states");
+  working.state = *state;
+  record = std::move(working);
+  for (auto& o : recorded.outbound) effects.outbound.push_back(std::move(o));
+  for (auto& t : recorded.timers_set) effects.timers_set.push_back(std::move(t));
+  for (auto& t : recorded.timers_cancelled) effects.timers_cancelled.push_back(std::move(t));
+  effects.ledger_changed = effects.ledger_changed || recorded.ledger_changed;
+  return true;
+}
+
+}  // namespace xyp::workflows
