@@ -1,0 +1,298 @@
+#include "tests/support/redis_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace xyp::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr auto startup_limit = 10s;
+constexpr auto shutdown_limit = 10s;
+constexpr auto between_attempts = 10ms;
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// A file descriptor, closed when it goes out of scope.
+class fd_owner {
+ public:
+  explicit fd_owner(int fd) noexcept : fd_(fd) {}
+  ~fd_owner() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  fd_owner(const fd_owner&) = delete;
+  fd_owner& operator=(const fd_owner&) = delete;
+  int get() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct context_free {
+  void operator()(redisContext* c) const noexcept { redisFree(c); }
+};
+struct reply_free {
+  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using context_ptr = std::unique_ptr<redisContext, context_free>;
+using reply_ptr = std::unique_ptr<redisReply, reply_free>;
+
+context_ptr connect_blocking(std::uint16_t port, timeval timeout) {
+  return context_ptr(redisConnectWithTimeout("127.0.0.1", port, timeout));
+}
+
+fs::path find_redis_server() {
+  if (const char* path = std::getenv("PATH")) {
+    std::string_view rest(path);
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const std::string_view dir = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      if (dir.empty()) continue;
+      const fs::path candidate = fs::path(dir) / "redis-server";
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  if (::access("/usr/bin/redis-server", X_OK) == 0) return "/usr/bin/redis-server";
+  throw std::runtime_error(
+      "redis-server not found in PATH or /usr/bin: the adapter tests need it (apt-get install "
+      "redis-server)");
+}
+
+std::deque<std::string> last_lines(const fs::path& file, std::size_t count) {
+  std::deque<std::string> lines;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(std::move(line));
+    if (lines.size() > count) lines.pop_front();
+  }
+  return lines;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace
+
+std::uint16_t free_loopback_port() {
+  fd_owner s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s.get() < 0) throw_errno("socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  if (::bind(s.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    throw_errno("bind 127.0.0.1:0");
+  }
+  socklen_t length = sizeof address;
+  if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw_errno("getsockname");
+  }
+  return ntohs(address.sin_port);
+}
+
+redis_server::redis_server() : redis_server(options{}) {}
+
+redis_server::redis_server(options opts) : options_(opts) {
+  port_ = free_loopback_port();
+  std::string pattern = (fs::temp_directory_path() / "xyp-redis-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw_errno("mkdtemp " + pattern);
+  dir_ = pattern;
+  try {
+    start();
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+    throw;
+  }
+}
+
+redis_server::~redis_server() {
+  try {
+    stop();
+  } catch (...) {
+    // A destructor cannot report; the process is reaped or killed either way.
+  }
+  std::error_code ignored;
+  fs::remove_all(dir_, ignored);
+}
+
+std::string redis_server::url() const {
+  return "redis://127.0.0.1:" + std::to_string(port_);
+}
+
+redis::endpoint redis_server::endpoint() const {
+  return redis::endpoint{"127.0.0.1", port_};
+}
+
+void redis_server::start() {
+  if (running()) throw std::logic_error("redis_server::start: the server is already running");
+  spawn();
+  wait_until_ready();
+}
+
+void redis_server::stop() {
+  signal_and_reap(SIGTERM);
+}
+
+void redis_server::kill() {
+  signal_and_reap(SIGKILL);
+}
+
+void redis_server::spawn() {
+  const fs::path program = find_redis_server();
+  const std::vector<std::string> args = {
+      program.string(),
+      "--port",
+      std::to_string(port_),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir_.string(),
+      "--save",
+      "",
+      "--appendonly",
+      options_.appendonly ? "yes" : "no",
+      "--daemonize",
+      "no",
+      "--logfile",
+      (dir_ / "redis.log").string(),
+  };
+  std::vector<char*> argv;
+  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  // Everything the child needs is prepared here: between fork and exec only async-signal-safe
+  // calls are allowed.
+  fd_owner output(
+      ::open((dir_ / "stdout.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (output.get() < 0) throw_errno("open " + (dir_ / "stdout.log").string());
+  fd_owner nothing(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (nothing.get() < 0) throw_errno("open /dev/null");
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    // The server dies with the thread that started it, even if the test process crashes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(nothing.get(), STDIN_FILENO);
+    ::dup2(output.get(), STDOUT_FILENO);
+    ::dup2(output.get(), STDERR_FILENO);
+    // Our sockets (hiredis does not set CLOEXEC) must not stay open in the server.
+    ::close_range(3, ~0U, 0);
+    ::execv(argv[0], argv.data());
+    static constexpr char failed[] = "exec redis-server failed\n";
+    [[maybe_unused]] const auto ignored = ::write(STDERR_FILENO, failed, sizeof failed - 1);
+    ::_exit(127);
+  }
+  pid_ = pid;
+}
+
+void redis_server::wait_until_ready() {
+  const auto deadline = std::chrono::steady_clock::now() + startup_limit;
+  std::string last_problem = "no answer yet";
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("redis-server on 127.0.0.1:" + std::to_string(port_) + " " +
+                               describe_status(status) + " while starting\n" + log_tail());
+    }
+    if (auto c = connect_blocking(port_, timeval{0, 200'000}); c && c->err == 0) {
+      reply_ptr pong(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
+      if (pong && pong->type == REDIS_REPLY_STATUS && std::string_view(pong->str) == "PONG") return;
+      // Answers such as "LOADING" mean the server is up but not ready yet.
+      last_problem = pong ? std::string(pong->str, pong->len) : std::string(c->errstr);
+    } else if (c) {
+      last_problem = c->errstr;
+    }
+    // Waiting for a process to start, not for simulated time to pass.
+    std::this_thread::sleep_for(between_attempts);
+  }
+  const std::string tail = log_tail();
+  signal_and_reap(SIGKILL);
+  throw std::runtime_error("redis-server on 127.0.0.1:" + std::to_string(port_) +
+                           " did not answer PING within 10 s (" + last_problem + ")\n" + tail);
+}
+
+void redis_server::signal_and_reap(int signal) {
+  if (pid_ <= 0) return;
+  ::kill(pid_, signal);
+  const auto deadline = std::chrono::steady_clock::now() + shutdown_limit;
+  int status = 0;
+  for (;;) {
+    const pid_t reaped = ::waitpid(pid_, &status, signal == SIGKILL ? 0 : WNOHANG);
+    if (reaped == pid_) break;
+    if (reaped < 0 && errno != EINTR) break;  // not our child any more; nothing to reap
+    if (reaped == 0 && std::chrono::steady_clock::now() >= deadline) {
+      // A clean shutdown that hangs is not worth failing the run for.
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    if (reaped == 0) std::this_thread::sleep_for(between_attempts);
+  }
+  pid_ = -1;
+}
+
+redis::reply redis_server::command(const std::vector<std::string>& args) const {
+  const std::string where = "redis-server 127.0.0.1:" + std::to_string(port_);
+  if (args.empty()) throw std::invalid_argument("redis_server::command: no command given");
+  context_ptr c = connect_blocking(port_, timeval{2, 0});
+  if (!c) throw std::runtime_error(where + ": cannot allocate a hiredis context");
+  if (c->err != 0) throw std::runtime_error(where + ": " + c->errstr);
+  redisSetTimeout(c.get(), timeval{10, 0});
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  reply_ptr r(static_cast<redisReply*>(
+      redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  if (!r) throw std::runtime_error(where + ": " + args.front() + " failed: " + c->errstr);
+  return redis::to_reply(*r);
+}
+
+std::string redis_server::log_tail(std::size_t lines) const {
+  std::string out;
+  for (const char* name : {"redis.log", "stdout.log"}) {
+    const auto tail = last_lines(dir_ / name, lines);
+    if (tail.empty()) continue;
+    out += "--- last lines of " + (dir_ / name).string() + "\n";
+    for (const auto& line : tail) out += line + "\n";
+  }
+  return out.empty() ? "(redis-server wrote no log)\n" : out;
+}
+
+}  // namespace xyp::test
