@@ -1,0 +1,79 @@
+#pragma once
+// The engine as its users run it: each partition's inbound stream read through the consumer
+// group, every event and every due timer applied by the case processor and committed by one Lua
+// script, atomically with its acknowledgement. A crash of the engine or of Redis loses nothing
+// and doubles nothing: what was not committed is still pending and is applied again.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "adapters/redis/commit_script.hpp"
+#include "adapters/redis/redis_url.hpp"
+#include "engine/processor.hpp"
+
+namespace xyp::redis {
+
+struct runtime_options {
+  endpoint server;
+  std::string prefix = "xyp";
+  std::uint32_t partitions = 1;
+  std::string consumer = "engine-1";
+  std::size_t batch_size = 256;          // entries per XREADGROUP
+  std::size_t units_per_script = 64;     // units per EVALSHA
+  std::chrono::milliseconds block{100};  // XREADGROUP BLOCK: also the timer poll period
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::hours dedupe_window{24 * 7};  // applied event ids kept this long
+  commit_limits limits;
+};
+
+// What the runtime reports as it goes: the metrics adapter listens; every method may be ignored.
+class runtime_observer {
+ public:
+  virtual ~runtime_observer() = default;
+  virtual void committed(std::uint32_t /*partition*/, const commit_unit& /*unit*/,
+                         commit_status /*status*/) {}
+  virtual void batch(std::uint32_t /*partition*/, std::size_t /*entries*/) {}
+  virtual void commit_latency(std::chrono::microseconds /*took*/) {}
+  // How late a timer fired against the clock it runs on.
+  virtual void timer_lag(std::chrono::milliseconds /*lag*/) {}
+  virtual void reconnected(std::uint32_t /*partition*/) {}
+  virtual void conflict(std::uint32_t /*partition*/) {}
+};
+
+// Refuses a Redis that can evict keys (an evicted case is a lost case) and warns when AOF is
+// off. Returns the warnings; throws redis::error or std::runtime_error with a message to show.
+boost::asio::awaitable<std::vector<std::string>> check_server(const runtime_options& options);
+
+class runtime {
+ public:
+  runtime(boost::asio::any_io_executor executor, const case_processor& processor,
+          runtime_options options, runtime_observer& observer);
+  ~runtime();
+
+  // Serves every partition until stop(); each partition's loop finishes the batch in hand,
+  // commits and acknowledges it, then returns.
+  boost::asio::awaitable<void> run();
+  void stop();
+
+ private:
+  struct partition_worker;
+  boost::asio::any_io_executor executor_;
+  const case_processor& processor_;
+  runtime_options options_;
+  runtime_observer& observer_;
+  std::shared_ptr<std::atomic<bool>> stopping_;
+};
+
+// Writes JSONL envelopes to their partitions' inbound streams (clock.advance to every one),
+// pipelined. Returns how many stream entries were written.
+boost::asio::awaitable<std::uint64_t> submit_lines(const runtime_options& options,
+                                                   const std::vector<std::string>& lines);
+
+}  // namespace xyp::redis

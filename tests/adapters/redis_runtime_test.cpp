@@ -1,0 +1,241 @@
+// The Redis runtime against a real redis-server: the same events give the same cases, outbound
+// events and dead letters as the in-memory replay; repeated deliveries and pending entries left
+// by a dead consumer are handled; an unfit server is refused.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "adapters/redis/keys.hpp"
+#include "adapters/redis/runtime.hpp"
+#include "engine/calendar.hpp"
+#include "engine/memory_runtime.hpp"
+#include "engine/policy.hpp"
+#include "support/redis_server.hpp"
+
+using namespace xyp;
+using nlohmann::json;
+
+namespace {
+
+namespace asio = boost::asio;
+
+std::vector<std::string> sample_day() {
+  std::ifstream in(XYP_CONFIG_DIR "/samples/day.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Stops the runtime once it has committed as many stream entries as were written.
+class counting_observer : public redis::runtime_observer {
+ public:
+  counting_observer(redis::runtime*& engine, std::uint64_t expected)
+      : engine_(engine), expected_(expected) {}
+  void committed(std::uint32_t, const commit_unit& unit, redis::commit_status status) override {
+    if (unit.consumed_timer.empty()) ++entries;
+    // A repeat in the same batch is caught by the overlay, one in a later batch by the script.
+    if (unit.ignored || status == redis::commit_status::duplicate) ++duplicates;
+    if (entries >= expected_ && engine_) engine_->stop();
+  }
+  void conflict(std::uint32_t) override { ++conflicts; }
+  std::uint64_t entries = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t conflicts = 0;
+
+ private:
+  redis::runtime*& engine_;
+  std::uint64_t expected_;
+};
+
+struct setup {
+  jurisdiction_policy policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
+  working_calendar calendar = working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
+  case_processor processor{policy, calendar, clock_mode::simulated};
+};
+
+redis::runtime_options options_for(const test::redis_server& server, std::uint32_t partitions) {
+  redis::runtime_options o;
+  o.server = server.endpoint();
+  o.prefix = "t" + std::to_string(server.port());
+  o.partitions = partitions;
+  o.block = std::chrono::milliseconds(20);
+  return o;
+}
+
+std::uint64_t submit(const redis::runtime_options& o, const std::vector<std::string>& lines) {
+  asio::io_context io;
+  auto written = asio::co_spawn(io, redis::submit_lines(o, lines), asio::use_future);
+  io.run();
+  return written.get();
+}
+
+// Runs the engine until it has committed `expected` stream entries.
+std::tuple<std::uint64_t, std::uint64_t, std::uint64_t> run_until_committed(
+    const case_processor& processor, const redis::runtime_options& o, std::uint64_t expected) {
+  asio::io_context io;
+  redis::runtime* handle = nullptr;
+  counting_observer observer(handle, expected);
+  redis::runtime engine(io.get_executor(), processor, o, observer);
+  handle = &engine;
+  asio::co_spawn(io, engine.run(), asio::detached);
+  io.run();
+  return {observer.entries, observer.duplicates, observer.conflicts};
+}
+
+std::vector<json> stream_events(const test::redis_server& server, const std::string& key) {
+  std::vector<json> events;
+  const auto entries = server.command({"XRANGE", key, "-", "+"});
+  for (const auto& e : entries.elements()) {
+    const auto& kv = e.elements()[1].elements();
+    for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+      if (kv[i].as_string() == "event") events.push_back(json::parse(kv[i + 1].as_string()));
+    }
+  }
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("the sample day through Redis ends exactly as its in-memory replay", "[runtime]") {
+  setup s;
+  const auto lines = sample_day();
+  REQUIRE(lines.size() >= 200);
+
+  std::vector<outbound_event> expected_out;
+  std::uint64_t expected_dead = 0;
+  memory_runtime reference(s.processor, 1);
+  reference.set_listener([&](std::uint32_t, const commit_unit& u) {
+    expected_out.insert(expected_out.end(), u.outbound.begin(), u.outbound.end());
+    if (u.dead) ++expected_dead;
+  });
+  for (const auto& line : lines) reference.submit(line);
+
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const auto written = submit(o, lines);
+  REQUIRE(written == lines.size());
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
+  CHECK(entries == written);
+  CHECK(conflicts == 0);
+
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto out = stream_events(server, keys.out());
+  REQUIRE(out.size() == expected_out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    INFO("outbound #" << i);
+    CHECK(out[i] == to_json(expected_out[i]));
+  }
+  const auto dead = server.command({"XLEN", keys.dead()});
+  CHECK(static_cast<std::uint64_t>(dead.as_integer()) == expected_dead);
+  for (const auto& [id, record] : reference.partition(0).cases()) {
+    const auto doc = server.command({"HGET", keys.case_key(id), "doc"});
+    REQUIRE(doc.is_string());
+    CHECK(json::parse(doc.as_string()) == json(record));
+  }
+  const auto pending = server.command({"ZCARD", keys.timers()});
+  CHECK(static_cast<std::size_t>(pending.as_integer()) == reference.partition(0).pending_timers());
+}
+
+TEST_CASE("with several partitions every applicant's cases land in their own partition",
+          "[runtime]") {
+  setup s;
+  const auto lines = sample_day();
+  REQUIRE(lines.size() >= 200);
+  memory_runtime reference(s.processor, 3);
+  for (const auto& line : lines) reference.submit(line);
+
+  test::redis_server server;
+  const auto o = options_for(server, 3);
+  const auto written = submit(o, lines);
+  run_until_committed(s.processor, o, written);
+  for (std::uint32_t n = 0; n < 3; ++n) {
+    const redis::partition_keys keys(o.prefix, n);
+    for (const auto& [id, record] : reference.partition(n).cases()) {
+      const auto doc = server.command({"HGET", keys.case_key(id), "doc"});
+      REQUIRE(doc.is_string());
+      CHECK(json::parse(doc.as_string())["state"] == json(record)["state"]);
+    }
+  }
+}
+
+TEST_CASE("the same event delivered twice is committed once", "[runtime]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::string credit =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  const auto written = submit(o, {credit, credit});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
+  CHECK(entries == 2);
+  CHECK(duplicates == 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+  CHECK(server.command({"ZCARD", keys.applied()}).as_integer() == 1);
+}
+
+TEST_CASE("entries a dead consumer left pending are claimed and finished", "[runtime]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const auto lines = sample_day();
+  REQUIRE(lines.size() >= 50);
+  const std::vector<std::string> first(lines.begin(), lines.begin() + 50);
+  const auto written = submit(o, first);
+  const redis::partition_keys keys(o.prefix, 0);
+  // Another consumer reads everything and dies before acknowledging anything.
+  server.command({"XGROUP", "CREATE", keys.events(), "engine", "0", "MKSTREAM"});
+  const auto taken = server.command({"XREADGROUP", "GROUP", "engine", "dead-engine", "COUNT",
+                                     "1000", "STREAMS", keys.events(), ">"});
+  REQUIRE(taken.elements()[0].elements()[1].elements().size() == written);
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
+  CHECK(entries == written);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("a Redis that may evict keys is refused, and AOF off is warned about", "[runtime]") {
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  server.command({"CONFIG", "SET", "appendonly", "no"});
+  {
+    asio::io_context io;
+    auto warnings = asio::co_spawn(io, redis::check_server(o), asio::use_future);
+    io.run();
+    const auto w = warnings.get();
+    REQUIRE(w.size() == 1);
+    CHECK(w[0].find("appendonly") != std::string::npos);
+  }
+  server.command({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+  asio::io_context io;
+  auto refused = asio::co_spawn(io, redis::check_server(o), asio::use_future);
+  io.run();
+  CHECK_THROWS_WITH(refused.get(), Catch::Contains("allkeys-lru"));
+}
+
+TEST_CASE("an event delivered again after it was applied is acknowledged and changes nothing",
+          "[runtime]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::string credit =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  submit(o, {credit});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto before = server.command({"GET", keys.credit("11010519491231002X")});
+  // The same id again, with other data: a producer's retry must not change what was applied.
+  std::string retry = credit;
+  retry.replace(retry.find("AAA"), 3, "C");
+  submit(o, {retry});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
+  CHECK(duplicates == 1);
+  CHECK(server.command({"GET", keys.credit("11010519491231002X")}) == before);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
