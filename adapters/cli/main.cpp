@@ -1,0 +1,192 @@
+// xinyipi: the engine's command line. The only place that reads argv; everything below it takes
+// plain option structs.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+#include "adapters/cli/exit_codes.hpp"
+#include "adapters/cli/redis_commands.hpp"
+#include "adapters/cli/replay.hpp"
+#include "adapters/cli/traffic.hpp"
+#include "adapters/log.hpp"
+#include "engine/policy.hpp"
+
+namespace {
+
+const std::string config_dir = XYP_CONFIG_DIR;
+
+// Where Redis is and how the engine's keys are laid out: shared by every Redis subcommand.
+struct redis_flags {
+  std::string url = "redis://127.0.0.1:6379";
+  std::string prefix = "xyp";
+  std::uint32_t partitions = 1;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--redis", url, "Redis server, redis://host:port")->capture_default_str();
+    cmd->add_option("--prefix", prefix, "Key prefix P")->capture_default_str();
+    cmd->add_option("--partitions", partitions, "Partition count N")
+        ->check(CLI::Range(1u, 1024u))
+        ->capture_default_str();
+  }
+
+  // Fills the runtime options; false (with a message) for a URL that is not one.
+  bool into(xyp::redis::runtime_options& options, const char* command) const {
+    const auto server = xyp::redis::parse_redis_url(url);
+    if (!server) {
+      std::cerr << "xinyipi " << command << ": --redis " << url << " is not redis://host:port\n";
+      return false;
+    }
+    options.server = *server;
+    options.prefix = prefix;
+    options.partitions = partitions;
+    return true;
+  }
+};
+
+int run_generate(const std::string& profile, xyp::cli::traffic_options options,
+                 const std::string& out_path) {
+  try {
+    const auto policy = xyp::load_policy(profile);
+    const auto lines = xyp::cli::generate_traffic(policy, options);
+    std::ofstream file;
+    if (!out_path.empty() && out_path != "-") {
+      file.open(out_path);
+      if (!file) {
+        std::cerr << "xinyipi generate: cannot write " << out_path << "\n";
+        return xyp::cli::exit_io;
+      }
+    }
+    std::ostream& out = file.is_open() ? file : std::cout;
+    for (const auto& line : lines) out << line << "\n";
+    std::cerr << "xinyipi generate: " << lines.size() << " events for " << options.cases
+              << " cases\n";
+    return xyp::cli::exit_ok;
+  } catch (const xyp::config_error& e) {
+    std::cerr << "xinyipi generate: " << e.what() << "\n";
+    return xyp::cli::exit_config;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "xinyipi generate: " << e.what() << "\n";
+    return xyp::cli::exit_usage;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  // A peer closing a socket must be an error code on the write, not the end of the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"xinyipi (信易批): credit-based approval workflow engine"};
+  app.require_subcommand(1);
+
+  xyp::cli::replay_options replay;
+  replay.profile = config_dir + "/profiles/shilong.json";
+  replay.events = config_dir + "/samples/day.jsonl";
+  replay.calendars = config_dir + "/calendars";
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "Run a JSONL day through the in-memory engine with the simulated clock");
+  replay_cmd->add_option("--profile", replay.profile, "Jurisdiction profile (JSON)")
+      ->capture_default_str();
+  replay_cmd->add_option("--events", replay.events, "Inbound events, one envelope per line")
+      ->capture_default_str();
+  replay_cmd->add_option("--calendars", replay.calendars, "Working-day calendar directory")
+      ->capture_default_str();
+  replay_cmd->add_option("--partitions", replay.partitions, "Partition count N")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  replay_cmd->add_flag("--summary-only", replay.summary_only, "Print only the summary");
+
+  xyp::cli::traffic_options traffic;
+  std::string traffic_profile = config_dir + "/profiles/shilong.json";
+  std::string traffic_out = "-";
+  auto* generate_cmd =
+      app.add_subcommand("generate", "Write realistic inbound traffic as JSONL (deterministic)");
+  generate_cmd->add_option("--profile", traffic_profile, "Profile whose matters to use")
+      ->capture_default_str();
+  generate_cmd->add_option("--cases", traffic.cases, "Cases to open")
+      ->check(CLI::Range(1u, 10'000'000u))
+      ->capture_default_str();
+  generate_cmd->add_option("--seed", traffic.seed, "Random seed")->capture_default_str();
+  generate_cmd->add_option("--bad-share", traffic.bad_input_share, "Share of bad input lines")
+      ->check(CLI::Range(0.0, 0.5))
+      ->capture_default_str();
+  generate_cmd->add_option("--out", traffic_out, "Output file, - for stdout")
+      ->capture_default_str();
+
+  xyp::cli::run_options run;
+  run.profile = config_dir + "/profiles/shilong.json";
+  run.calendars = config_dir + "/calendars";
+  redis_flags run_redis;
+  std::string clock = "system";
+  std::string log_level = "info";
+  auto* run_cmd = app.add_subcommand("run", "Run the engine against Redis until SIGTERM/SIGINT");
+  run_cmd->add_option("--profile", run.profile, "Jurisdiction profile (JSON)")
+      ->capture_default_str();
+  run_cmd->add_option("--calendars", run.calendars, "Working-day calendar directory")
+      ->capture_default_str();
+  run_redis.add_to(run_cmd);
+  run_cmd->add_option("--clock", clock, "system or simulated (clock.advance moves time)")
+      ->check(CLI::IsMember({"system", "simulated"}))
+      ->capture_default_str();
+  run_cmd->add_option("--consumer", run.runtime.consumer, "Consumer name in the group")
+      ->capture_default_str();
+  run_cmd->add_option("--batch", run.runtime.batch_size, "Entries per read")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  run_cmd->add_option("--log-level", log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
+  redis_flags submit_redis;
+  std::string submit_source;
+  auto* submit_cmd =
+      app.add_subcommand("submit", "Write JSONL events to their partitions' inbound streams");
+  submit_redis.add_to(submit_cmd);
+  submit_cmd->add_option("events", submit_source, "JSONL file, or - for standard input")
+      ->required();
+
+  redis_flags watch_redis;
+  std::int64_t idle_ms = 0;
+  auto* watch_cmd = app.add_subcommand("watch", "Print outbound events as they arrive");
+  watch_redis.add_to(watch_cmd);
+  watch_cmd
+      ->add_option("--idle-exit", idle_ms, "Exit after this many ms with nothing new (0: never)")
+      ->capture_default_str();
+
+  redis_flags status_redis;
+  auto* status_cmd = app.add_subcommand("status", "Print cases by state and the engine's backlog");
+  status_redis.add_to(status_cmd);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? xyp::cli::exit_ok : xyp::cli::exit_usage;
+  }
+
+  if (*replay_cmd) return xyp::cli::run_replay(replay, std::cout, std::cerr);
+  if (*generate_cmd) return run_generate(traffic_profile, traffic, traffic_out);
+  if (*run_cmd) {
+    if (!run_redis.into(run.runtime, "run")) return xyp::cli::exit_usage;
+    run.clock = clock == "simulated" ? xyp::clock_mode::simulated : xyp::clock_mode::system;
+    xyp::log::set_level(log_level);
+    return xyp::cli::run_engine(run);
+  }
+  xyp::redis::runtime_options redis_options;
+  if (*submit_cmd) {
+    if (!submit_redis.into(redis_options, "submit")) return xyp::cli::exit_usage;
+    return xyp::cli::run_submit(redis_options, submit_source);
+  }
+  if (*watch_cmd) {
+    if (!watch_redis.into(redis_options, "watch")) return xyp::cli::exit_usage;
+    return xyp::cli::run_watch(redis_options, idle_ms);
+  }
+  if (*status_cmd) {
+    if (!status_redis.into(redis_options, "status")) return xyp::cli::exit_usage;
+    return xyp::cli::run_status(redis_options);
+  }
+  return xyp::cli::exit_usage;
+} catch (const std::exception& e) {
+  std::cerr << "xinyipi: internal error: " << e.what() << "\n";
+  return xyp::cli::exit_internal;
+}

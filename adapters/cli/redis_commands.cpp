@@ -1,0 +1,215 @@
+#include "adapters/cli/redis_commands.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "adapters/cli/exit_codes.hpp"
+#include "adapters/log.hpp"
+#include "adapters/redis/connection.hpp"
+#include "adapters/redis/keys.hpp"
+#include "engine/calendar.hpp"
+#include "engine/case_record.hpp"
+
+namespace xyp::cli {
+namespace {
+
+namespace asio = boost::asio;
+
+// Runs one coroutine to completion on a fresh io_context and returns its value; its exception
+// propagates.
+template <class T>
+T run_to_end(asio::awaitable<T> work) {
+  asio::io_context io;
+  auto result = asio::co_spawn(io, std::move(work), asio::use_future);
+  io.run();
+  return result.get();
+}
+
+std::string describe_server(const redis::runtime_options& o) {
+  return o.server.host + ":" + std::to_string(o.server.port);
+}
+
+}  // namespace
+
+int run_engine(const run_options& options) {
+  std::optional<jurisdiction_policy> policy;
+  std::optional<working_calendar> calendar;
+  try {
+    policy = load_policy(options.profile);
+    calendar = working_calendar::load_directory(options.calendars);
+  } catch (const std::exception& e) {
+    std::cerr << "xinyipi run: " << e.what() << "\n";
+    return exit_config;
+  }
+  try {
+    for (const auto& w : run_to_end(redis::check_server(options.runtime))) log::warn(w);
+  } catch (const std::exception& e) {
+    std::cerr << "xinyipi run: " << e.what() << "\n";
+    return exit_redis;
+  }
+
+  const case_processor processor(*policy, *calendar, options.clock);
+  redis::runtime_observer quiet;
+  asio::io_context io;
+  redis::runtime engine(io.get_executor(), processor, options.runtime, quiet);
+
+  // SIGTERM or SIGINT: every partition finishes the batch in hand, commits and acknowledges it;
+  // past a 5 s window the loop is stopped regardless (what was not acknowledged stays pending).
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer grace(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::info("stopping", {{"signal", signal}});
+    engine.stop();
+    grace.expires_after(std::chrono::seconds(5));
+    grace.async_wait([&](const boost::system::error_code& wait) {
+      if (!wait) io.stop();
+    });
+  });
+  log::info("engine started",
+            {{"profile", policy->id},
+             {"redis", describe_server(options.runtime)},
+             {"prefix", options.runtime.prefix},
+             {"partitions", options.runtime.partitions},
+             {"clock", options.clock == clock_mode::simulated ? "simulated" : "system"}});
+  asio::co_spawn(io, engine.run(), [&](std::exception_ptr failure) {
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        log::error("engine stopped by a defect", {{"error", e.what()}});
+      }
+    }
+    signals.cancel();
+    grace.cancel();
+  });
+  io.run();
+  log::info("engine stopped");
+  return exit_ok;
+}
+
+int run_submit(const redis::runtime_options& options, const std::string& source) {
+  std::vector<std::string> lines;
+  std::ifstream file;
+  if (source != "-") {
+    file.open(source);
+    if (!file) {
+      std::cerr << "xinyipi submit: cannot read " << source << "\n";
+      return exit_io;
+    }
+  }
+  std::istream& in = source == "-" ? std::cin : file;
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  try {
+    const auto written = run_to_end(redis::submit_lines(options, lines));
+    std::cout << "submitted " << written << " stream entries from " << lines.size() << " lines to "
+              << options.partitions << " partition(s)\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "xinyipi submit: " << e.what() << "\n";
+    return exit_redis;
+  }
+}
+
+int run_watch(const redis::runtime_options& options, std::int64_t idle_ms) {
+  auto watch = [&]() -> asio::awaitable<void> {
+    redis::connection conn(co_await asio::this_coro::executor);
+    co_await conn.connect(options.server, options.connect_timeout);
+    std::vector<std::string> streams, ids;
+    for (std::uint32_t n = 0; n < options.partitions; ++n) {
+      streams.push_back(redis::partition_keys(options.prefix, n).out());
+      ids.push_back("0");
+    }
+    const std::int64_t block = idle_ms > 0 ? idle_ms : 1000;
+    for (;;) {
+      std::vector<std::string> read{"XREAD",  "COUNT", "1000", "BLOCK", std::to_string(block),
+                                    "STREAMS"};
+      read.insert(read.end(), streams.begin(), streams.end());
+      read.insert(read.end(), ids.begin(), ids.end());
+      const auto got = co_await conn.command(std::move(read));
+      if (got.is_nil()) {
+        if (idle_ms > 0) co_return;
+        continue;
+      }
+      for (const auto& stream : got.elements()) {
+        const auto& name = stream.elements()[0].as_string();
+        const auto n = static_cast<std::size_t>(std::find(streams.begin(), streams.end(), name) -
+                                                streams.begin());
+        for (const auto& entry : stream.elements()[1].elements()) {
+          ids[n] = entry.elements()[0].as_string();
+          const auto& kv = entry.elements()[1].elements();
+          for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+            if (kv[i].as_string() == "event") std::cout << kv[i + 1].as_string() << "\n";
+          }
+        }
+      }
+      std::cout.flush();
+    }
+  };
+  try {
+    run_to_end(watch());
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "xinyipi watch: " << e.what() << "\n";
+    return exit_redis;
+  }
+}
+
+int run_status(const redis::runtime_options& options) {
+  auto status = [&]() -> asio::awaitable<nlohmann::json> {
+    redis::connection conn(co_await asio::this_coro::executor);
+    co_await conn.connect(options.server, options.connect_timeout);
+    std::map<std::string, std::int64_t> states;
+    std::int64_t escalations = 0, overdue = 0, timers = 0, dead = 0, outbound = 0, pending = 0,
+                 ledger = 0;
+    for (std::uint32_t n = 0; n < options.partitions; ++n) {
+      const redis::partition_keys keys(options.prefix, n);
+      std::vector<std::vector<std::string>> commands;
+      for (int s = 0; s < case_state_count; ++s) {
+        commands.push_back({"ZCARD", keys.by_state(to_string(static_cast<case_state>(s)))});
+      }
+      commands.push_back({"ZCARD", keys.escalations()});
+      commands.push_back({"ZCARD", keys.overdue()});
+      commands.push_back({"ZCARD", keys.timers()});
+      commands.push_back({"XLEN", keys.dead()});
+      commands.push_back({"XLEN", keys.out()});
+      commands.push_back({"XPENDING", keys.events(), std::string(redis::consumer_group)});
+      commands.push_back({"HLEN", keys.ledger()});
+      const auto replies = co_await conn.pipeline(std::move(commands));
+      for (int s = 0; s < case_state_count; ++s) {
+        states[std::string(to_string(static_cast<case_state>(s)))] += replies[s].as_integer();
+      }
+      std::size_t r = case_state_count;
+      escalations += replies[r++].as_integer();
+      overdue += replies[r++].as_integer();
+      timers += replies[r++].as_integer();
+      dead += replies[r++].as_integer();
+      outbound += replies[r++].as_integer();
+      const auto& p = replies[r++];
+      if (p.is_array() && !p.elements().empty()) pending += p.elements()[0].as_integer();
+      ledger += replies[r++].as_integer();
+    }
+    nlohmann::json j = {{"cases_by_state", states},   {"escalations_open", escalations},
+                        {"cases_overdue", overdue},   {"timers_pending", timers},
+                        {"dead_letters", dead},       {"outbound_events", outbound},
+                        {"inbound_pending", pending}, {"ledger_entries", ledger}};
+    co_return j;
+  };
+  try {
+    const auto j = run_to_end(status());
+    std::cout << j.dump(2) << "\n";
+    return exit_ok;
+  } catch (const std::exception& e) {
+    std::cerr << "xinyipi status: " << e.what() << "\n";
+    return exit_redis;
+  }
+}
+
+}  // namespace xyp::cli

@@ -1,0 +1,34 @@
+#pragma once
+// The subcommands that talk to Redis: run (the engine), submit, watch and status.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "adapters/redis/runtime.hpp"
+
+namespace xyp::cli {
+
+struct run_options {
+  std::filesystem::path profile;
+  std::filesystem::path calendars;
+  redis::runtime_options runtime;
+  clock_mode clock = clock_mode::system;
+  std::string http;  // "127.0.0.1:8080"; empty: no HTTP
+  std::filesystem::path tokens;
+  std::filesystem::path dashboard;
+};
+
+int run_engine(const run_options& options);
+
+// Reads JSONL from a file, or standard input for "-".
+int run_submit(const redis::runtime_options& options, const std::string& source);
+
+// Prints outbound events as they arrive (from the start of each stream); stops after `idle_ms`
+// with nothing new when idle_ms > 0.
+int run_watch(const redis::runtime_options& options, std::int64_t idle_ms);
+
+// Prints the engine's state from Redis: cases by state, escalations open, timers pending,
+// entries pending, dead letters.
+int run_status(const redis::runtime_options& options);
+
+}  // namespace xyp::cli

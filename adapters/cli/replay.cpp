@@ -1,0 +1,117 @@
+#include "adapters/cli/replay.hpp"
+
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "adapters/cli/exit_codes.hpp"
+#include "engine/calendar.hpp"
+#include "engine/memory_runtime.hpp"
+#include "engine/policy.hpp"
+
+namespace xyp::cli {
+namespace {
+
+// What the summary counts while the day runs.
+struct tally {
+  std::uint64_t lines = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t ignored = 0;
+  std::uint64_t timers_fired = 0;
+  std::map<std::string, std::uint64_t> outbound_by_type;
+  std::map<std::string, std::uint64_t> escalations;  // "warning decision"
+  std::map<std::string, std::uint64_t> hooks;
+  std::map<std::string, std::uint64_t> dead_by_code;
+  std::vector<std::string> dead_details;
+};
+
+void print_counts(std::ostream& out, const std::string& title,
+                  const std::map<std::string, std::uint64_t>& counts) {
+  std::uint64_t total = 0;
+  for (const auto& [k, n] : counts) total += n;
+  out << "# " << title << ": " << total << "\n";
+  for (const auto& [k, n] : counts) out << "#   " << k << ": " << n << "\n";
+}
+
+void print_summary(std::ostream& out, const tally& t, const memory_runtime& runtime) {
+  std::map<std::string, std::uint64_t> by_state;
+  std::uint64_t pending_timers = 0;
+  for (std::uint32_t n = 0; n < runtime.partitions(); ++n) {
+    for (const auto& [id, record] : runtime.partition(n).cases()) {
+      ++by_state[std::string(to_string(record.state))];
+    }
+    pending_timers += runtime.partition(n).pending_timers();
+  }
+  out << "# summary\n";
+  out << "# events read: " << t.lines << " (applied " << t.applied << ", repeated ids ignored "
+      << t.ignored << ", dead letters " << t.dead_details.size() << "); timers fired "
+      << t.timers_fired << ", still pending " << pending_timers << "\n";
+  print_counts(out, "cases by state", by_state);
+  print_counts(out, "escalations raised", t.escalations);
+  print_counts(out, "credit hooks", t.hooks);
+  print_counts(out, "outbound events", t.outbound_by_type);
+  print_counts(out, "dead letters", t.dead_by_code);
+  for (const auto& d : t.dead_details) out << "#   " << d << "\n";
+}
+
+}  // namespace
+
+int run_replay(const replay_options& options, std::ostream& out, std::ostream& err) {
+  std::optional<jurisdiction_policy> policy;
+  std::optional<working_calendar> calendar;
+  try {
+    policy = load_policy(options.profile);
+    calendar = working_calendar::load_directory(options.calendars);
+  } catch (const std::exception& e) {
+    err << "xinyipi replay: " << e.what() << "\n";
+    return exit_config;
+  }
+  std::ifstream in(options.events);
+  if (!in) {
+    err << "xinyipi replay: cannot read events file " << options.events.string() << "\n";
+    return exit_io;
+  }
+
+  const case_processor processor(*policy, *calendar, clock_mode::simulated);
+  memory_runtime runtime(processor, options.partitions);
+  tally t;
+  runtime.set_listener([&](std::uint32_t, const commit_unit& unit) {
+    if (unit.dead) {
+      ++t.dead_by_code[std::string(to_string(unit.dead->code))];
+      t.dead_details.push_back("line " + std::to_string(t.lines) + ": " +
+                               std::string(to_string(unit.dead->code)) + ": " + unit.dead->detail);
+    } else if (unit.ignored && unit.consumed_timer.empty()) {
+      ++t.ignored;
+    } else if (!unit.consumed_timer.empty()) {
+      ++t.timers_fired;
+    } else {
+      ++t.applied;
+    }
+    for (const auto& o : unit.outbound) {
+      ++t.outbound_by_type[o.type];
+      if (o.type == "escalation.raised") {
+        ++t.escalations[o.data["level"].get<std::string>() + " " +
+                        o.data["clock"].get<std::string>()];
+      } else if (o.type == "credit.hook") {
+        ++t.hooks[o.data["kind"].get<std::string>()];
+      }
+      if (!options.summary_only) out << to_json(o).dump() << "\n";
+    }
+  });
+
+  std::string line;
+  while (std::getline(in, line)) {
+    ++t.lines;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    runtime.submit(line);
+  }
+  if (in.bad()) {
+    err << "xinyipi replay: error while reading " << options.events.string() << "\n";
+    return exit_io;
+  }
+  print_summary(out, t, runtime);
+  return exit_ok;
+}
+
+}  // namespace xyp::cli

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour: release (default) or asan (AddressSanitizer + UBSan, Debug).
+# Usage: scripts/build.sh [release|asan]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavour=${1:-release}
+case "$flavour" in
+  release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) args=(-DCMAKE_BUILD_TYPE=Debug -DXYP_SANITIZE=ON) ;;
+  *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "build/$flavour" "${args[@]}" >/dev/null
+cmake --build "build/$flavour" -j"$(nproc)"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, then the Catch2 tests through
+# ctest in a release build and in an ASan+UBSan build (the Redis tests start their own
+# redis-server), a bounded libFuzzer run, and the dashboard in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --browser
+
+echo "== release build and tests"
+scripts/build.sh release
+ctest --test-dir build/release --output-on-failure -j2
+
+echo "== ASan+UBSan build and tests"
+scripts/build.sh asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j2
+
+echo "== fuzzing (bounded)"
+scripts/fuzz.sh "${XYP_FUZZ_SECONDS:-20}"
+
+if [[ -x tests/browser/run.sh ]]; then
+  echo "== dashboard in headless Chromium"
+  tests/browser/run.sh build/release
+fi
