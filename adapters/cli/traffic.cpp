@@ -47,7 +47,8 @@ constexpr int make_up_margin = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness. Only the raw output of std::mt19937_64 is used, which the standard fixes bit for
-// bit; the std:: distributions are implementation-defined, so these helpers replace them.
+// bit; the std:: distributions are implementation-defined, so these helpers replace them. Two
+// draws never share one expression: the order C++ evaluates arguments in is unspecified.
 class dice {
  public:
   explicit dice(std::uint64_t seed) : engine_(seed) {}
@@ -221,8 +222,10 @@ std::string two_digits(int value) {
 // GB 11643: region, a real date of birth, a sequence number, the check character.
 std::string resident_id(dice& d) {
   std::string id(d.pick(person_regions));
-  id += std::to_string(d.between(1955, 2004)) + two_digits(d.between(1, 12)) +
-        two_digits(d.between(1, 28)) + digits(d, 3);
+  id += std::to_string(d.between(1955, 2004));
+  id += two_digits(d.between(1, 12));
+  id += two_digits(d.between(1, 28));
+  id += digits(d, 3);
   return id + resident_id_check_char(id);
 }
 
@@ -237,7 +240,8 @@ std::string social_credit_code(dice& d) {
 
 std::string mobile_number(dice& d) {
   static const std::vector<std::string_view> prefixes{"13", "15", "17", "18", "19"};
-  return std::string(d.pick(prefixes)) + digits(d, 9);
+  std::string number(d.pick(prefixes));
+  return number + digits(d, 9);
 }
 
 // A score on the 0-1000 scale consistent with the grade, Zaozhuang's 榴花分 bands at the top
@@ -618,10 +622,12 @@ class traffic_plan {
       a.id = a.kind == applicant_kind::person ? resident_id(dice_) : social_credit_code(dice_);
     } while (!ids_.insert(a.id).second);
     if (a.kind == applicant_kind::person) {
-      a.name = std::string(dice_.pick(surnames)) + std::string(dice_.pick(given_names));
+      a.name = dice_.pick(surnames);
+      a.name += dice_.pick(given_names);
     } else {
-      a.name =
-          std::string(dice_.pick(trade_names)) + std::string(dice_.pick(industries)) + "有限公司";
+      a.name = dice_.pick(trade_names);
+      a.name += dice_.pick(industries);
+      a.name += "有限公司";
     }
     a.contact = mobile_number(dice_);
     a.credit = draw_credit(a.kind, dice_);
@@ -757,12 +763,11 @@ class traffic_plan {
       const auto at = step(c.t, day + dice_.between(0, 1));
       if (!at) return;
       c.t = *at;
-      close(emit(c.t, "case.accept", who, c.id, staff("clerk", 12), "clerk",
-                 {{"materials", c.view.materials},
-                  {"verdict", "reject"},
-                  {"reason", dice_.pick(std::vector<std::string_view>{
-                                 "申请事项不属于本机关职权范围", "申请人不具备申请资格",
-                                 "依法不需要取得行政许可"})}}));
+      const auto clerk = staff("clerk", 12);
+      const auto reason = dice_.pick(std::vector<std::string_view>{
+          "申请事项不属于本机关职权范围", "申请人不具备申请资格", "依法不需要取得行政许可"});
+      close(emit(c.t, "case.accept", who, c.id, clerk, "clerk",
+                 {{"materials", c.view.materials}, {"verdict", "reject"}, {"reason", reason}}));
       return;
     }
     if (intake == intake_verdict::none_in_time) {
@@ -800,10 +805,11 @@ class traffic_plan {
     c.t = *at;
     if (exit == way_out::terminate) {
       c.view.state = case_state::terminated;
-      close(emit(c.t, "case.terminate", who, c.id, staff("supervisor", 3), "supervisor",
-                 {{"reason", dice_.pick(std::vector<std::string_view>{
-                                 "申请人主体资格已依法终止", "申请事项依法不再需要许可",
-                                 "因不可抗力导致行政许可事项无法办理"})}}));
+      const auto supervisor = staff("supervisor", 3);
+      const auto reason = dice_.pick(
+          std::vector<std::string_view>{"申请人主体资格已依法终止", "申请事项依法不再需要许可",
+                                        "因不可抗力导致行政许可事项无法办理"});
+      close(emit(c.t, "case.terminate", who, c.id, supervisor, "supervisor", {{"reason", reason}}));
       return false;
     }
     const bool whole = exit == way_out::withdraw_application || c.view.privileges.empty();
@@ -913,8 +919,9 @@ class traffic_plan {
     }
     c.t = *at;
     const auto& who = applicants_[c.who];
-    emit(c.t, "case.supplement", who, c.id, dice_.chance(0.5) ? who.id : staff("clerk", 12),
-         dice_.chance(0.5) ? "applicant" : "clerk", {{"materials", items}});
+    const bool online = dice_.chance(0.5);  // uploaded by the applicant, or handed in at the window
+    emit(c.t, "case.supplement", who, c.id, online ? who.id : staff("clerk", 12),
+         online ? "applicant" : "clerk", {{"materials", items}});
     v.materials = merged(v.materials, items);
     v.missing = still_missing(v.missing, items);
     if (!completes) return true;
@@ -950,9 +957,9 @@ class traffic_plan {
         supplement(c, dice_.between(c.t.day, std::max(c.t.day, due)), c.view.missing, last_chance);
         return;
       case 1:  // part on time, the rest after the reminder
-        if (can_split && !supplement(c, dice_.between(c.t.day, std::max(c.t.day, due)),
-                                     some_of(c.view.missing), last_chance)) {
-          return;
+        if (can_split) {
+          const int day = dice_.between(c.t.day, std::max(c.t.day, due));
+          if (!supplement(c, day, some_of(c.view.missing), last_chance)) return;
         }
         [[fallthrough]];
       case 2:  // all after the reminder
@@ -961,8 +968,8 @@ class traffic_plan {
         return;
       case 3:  // part, then nothing: the case defaults
         if (can_split) {
-          supplement(c, dice_.between(c.t.day, std::max(c.t.day, due)), some_of(c.view.missing),
-                     last_chance);
+          const int day = dice_.between(c.t.day, std::max(c.t.day, due));
+          supplement(c, day, some_of(c.view.missing), last_chance);
         }
         return;
       default:  // never: reminder, then default
@@ -974,9 +981,9 @@ class traffic_plan {
   void supply_corrections(case_plan& c) {
     const auto habit = dice_.weighted({70, 10, 20});
     if (habit == 2) return;  // never came back
-    if (habit == 1 && c.view.missing.size() > 1 &&
-        !supplement(c, c.t.day + dice_.between(0, 3), some_of(c.view.missing), last_day())) {
-      return;
+    if (habit == 1 && c.view.missing.size() > 1) {
+      const int day = c.t.day + dice_.between(0, 3);
+      if (!supplement(c, day, some_of(c.view.missing), last_day())) return;
     }
     supplement(c, c.t.day + dice_.between(0, 5), c.view.missing, last_day());
   }
@@ -1011,14 +1018,15 @@ class traffic_plan {
     if (!at || at->day > latest) return;
     c.t = *at;
     const auto& who = applicants_[c.who];
-    const auto index = emit(
-        c.t, "case.decide", who, c.id, staff("reviewer", 6), "reviewer",
-        {{"outcome", approve ? "approve" : "deny"},
-         {"reason", approve ? dice_.pick(std::vector<std::string_view>{
-                                  "材料齐全，符合法定条件", "经审查符合许可条件", "现场核查合格"})
-                            : dice_.pick(std::vector<std::string_view>{
-                                  "现场核查不符合许可条件", "经营场所不符合要求",
-                                  "申请材料内容与实际情况不符"})}});
+    const auto reviewer = staff("reviewer", 6);
+    const auto reason =
+        approve
+            ? dice_.pick(std::vector<std::string_view>{"材料齐全，符合法定条件",
+                                                       "经审查符合许可条件", "现场核查合格"})
+            : dice_.pick(std::vector<std::string_view>{
+                  "现场核查不符合许可条件", "经营场所不符合要求", "申请材料内容与实际情况不符"});
+    const auto index = emit(c.t, "case.decide", who, c.id, reviewer, "reviewer",
+                            {{"outcome", approve ? "approve" : "deny"}, {"reason", reason}});
     if (approve) {
       approve_now(c);
     } else {
