@@ -429,6 +429,9 @@ struct deem_accepted {
     }
     const instant due = clock ? clock->due : c.step.at;
     c.record.missing.clear();
+    // Accepted on receipt, on the track the applicant qualified for at apply.
+    c.record.track_used =
+        c.record.has_privilege(privilege_notify_and_commit) ? track::commitment : track::standard;
     notify(c, "deemed_accepted",
            "no correction notice within the period: the application counts as accepted on receipt");
     escalate(c, "overdue", clock_kind::correction_notice, due);

@@ -836,6 +836,9 @@ class traffic_plan {
     const int deemed = day + policy_.clocks.correction_notice_days;
     c.view.state = case_state::accepted;
     c.view.missing.clear();
+    // As the engine's deem_accepted: on the track the applicant qualified for at apply.
+    c.view.track_used =
+        c.view.has(privilege_notify_and_commit) ? track::commitment : track::standard;
     c.view.decision_from = deemed;
     c.not_before = days_.after_timer(deemed + holiday_margin);
   }

@@ -140,6 +140,7 @@ TEST_CASE("no intake verdict within five working days means deemed accepted, wit
   const auto r = b.record("C-1");
   CHECK(r.state == case_state::accepted);
   CHECK(r.missing.empty());
+  CHECK(r.track_used == track::commitment);  // AA: notify-and-commit, as qualified at apply
   REQUIRE(bench::of_type(fired[0], "case.notice").size() == 1);
   CHECK(bench::of_type(fired[0], "case.notice")[0].data["kind"] == "deemed_accepted");
   REQUIRE(bench::of_type(fired[0], "escalation.raised").size() == 1);
