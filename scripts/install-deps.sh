@@ -10,7 +10,7 @@ packages=(
   redis-server redis-tools
 )
 if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium nodejs npm)
+  packages+=(chromium nodejs npm fonts-wqy-zenhei)
 fi
 
 missing=()
