@@ -191,12 +191,19 @@ intake_plan plan_for(machine_context& c, const accept_data& review) {
                      merged(c.record.materials, review.materials));
 }
 
-struct verdict_rejects {
+// The event's own answer: its data member equals the value the rule names.
+template <auto Member, auto Value>
+struct event_says {
   template <class Evt, class Fsm, class S, class T>
   bool operator()(const Evt& e, Fsm&, S&, T&) const {
-    return e.data.decision == verdict::reject;
+    return e.data.*Member == Value;
   }
 };
+using verdict_rejects = event_says<&accept_data::decision, verdict::reject>;
+using outcome_is_approve = event_says<&decide_data::result, outcome::approve>;
+using outcome_is_deny = event_says<&decide_data::result, outcome::deny>;
+using scope_is_application = event_says<&withdraw_data::scope, withdraw_scope::application>;
+using scope_is_credit_track = event_says<&withdraw_data::scope, withdraw_scope::credit_track>;
 
 template <intake_outcome Outcome, bool OnTheSpot>
 struct intake_finds {
@@ -237,32 +244,6 @@ struct supplement_leaves_some_missing {
   template <class Evt, class Fsm, class S, class T>
   bool operator()(const Evt& e, Fsm& fsm, S&, T&) const {
     return !still_missing(ctx(fsm).record.missing, e.data.materials).empty();
-  }
-};
-
-struct outcome_is_approve {
-  template <class Evt, class Fsm, class S, class T>
-  bool operator()(const Evt& e, Fsm&, S&, T&) const {
-    return e.data.result == outcome::approve;
-  }
-};
-struct outcome_is_deny {
-  template <class Evt, class Fsm, class S, class T>
-  bool operator()(const Evt& e, Fsm&, S&, T&) const {
-    return e.data.result == outcome::deny;
-  }
-};
-
-struct scope_is_application {
-  template <class Evt, class Fsm, class S, class T>
-  bool operator()(const Evt& e, Fsm&, S&, T&) const {
-    return e.data.scope == withdraw_scope::application;
-  }
-};
-struct scope_is_credit_track {
-  template <class Evt, class Fsm, class S, class T>
-  bool operator()(const Evt& e, Fsm&, S&, T&) const {
-    return e.data.scope == withdraw_scope::credit_track;
   }
 };
 

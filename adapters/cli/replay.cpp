@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 
+#include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
 #include "engine/calendar.hpp"
 #include "engine/memory_runtime.hpp"
@@ -58,22 +59,17 @@ void print_summary(std::ostream& out, const tally& t, const memory_runtime& runt
 }  // namespace
 
 int run_replay(const replay_options& options, std::ostream& out, std::ostream& err) {
-  std::optional<jurisdiction_policy> policy;
-  std::optional<working_calendar> calendar;
-  try {
-    policy = load_policy(options.profile);
-    calendar = working_calendar::load_directory(options.calendars);
-  } catch (const std::exception& e) {
-    err << "xinyipi replay: " << e.what() << "\n";
-    return exit_config;
-  }
+  auto config = load_configuration(options.profile, options.calendars, "replay", err);
+  if (!config) return exit_config;
+  const jurisdiction_policy& policy = config->policy;
+  const working_calendar& calendar = config->calendar;
   std::ifstream in(options.events);
   if (!in) {
     err << "xinyipi replay: cannot read events file " << options.events.string() << "\n";
     return exit_io;
   }
 
-  const case_processor processor(*policy, *calendar, clock_mode::simulated);
+  const case_processor processor(policy, calendar, clock_mode::simulated);
   memory_runtime runtime(processor, options.partitions);
   tally t;
   runtime.set_listener([&](std::uint32_t, const commit_unit& unit) {

@@ -1,0 +1,24 @@
+#pragma once
+// What every engine-running subcommand loads first: a profile and the working-day calendar.
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string_view>
+
+#include "engine/calendar.hpp"
+#include "engine/policy.hpp"
+
+namespace xyp::cli {
+
+struct configuration {
+  jurisdiction_policy policy;
+  working_calendar calendar;
+};
+
+// Loads both; on failure writes "xinyipi <command>: <why>" to err and returns nothing (the caller
+// exits with exit_config).
+std::optional<configuration> load_configuration(const std::filesystem::path& profile,
+                                                const std::filesystem::path& calendars,
+                                                std::string_view command, std::ostream& err);
+
+}  // namespace xyp::cli
