@@ -322,6 +322,11 @@ std::optional<std::string> invariant_violation(const case_record& r) {
       return "clock " + c.timer_id + " is armed on a " + std::string(to_string(r.state)) + " case";
     }
   }
+  if (is_final(r.state)) {
+    for (const auto& e : r.escalations) {
+      if (e.open) return "an escalation is open on a " + std::string(to_string(r.state)) + " case";
+    }
+  }
   const bool owes_materials = r.state == case_state::accepted_deficient ||
                               r.state == case_state::supplement_overdue ||
                               r.state == case_state::correction_required ||

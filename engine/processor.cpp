@@ -89,6 +89,10 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
     if (!after.ledger_no) after.ledger_no = ++unit.ledger_after;
     emit("ledger.entry", ledger_row(after, policy));
   }
+  // A closed case has nothing left to escalate: what was raised stays in its history, shut.
+  if (is_final(after.state) || (after.state == case_state::approved && !after.needs_verification)) {
+    for (auto& e : after.escalations) e.open = false;
+  }
   for (auto& t : effects.timers_set) unit.timers_set.push_back(std::move(t));
   for (auto& t : effects.timers_cancelled) unit.timers_cancelled.push_back(std::move(t));
   after.version = before.version + 1;

@@ -320,6 +320,10 @@ TEST_CASE("materials still missing after the reminder default the case and fire 
   REQUIRE(hooks.size() == 1);
   CHECK(hooks[0].data["kind"] == "deficiency_defaulted");
   CHECK(invariant_violation(r) == std::nullopt);
+  // The default is announced, and then there is nothing left open to watch.
+  CHECK(bench::of_type(fired[0], "escalation.raised").size() == 1);
+  CHECK(std::none_of(r.escalations.begin(), r.escalations.end(),
+                     [](const auto& e) { return e.open; }));
 }
 
 TEST_CASE("materials handed in during the grace period still cure the deficiency") {
