@@ -10,7 +10,10 @@ packages=(
   redis-server redis-tools
 )
 if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium nodejs npm fonts-wqy-zenhei)
+  packages+=(chromium fonts-wqy-zenhei)
+  # Node may already come from elsewhere (nodesource's nodejs conflicts with Debian's npm).
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()

@@ -20,5 +20,5 @@ scripts/fuzz.sh "${XYP_FUZZ_SECONDS:-20}"
 
 if [[ -x tests/browser/run.sh ]]; then
   echo "== dashboard in headless Chromium"
-  tests/browser/run.sh build/release
+  BUILD_DIR=build/release tests/browser/run.sh
 fi

@@ -133,6 +133,13 @@ int main(int argc, char** argv) try {
   run_cmd->add_option("--batch", run.runtime.batch_size, "Entries per read")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  run_cmd->add_option("--http", run.http, "Serve the API and dashboard on host:port")
+      ->capture_default_str();
+  run.tokens = config_dir + "/tokens.example.json";
+  run_cmd->add_option("--tokens", run.tokens, "Bearer tokens and roles (JSON)")
+      ->capture_default_str();
+  run_cmd->add_option("--dashboard-dir", run.dashboard,
+                      "Serve the dashboard from here instead of the built-in copy");
   run_cmd->add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();

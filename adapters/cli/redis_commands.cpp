@@ -1,5 +1,6 @@
 #include "adapters/cli/redis_commands.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -10,7 +11,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
+#include "adapters/http/auth.hpp"
+#include "adapters/http/metrics.hpp"
+#include "adapters/http/redis_queries.hpp"
+#include "adapters/http/runtime_metrics.hpp"
+#include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
@@ -39,15 +46,10 @@ std::string describe_server(const redis::runtime_options& o) {
 }  // namespace
 
 int run_engine(const run_options& options) {
-  std::optional<jurisdiction_policy> policy;
-  std::optional<working_calendar> calendar;
-  try {
-    policy = load_policy(options.profile);
-    calendar = working_calendar::load_directory(options.calendars);
-  } catch (const std::exception& e) {
-    std::cerr << "xinyipi run: " << e.what() << "\n";
-    return exit_config;
-  }
+  auto config = load_configuration(options.profile, options.calendars, "run", std::cerr);
+  if (!config) return exit_config;
+  const jurisdiction_policy& policy = config->policy;
+  const working_calendar& calendar = config->calendar;
   try {
     for (const auto& w : run_to_end(redis::check_server(options.runtime))) log::warn(w);
   } catch (const std::exception& e) {
@@ -55,10 +57,57 @@ int run_engine(const run_options& options) {
     return exit_redis;
   }
 
-  const case_processor processor(*policy, *calendar, options.clock);
-  redis::runtime_observer quiet;
+  // The back office: the HTTP server shares the loop's thread but has Redis connections of its
+  // own; the runtime counts into the registry that /metrics exposes.
+  http::server_options server_options;
+  if (!options.http.empty()) {
+    const auto listen = http::parse_listen_address(options.http);
+    if (!listen) {
+      std::cerr << "xinyipi run: --http " << options.http << " is not host:port\n";
+      return exit_usage;
+    }
+    server_options.address = listen->host;
+    server_options.port = listen->port;
+    try {
+      server_options.tokens = http::load_tokens(options.tokens);
+    } catch (const std::exception& e) {
+      std::cerr << "xinyipi run: " << e.what() << "\n";
+      return exit_config;
+    }
+    if (!options.dashboard.empty()) server_options.dashboard_dir = options.dashboard;
+    server_options.partitions = options.runtime.partitions;
+    for (const auto& [code, m] : policy.matters) server_options.matter_names[code] = m.name;
+  }
+
+  const case_processor processor(policy, calendar, options.clock);
+  metrics::registry registry;
+  http::runtime_metrics observer(registry);
   asio::io_context io;
-  redis::runtime engine(io.get_executor(), processor, options.runtime, quiet);
+  redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
+
+  http::redis_link link(io.get_executor(), options.runtime.server);
+  http::redis_read_options read_options;
+  read_options.prefix = options.runtime.prefix;
+  read_options.partitions = options.runtime.partitions;
+  for (const auto& [code, m] : policy.matters) {
+    if (std::find(read_options.departments.begin(), read_options.departments.end(), m.department) ==
+        read_options.departments.end()) {
+      read_options.departments.push_back(m.department);
+    }
+  }
+  http::redis_case_queries queries(link, read_options);
+  http::redis_event_sink sink(link, options.runtime.prefix, options.runtime.partitions);
+  std::unique_ptr<http::server> server;
+  if (!options.http.empty()) {
+    try {
+      server = std::make_unique<http::server>(
+          io.get_executor(), server_options, queries, sink, registry,
+          http::make_redis_status_probe(link, options.runtime.prefix, options.runtime.partitions));
+    } catch (const std::exception& e) {
+      std::cerr << "xinyipi run: cannot listen on " << options.http << ": " << e.what() << "\n";
+      return exit_usage;
+    }
+  }
 
   // SIGTERM or SIGINT: every partition finishes the batch in hand, commits and acknowledges it;
   // past a 5 s window the loop is stopped regardless (what was not acknowledged stays pending).
@@ -68,17 +117,25 @@ int run_engine(const run_options& options) {
     if (ec) return;
     log::info("stopping", {{"signal", signal}});
     engine.stop();
+    if (server) server->stop();
     grace.expires_after(std::chrono::seconds(5));
     grace.async_wait([&](const boost::system::error_code& wait) {
       if (!wait) io.stop();
     });
   });
   log::info("engine started",
-            {{"profile", policy->id},
+            {{"profile", policy.id},
              {"redis", describe_server(options.runtime)},
              {"prefix", options.runtime.prefix},
              {"partitions", options.runtime.partitions},
-             {"clock", options.clock == clock_mode::simulated ? "simulated" : "system"}});
+             {"clock", options.clock == clock_mode::simulated ? "simulated" : "system"},
+             {"http", server ? options.http : ""}});
+  if (server) {
+    asio::co_spawn(io, server->run(), [&](std::exception_ptr failure) {
+      if (failure) log::error("http server stopped by a defect");
+      link.close();  // its connection would keep io.run() going
+    });
+  }
   asio::co_spawn(io, engine.run(), [&](std::exception_ptr failure) {
     if (failure) {
       try {
@@ -86,6 +143,11 @@ int run_engine(const run_options& options) {
       } catch (const std::exception& e) {
         log::error("engine stopped by a defect", {{"error", e.what()}});
       }
+    }
+    if (server) {
+      server->stop();
+    } else {
+      link.close();
     }
     signals.cancel();
     grace.cancel();

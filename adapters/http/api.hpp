@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP API as a function from request to response: routing, bearer tokens and roles,
+// validation, rendering (JSON, CSV, Prometheus text, the dashboard's files). No sockets here; the
+// server feeds it requests, and tests may call it directly.
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "adapters/http/metrics.hpp"
+#include "adapters/http/options.hpp"
+#include "adapters/http/ports.hpp"
+
+namespace xyp::http {
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// A JSON error body {"error": code, "detail": detail} with the given status.
+response error_response(unsigned status, std::string_view code, std::string_view detail,
+                        unsigned version = 11);
+
+class api {
+ public:
+  api(const server_options& options, case_queries& queries, event_sink& sink,
+      metrics::registry& registry, status_probe probe);
+
+  // Never throws: a failing store is 503, a defect 500, both logged once.
+  boost::asio::awaitable<response> handle(request req);
+
+ private:
+  boost::asio::awaitable<response> route(const request& req, std::string& route_name,
+                                         nlohmann::json& log_fields);
+
+  const server_options& options_;
+  case_queries& queries_;
+  event_sink& sink_;
+  metrics::registry& registry_;
+  status_probe probe_;
+};
+
+// Opaque listing cursors: base64url of "<applied ms>:<case id>".
+std::string encode_cursor(const page_position& p);
+std::optional<page_position> decode_cursor(std::string_view text);
+
+}  // namespace xyp::http

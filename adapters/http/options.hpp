@@ -1,0 +1,44 @@
+#pragma once
+// How the HTTP server is set up: parsed once by main() and passed in; nothing here reads argv,
+// the environment or files.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/http/auth.hpp"
+
+namespace xyp::http {
+
+struct server_options {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;               // 0: any free port; server::port() tells which
+  std::size_t max_body_bytes = 64 * 1024;  // larger requests get 413
+  // A whole request must arrive within read_timeout of the read starting (also the keep-alive
+  // idle limit); a response must be taken within write_timeout. A slow client holds nothing else.
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  std::chrono::milliseconds shutdown_grace{5'000};  // stop(): requests under way may finish
+  std::size_t max_connections = 512;
+  std::vector<token_entry> tokens;
+  // Serve the dashboard from this directory instead of the copy embedded at build time.
+  std::optional<std::filesystem::path> dashboard_dir;
+  std::uint32_t partitions = 1;  // ledger numbers are per partition; with several, 编号 is "n-no"
+  std::map<std::string, std::string> matter_names;  // code -> Chinese name, for display
+  std::size_t max_page = 500;
+  std::size_t max_ledger_rows = 50'000;
+};
+
+struct listen_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "127.0.0.1:8080", "[::1]:8080", "localhost:0". Nothing else.
+std::optional<listen_address> parse_listen_address(std::string_view text);
+
+}  // namespace xyp::http

@@ -1,0 +1,729 @@
+#include "adapters/http/redis_queries.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "adapters/redis/keys.hpp"
+#include "engine/partition.hpp"
+
+namespace xyp::http {
+namespace {
+
+namespace asio = boost::asio;
+using redis::cmd;
+using redis::connection;
+using redis::partition_keys;
+using redis::reply;
+using command_list = std::vector<std::vector<std::string>>;
+
+constexpr std::size_t max_escalations_read = 10'000;  // per partition, for counts by level
+constexpr std::size_t recent_out_entries = 256;       // per partition, searched for credit hooks
+
+// An error reply where data was expected means the layout is not what this code reads.
+const reply& checked(const reply& r) {
+  if (r.is_error()) throw redis::error(redis::errc::unexpected_reply, r.error_message());
+  return r;
+}
+
+std::int64_t parse_score(const std::string& text) {
+  return static_cast<std::int64_t>(std::llround(std::strtod(text.c_str(), nullptr)));
+}
+
+std::optional<std::int64_t> parse_integer(const std::string& text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// A WITHSCORES reply (RESP2: member, score, member, score, ...).
+std::vector<page_position> scored_members(const reply& r) {
+  const auto& e = checked(r).elements();
+  std::vector<page_position> out;
+  out.reserve(e.size() / 2);
+  for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+    out.push_back(page_position{parse_score(e[i + 1].as_string()), e[i].as_string()});
+  }
+  return out;
+}
+
+std::vector<std::string> members(const reply& r) {
+  std::vector<std::string> out;
+  for (const auto& m : checked(r).elements()) out.push_back(m.as_string());
+  return out;
+}
+
+std::uint64_t count_of(const reply& r) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, checked(r).as_integer()));
+}
+
+// Listing order: newest application first, then case id descending, as ZREVRANGEBYSCORE gives.
+bool comes_before(const page_position& a, const page_position& b) {
+  return std::tie(a.applied_ms, a.case_id) > std::tie(b.applied_ms, b.case_id);
+}
+
+instant from_ms(std::int64_t ms) {
+  return instant{std::chrono::milliseconds(ms)};
+}
+
+// "<case_id>|<clock>|<level>", split from the right so a case id may hold '|'. The clock may be
+// the engine's timer kind or the contract's name; the contract's name comes out.
+std::optional<open_escalation> parse_escalation_member(std::string_view member, std::int64_t score,
+                                                       std::uint32_t partition) {
+  const auto last = member.rfind('|');
+  if (last == std::string_view::npos || last == 0) return std::nullopt;
+  const auto middle = member.rfind('|', last - 1);
+  if (middle == std::string_view::npos) return std::nullopt;
+  open_escalation e;
+  e.case_id = std::string(member.substr(0, middle));
+  const auto clock = member.substr(middle + 1, last - middle - 1);
+  const auto kind = clock_kind_from(clock);
+  e.clock = kind ? std::string(contract_clock_name(*kind)) : std::string(clock);
+  e.level = std::string(member.substr(last + 1));
+  e.raised_at = from_ms(score);
+  e.partition = partition;
+  return e;
+}
+
+int date_score(std::chrono::year_month_day d) {
+  return static_cast<int>(d.year()) * 10000 +
+         static_cast<int>(static_cast<unsigned>(d.month())) * 100 +
+         static_cast<int>(static_cast<unsigned>(d.day()));
+}
+
+std::string text_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+
+std::optional<ledger_row> decode_ledger_row(const std::string& text, std::uint32_t partition) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  ledger_row row;
+  row.partition = partition;
+  const auto no = j.find("no");
+  if (no == j.end() || !no->is_number_unsigned()) return std::nullopt;
+  row.no = no->get<std::uint64_t>();
+  row.date = text_field(j, "date");
+  row.name = text_field(j, "name");
+  row.credit_level = text_field(j, "credit_level");
+  row.contact = text_field(j, "contact");
+  row.matter = text_field(j, "matter");
+  row.matter_code = text_field(j, "matter_code");
+  row.department = text_field(j, "department");
+  row.result = text_field(j, "result");
+  if (const auto s = j.find("satisfaction"); s != j.end() && s->is_string()) {
+    row.satisfaction = s->get<std::string>();
+  }
+  return row;
+}
+
+// Reads the case docs of these ids from one partition, in order; ids without a readable doc
+// are left out.
+asio::awaitable<std::vector<case_record>> read_cases(connection& c, const partition_keys& k,
+                                                     std::vector<std::string> ids,
+                                                     std::chrono::milliseconds timeout) {
+  std::vector<case_record> out;
+  if (ids.empty()) co_return out;
+  command_list commands;
+  for (const auto& id : ids) commands.push_back(cmd("HGET", k.case_key(id), "doc"));
+  const auto replies = co_await c.pipeline(std::move(commands), timeout);
+  for (const auto& r : replies) {
+    if (!checked(r).is_string()) continue;
+    if (auto record = decode_case_doc(r.as_string())) out.push_back(std::move(*record));
+  }
+  co_return out;
+}
+
+// One partition's walk down a listing's primary index, keeping the members that are in every
+// other index too.
+struct walk_result {
+  enum class stop { full, exhausted, budget };
+  std::vector<page_position> items;
+  stop why = stop::exhausted;
+  page_position frontier;  // the last member examined, when the budget ran out
+};
+
+asio::awaitable<walk_result> walk_index(connection& c, std::string primary,
+                                        std::vector<std::string> others,
+                                        std::optional<page_position> after, std::size_t want,
+                                        std::size_t budget, std::chrono::milliseconds timeout) {
+  walk_result out;
+  const std::size_t chunk = std::clamp<std::size_t>(want * 2, 32, 512);
+  std::optional<page_position> position = std::move(after);
+  std::size_t examined = 0;
+  for (;;) {
+    command_list commands;
+    if (position) {
+      const auto score = std::to_string(position->applied_ms);
+      // Members sharing the position's score come in descending id order, as the listing runs.
+      commands.push_back(cmd("ZREVRANGEBYSCORE", primary, score, score, "WITHSCORES"));
+      commands.push_back(cmd("ZREVRANGEBYSCORE", primary, "(" + score, "-inf", "WITHSCORES",
+                             "LIMIT", "0", std::to_string(chunk)));
+    } else {
+      commands.push_back(cmd("ZREVRANGEBYSCORE", primary, "+inf", "-inf", "WITHSCORES", "LIMIT",
+                             "0", std::to_string(chunk)));
+    }
+    const auto replies = co_await c.pipeline(std::move(commands), timeout);
+    std::vector<page_position> candidates;
+    if (position) {
+      for (auto& m : scored_members(replies[0])) {
+        if (m.case_id < position->case_id) candidates.push_back(std::move(m));
+      }
+    }
+    auto lower = scored_members(replies.back());
+    const bool more = lower.size() == chunk;
+    for (auto& m : lower) candidates.push_back(std::move(m));
+    if (candidates.empty()) {
+      out.why = walk_result::stop::exhausted;
+      co_return out;
+    }
+
+    std::vector<bool> keep(candidates.size(), true);
+    if (!others.empty()) {
+      command_list checks;
+      for (const auto& other : others) {
+        std::vector<std::string> args{"ZMSCORE", other};
+        for (const auto& m : candidates) args.push_back(m.case_id);
+        checks.push_back(std::move(args));
+      }
+      const auto scores = co_await c.pipeline(std::move(checks), timeout);
+      for (const auto& r : scores) {
+        const auto& e = checked(r).elements();
+        for (std::size_t i = 0; i < candidates.size() && i < e.size(); ++i) {
+          if (e[i].is_nil()) keep[i] = false;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      ++examined;
+      position = candidates[i];
+      if (!keep[i]) continue;
+      out.items.push_back(candidates[i]);
+      if (out.items.size() == want) {
+        out.why = walk_result::stop::full;
+        co_return out;
+      }
+    }
+    if (!more) {
+      out.why = walk_result::stop::exhausted;
+      co_return out;
+    }
+    if (examined >= budget) {
+      out.why = walk_result::stop::budget;
+      out.frontier = *position;
+      co_return out;
+    }
+  }
+}
+
+asio::awaitable<case_page> list_on(connection& c, const redis_read_options& options,
+                                   case_filter filter, std::chrono::milliseconds timeout) {
+  case_page page;
+  const std::size_t want = std::max<std::size_t>(filter.limit, 1);
+  std::vector<walk_result> walks;
+  std::optional<std::uint64_t> total = 0;
+  std::size_t filter_count = 0;
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    const partition_keys k(options.prefix, n);
+    std::vector<std::string> filters;
+    if (filter.overdue_only) filters.push_back(k.overdue());
+    if (filter.state) filters.push_back(k.by_state(to_string(*filter.state)));
+    if (filter.matter) filters.push_back(k.by_matter(*filter.matter));
+    if (filter.department) filters.push_back(k.by_department(*filter.department));
+    filter_count = filters.size();
+    if (filters.empty()) filters.push_back(k.all_cases());
+
+    // The smallest index leads; the others are checked member by member.
+    command_list cards;
+    for (const auto& f : filters) cards.push_back(cmd("ZCARD", f));
+    const auto sizes = co_await c.pipeline(std::move(cards), timeout);
+    std::size_t smallest = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (count_of(sizes[i]) < count_of(sizes[smallest])) smallest = i;
+    }
+    if (filters.size() == 1 && total) *total += count_of(sizes[0]);
+    std::string primary = filters[smallest];
+    filters.erase(filters.begin() + static_cast<std::ptrdiff_t>(smallest));
+    if (count_of(sizes[smallest]) == 0) {
+      walks.push_back(walk_result{});
+      continue;
+    }
+    walks.push_back(co_await walk_index(c, std::move(primary), std::move(filters), filter.after,
+                                        want, options.scan_budget, timeout));
+  }
+  if (filter_count > 1) total.reset();
+  page.total = total;
+
+  // Merge: a partition that ran out of budget bounds how far this page may reach.
+  std::optional<page_position> bound;
+  bool more_somewhere = false;
+  struct ranked {
+    page_position at;
+    std::uint32_t partition;
+  };
+  std::vector<ranked> merged;
+  for (std::uint32_t n = 0; n < walks.size(); ++n) {
+    const auto& w = walks[n];
+    if (w.why == walk_result::stop::budget) {
+      if (!bound || comes_before(w.frontier, *bound)) bound = w.frontier;
+    }
+    if (w.why != walk_result::stop::exhausted) more_somewhere = true;
+    for (const auto& item : w.items) merged.push_back(ranked{item, n});
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const ranked& a, const ranked& b) { return comes_before(a.at, b.at); });
+  if (bound) {
+    std::erase_if(merged, [&](const ranked& r) { return comes_before(*bound, r.at); });
+  }
+  if (merged.size() > want) {
+    more_somewhere = true;
+    merged.resize(want);
+  }
+  if (merged.size() == want && more_somewhere) {
+    page.next = merged.back().at;
+  } else if (bound) {
+    page.next = bound;
+  }
+
+  // Docs, partition by partition, then back into listing order.
+  std::map<std::string, case_record> found;
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    std::vector<std::string> ids;
+    for (const auto& r : merged) {
+      if (r.partition == n) ids.push_back(r.at.case_id);
+    }
+    auto records = co_await read_cases(c, partition_keys(options.prefix, n), ids, timeout);
+    for (auto& record : records) found.emplace(record.case_id, std::move(record));
+  }
+  for (const auto& r : merged) {
+    if (auto it = found.find(r.at.case_id); it != found.end()) {
+      page.cases.push_back(std::move(it->second));
+    }
+  }
+  co_return page;
+}
+
+// Open escalations of one partition, oldest first, at most `want` of the level.
+asio::awaitable<std::vector<open_escalation>> escalations_of(connection& c, const partition_keys& k,
+                                                             std::string level, std::size_t want,
+                                                             std::chrono::milliseconds timeout) {
+  std::vector<open_escalation> out;
+  constexpr std::size_t chunk = 512;
+  for (std::size_t start = 0;; start += chunk) {
+    const auto r = co_await c.command(cmd("ZRANGE", k.escalations(), std::to_string(start),
+                                          std::to_string(start + chunk - 1), "WITHSCORES"),
+                                      timeout);
+    const auto page = scored_members(r);
+    for (const auto& m : page) {
+      auto e = parse_escalation_member(m.case_id, m.applied_ms, k.partition());
+      if (!e || (!level.empty() && e->level != level)) continue;
+      out.push_back(std::move(*e));
+      if (out.size() == want) co_return out;
+    }
+    if (page.size() < chunk) co_return out;
+  }
+}
+
+bool raised_earlier(const open_escalation& a, const open_escalation& b) {
+  return std::tie(a.raised_at, a.case_id, a.clock, a.level) <
+         std::tie(b.raised_at, b.case_id, b.clock, b.level);
+}
+
+// Attaches each escalation's case record, read from its partition.
+asio::awaitable<void> attach_cases(connection& c, const std::string& prefix,
+                                   std::uint32_t partitions, std::vector<open_escalation>& list,
+                                   std::chrono::milliseconds timeout) {
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    std::vector<std::string> ids;
+    for (const auto& e : list) {
+      if (e.partition == n && std::find(ids.begin(), ids.end(), e.case_id) == ids.end()) {
+        ids.push_back(e.case_id);
+      }
+    }
+    const auto records = co_await read_cases(c, partition_keys(prefix, n), ids, timeout);
+    for (auto& e : list) {
+      if (e.partition != n) continue;
+      for (const auto& r : records) {
+        if (r.case_id == e.case_id) e.record = r;
+      }
+    }
+  }
+}
+
+asio::awaitable<std::vector<open_escalation>> all_escalations(connection& c,
+                                                              const redis_read_options& options,
+                                                              std::string level, std::size_t limit,
+                                                              std::chrono::milliseconds timeout) {
+  std::vector<open_escalation> merged;
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    auto part =
+        co_await escalations_of(c, partition_keys(options.prefix, n), level, limit, timeout);
+    for (auto& e : part) merged.push_back(std::move(e));
+  }
+  std::sort(merged.begin(), merged.end(), raised_earlier);
+  if (merged.size() > limit) merged.resize(limit);
+  co_await attach_cases(c, options.prefix, options.partitions, merged, timeout);
+  co_return merged;
+}
+
+asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options& options,
+                                         ledger_query query, std::chrono::milliseconds timeout) {
+  ledger_result out;
+  const std::string from = query.from ? std::to_string(date_score(*query.from)) : "-inf";
+  const std::string to = query.to ? std::to_string(date_score(*query.to)) : "+inf";
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    const partition_keys k(options.prefix, n);
+    const auto nos =
+        members(co_await c.command(cmd("ZRANGEBYSCORE", k.ledger_by_date(), from, to, "LIMIT", "0",
+                                       std::to_string(query.max_rows + 1)),
+                                   timeout));
+    if (nos.empty()) continue;
+    std::vector<std::string> args{"HMGET", k.ledger()};
+    args.insert(args.end(), nos.begin(), nos.end());
+    const auto rows = co_await c.command(std::move(args), timeout);
+    for (const auto& r : checked(rows).elements()) {
+      if (!r.is_string()) continue;
+      if (auto row = decode_ledger_row(r.as_string(), n)) out.rows.push_back(std::move(*row));
+    }
+  }
+  std::sort(out.rows.begin(), out.rows.end(), [](const ledger_row& a, const ledger_row& b) {
+    return std::tie(a.date, a.partition, a.no) < std::tie(b.date, b.partition, b.no);
+  });
+  if (out.rows.size() > query.max_rows) {
+    out.rows.resize(query.max_rows);
+    out.truncated = true;
+  }
+  co_return out;
+}
+
+const escalation_record* open_escalation_of(const case_record& r, std::string_view level,
+                                            std::string_view clock) {
+  const escalation_record* found = nullptr;
+  for (const auto& e : r.escalations) {
+    if (e.open && e.level == level && (clock.empty() || contract_clock_name(e.clock) == clock)) {
+      if (!found || e.due < found->due) found = &e;
+    }
+  }
+  return found;
+}
+
+// When the materials of a deficiency case are due: the armed supplement clock, else the grace.
+std::optional<instant> materials_due(const case_record& r) {
+  if (const auto* c = r.armed_clock(clock_kind::supplement)) return c->due;
+  if (const auto* c = r.armed_clock(clock_kind::supplement_grace)) return c->due;
+  return std::nullopt;
+}
+
+std::vector<credit_hook_item> credit_hooks_in(const reply& stream) {
+  std::vector<credit_hook_item> out;
+  for (const auto& entry : checked(stream).elements()) {
+    const auto& parts = entry.elements();
+    if (parts.size() < 2) continue;
+    const auto& fields = parts[1].elements();
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].as_string() != "event") continue;
+      const auto j = nlohmann::json::parse(fields[i + 1].as_string(), nullptr, false);
+      if (j.is_discarded() || !j.is_object() || text_field(j, "type") != "credit.hook") continue;
+      const auto at = parse_rfc3339(text_field(j, "at"));
+      if (!at) continue;
+      credit_hook_item item;
+      item.event_id = text_field(j, "id");
+      item.case_id = text_field(j, "case_id");
+      item.at = *at;
+      if (const auto d = j.find("data"); d != j.end() && d->is_object()) {
+        item.kind = text_field(*d, "kind");
+        item.detail = text_field(*d, "detail");
+        item.matter = text_field(*d, "matter");
+      }
+      out.push_back(std::move(item));
+    }
+  }
+  return out;
+}
+
+asio::awaitable<dashboard_summary> summary_on(connection& c, const redis_read_options& options,
+                                              std::size_t limit,
+                                              std::chrono::milliseconds timeout) {
+  dashboard_summary s;
+  for (int i = 0; i < case_state_count; ++i) {
+    s.by_state[std::string(to_string(static_cast<case_state>(i)))] = 0;
+  }
+  for (const auto& d : options.departments) s.by_department[d] = 0;
+  s.escalations_open["warning"] = 0;
+  s.escalations_open["overdue"] = 0;
+  std::optional<std::int64_t> clock_ms;
+  std::vector<open_escalation> warnings;
+  std::set<std::pair<std::uint32_t, std::string>> overdue_decisions;
+  const std::string last = std::to_string(std::max<std::size_t>(limit, 1) - 1);
+
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    const partition_keys k(options.prefix, n);
+    command_list commands;
+    for (int i = 0; i < case_state_count; ++i) {
+      commands.push_back(cmd("ZCARD", k.by_state(to_string(static_cast<case_state>(i)))));
+    }
+    for (const auto& d : options.departments) commands.push_back(cmd("ZCARD", k.by_department(d)));
+    commands.push_back(cmd("ZCARD", k.overdue()));
+    commands.push_back(cmd("ZCARD", k.all_cases()));
+    commands.push_back(cmd("HGET", k.meta(), "clock"));
+    commands.push_back(cmd("ZRANGE", k.escalations(), "0", std::to_string(max_escalations_read - 1),
+                           "WITHSCORES"));
+    commands.push_back(cmd("ZRANGE", k.overdue(), "0", last));
+    commands.push_back(cmd("ZRANGE", k.by_state("accepted_deficient"), "0", last));
+    commands.push_back(cmd("ZRANGE", k.by_state("supplement_overdue"), "0", last));
+    commands.push_back(
+        cmd("XREVRANGE", k.out(), "+", "-", "COUNT", std::to_string(recent_out_entries)));
+    const auto r = co_await c.pipeline(std::move(commands), timeout);
+
+    std::size_t i = 0;
+    for (int st = 0; st < case_state_count; ++st) {
+      s.by_state[std::string(to_string(static_cast<case_state>(st)))] += count_of(r[i++]);
+    }
+    for (const auto& d : options.departments) s.by_department[d] += count_of(r[i++]);
+    s.overdue_cases += count_of(r[i++]);
+    s.total_cases += count_of(r[i++]);
+    if (const auto& clock = checked(r[i++]); clock.is_string()) {
+      if (const auto ms = parse_integer(clock.as_string())) {
+        clock_ms = std::max(clock_ms.value_or(*ms), *ms);
+      }
+    }
+    for (const auto& m : scored_members(r[i++])) {
+      auto e = parse_escalation_member(m.case_id, m.applied_ms, n);
+      if (!e) continue;
+      ++s.escalations_open[e->level];
+      if (e->clock != "decision") continue;
+      if (e->level == "overdue") overdue_decisions.emplace(n, e->case_id);
+      if (e->level == "warning") warnings.push_back(std::move(*e));
+    }
+    auto overdue_ids = members(r[i++]);
+    auto deficient_ids = members(r[i++]);
+    for (auto& id : members(r[i++])) deficient_ids.push_back(std::move(id));
+    for (auto& hook : credit_hooks_in(r[i++])) s.credit_hooks.push_back(std::move(hook));
+
+    auto overdue = co_await read_cases(c, k, std::move(overdue_ids), timeout);
+    for (auto& record : overdue) s.overdue.push_back(std::move(record));
+    auto deficient = co_await read_cases(c, k, std::move(deficient_ids), timeout);
+    for (auto& record : deficient) s.awaiting_materials.push_back(std::move(record));
+  }
+  s.as_of = clock_ms ? from_ms(*clock_ms)
+                     : std::chrono::time_point_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now());
+
+  // Nearing the decision limit: warned, not yet overdue.
+  std::erase_if(warnings, [&](const open_escalation& e) {
+    return overdue_decisions.contains({e.partition, e.case_id});
+  });
+  std::sort(warnings.begin(), warnings.end(), raised_earlier);
+  if (warnings.size() > limit) warnings.resize(limit);
+  co_await attach_cases(c, options.prefix, options.partitions, warnings, timeout);
+  s.nearing_decision = std::move(warnings);
+
+  // The latest first: the one whose overdue deadline passed longest ago.
+  auto overdue_since = [](const case_record& r) {
+    const auto* e = open_escalation_of(r, "overdue", "");
+    return e ? e->due : instant::max();
+  };
+  std::sort(s.overdue.begin(), s.overdue.end(), [&](const case_record& a, const case_record& b) {
+    return std::pair(overdue_since(a), a.case_id) < std::pair(overdue_since(b), b.case_id);
+  });
+  if (s.overdue.size() > limit) s.overdue.resize(limit);
+  std::sort(s.awaiting_materials.begin(), s.awaiting_materials.end(),
+            [](const case_record& a, const case_record& b) {
+              return std::pair(materials_due(a).value_or(instant::max()), a.case_id) <
+                     std::pair(materials_due(b).value_or(instant::max()), b.case_id);
+            });
+  if (s.awaiting_materials.size() > limit) s.awaiting_materials.resize(limit);
+  std::sort(s.credit_hooks.begin(), s.credit_hooks.end(),
+            [](const credit_hook_item& a, const credit_hook_item& b) {
+              return std::tie(a.at, a.event_id) > std::tie(b.at, b.event_id);
+            });
+  if (s.credit_hooks.size() > limit) s.credit_hooks.resize(limit);
+  co_return s;
+}
+
+asio::awaitable<submission> submit_on(connection& c, std::string prefix, std::uint32_t partitions,
+                                      inbound_event event, std::string raw,
+                                      std::chrono::milliseconds timeout) {
+  submission out;
+  if (event.type == event_type::clock_advance) {
+    for (std::uint32_t n = 0; n < partitions; ++n) out.partitions.push_back(n);
+  } else {
+    out.partitions.push_back(partition_of(event.applicant_id, partitions));
+  }
+  command_list commands;
+  for (const auto n : out.partitions) {
+    commands.push_back(cmd("XADD", partition_keys(prefix, n).events(), "*", "event", raw));
+  }
+  const auto replies = co_await c.pipeline(std::move(commands), timeout);
+  for (const auto& r : replies) checked(r);
+  co_return out;
+}
+
+asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::uint32_t partitions,
+                                        std::chrono::milliseconds timeout) {
+  store_status s;
+  const auto pong = co_await c.command(cmd("PING"), timeout);
+  if (!pong.is_status()) {
+    s.detail = "redis answered PING with " + pong.describe();
+    co_return s;
+  }
+  s.reachable = true;
+  s.escalations_open["warning"] = 0;
+  s.escalations_open["overdue"] = 0;
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    const partition_keys k(prefix, n);
+    command_list commands;
+    commands.push_back(cmd("XINFO", "GROUPS", k.events()));
+    commands.push_back(cmd("ZCARD", k.timers()));
+    commands.push_back(
+        cmd("ZRANGE", k.escalations(), "0", std::to_string(max_escalations_read - 1)));
+    const auto r = co_await c.pipeline(std::move(commands), timeout);
+    partition_status p;
+    p.partition = n;
+    // No stream yet is an error reply: the lag is then unknown, not a failure.
+    if (r[0].is_array()) {
+      for (const auto& group : r[0].elements()) {
+        const auto& f = group.elements();
+        std::map<std::string, const reply*> fields;
+        for (std::size_t i = 0; i + 1 < f.size(); i += 2) fields[f[i].as_string()] = &f[i + 1];
+        if (!fields.contains("name") || fields["name"]->as_string() != redis::consumer_group) {
+          continue;
+        }
+        if (fields.contains("pending") && fields["pending"]->is_integer()) {
+          p.pending = fields["pending"]->as_integer();
+        }
+        if (fields.contains("lag") && fields["lag"]->is_integer())
+          p.lag = fields["lag"]->as_integer();
+      }
+    }
+    p.timers_pending = r[1].is_integer() ? r[1].as_integer() : 0;
+    if (r[2].is_array()) {
+      for (const auto& m : r[2].elements()) {
+        if (auto e = parse_escalation_member(m.as_string(), 0, n)) ++s.escalations_open[e->level];
+      }
+    }
+    s.partitions.push_back(p);
+  }
+  co_return s;
+}
+
+asio::awaitable<std::optional<case_record>> get_on(connection& c, const redis_read_options& options,
+                                                   std::string case_id,
+                                                   std::chrono::milliseconds timeout) {
+  // The case id does not say its partition; with several, each is asked.
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    std::vector<std::string> ids(1, case_id);
+    auto found = co_await read_cases(c, partition_keys(options.prefix, n), ids, timeout);
+    if (!found.empty()) co_return std::move(found.front());
+  }
+  co_return std::nullopt;
+}
+
+}  // namespace
+
+// Never throws: an unreachable store is a status.
+asio::awaitable<store_status> probe_status(redis_link& link, std::string prefix,
+                                           std::uint32_t partitions) {
+  std::string failure;
+  try {
+    co_return co_await link.run(status_on(link.connection(), prefix, partitions, link.timeout()));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  store_status down;
+  down.detail = failure;
+  co_return down;
+}
+
+std::optional<case_record> decode_case_doc(std::string_view doc) {
+  const auto j = nlohmann::json::parse(doc, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  try {
+    return j.get<case_record>();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+redis_link::redis_link(boost::asio::any_io_executor executor, redis::endpoint where,
+                       std::chrono::milliseconds timeout)
+    : strand_(asio::make_strand(std::move(executor))),
+      where_(std::move(where)),
+      timeout_(timeout),
+      connection_(strand_) {}
+
+asio::awaitable<void> redis_link::ensure_connected() {
+  if (connection_.connected()) co_return;
+  if (connecting_) {
+    throw redis::error(redis::errc::connection_lost, "redis is being reconnected");
+  }
+  connecting_ = true;
+  try {
+    co_await connection_.connect(where_, timeout_);
+  } catch (...) {
+    connecting_ = false;
+    throw;
+  }
+  connecting_ = false;
+  if (ever_connected_ && on_reconnect_) on_reconnect_();
+  ever_connected_ = true;
+}
+
+void redis_link::close() {
+  asio::post(strand_, [this] { connection_.close(); });
+}
+
+redis_case_queries::redis_case_queries(redis_link& link, redis_read_options options)
+    : link_(link), options_(std::move(options)) {}
+
+asio::awaitable<std::optional<case_record>> redis_case_queries::get_case(std::string case_id) {
+  co_return co_await link_.run(
+      get_on(link_.connection(), options_, std::move(case_id), link_.timeout()));
+}
+
+asio::awaitable<case_page> redis_case_queries::list_cases(case_filter filter) {
+  co_return co_await link_.run(
+      list_on(link_.connection(), options_, std::move(filter), link_.timeout()));
+}
+
+asio::awaitable<std::vector<open_escalation>> redis_case_queries::escalations(std::string level,
+                                                                              std::size_t limit) {
+  co_return co_await link_.run(
+      all_escalations(link_.connection(), options_, std::move(level), limit, link_.timeout()));
+}
+
+asio::awaitable<ledger_result> redis_case_queries::ledger(ledger_query query) {
+  co_return co_await link_.run(ledger_on(link_.connection(), options_, query, link_.timeout()));
+}
+
+asio::awaitable<dashboard_summary> redis_case_queries::summary(std::size_t list_limit) {
+  co_return co_await link_.run(
+      summary_on(link_.connection(), options_, list_limit, link_.timeout()));
+}
+
+redis_event_sink::redis_event_sink(redis_link& link, std::string prefix, std::uint32_t partitions)
+    : link_(link), prefix_(std::move(prefix)), partitions_(partitions) {}
+
+asio::awaitable<submission> redis_event_sink::submit(inbound_event event, std::string raw) {
+  co_return co_await link_.run(submit_on(link_.connection(), prefix_, partitions_, std::move(event),
+                                         std::move(raw), link_.timeout()));
+}
+
+status_probe make_redis_status_probe(redis_link& link, std::string prefix,
+                                     std::uint32_t partitions) {
+  return [&link, prefix = std::move(prefix), partitions] {
+    return probe_status(link, prefix, partitions);
+  };
+}
+
+}  // namespace xyp::http

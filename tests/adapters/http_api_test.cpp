@@ -1,0 +1,795 @@
+// The HTTP API end to end: a real redis-server seeded in the commit script's layout, the server on
+// a free loopback port, and a Beast client calling every route with every role.
+#include <algorithm>
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/http/redis_queries.hpp"
+#include "adapters/http/server.hpp"
+#include "adapters/log.hpp"
+#include "adapters/redis/keys.hpp"
+#include "engine/identity.hpp"
+#include "engine/partition.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using json = nlohmann::json;
+using xyp::case_record;
+using xyp::case_state;
+using xyp::clock_kind;
+using xyp::instant;
+using xyp::redis::partition_keys;
+
+constexpr std::uint32_t partitions = 2;
+const std::string prefix = "xyptest";
+const std::string viewer = "viewer-token-0123456789";
+const std::string clerk = "clerk-token-0123456789";
+const std::string supervisor = "supervisor-token-0123456789";
+
+instant at(const char* text) {
+  return *xyp::parse_rfc3339(text);
+}
+std::string ms(instant t) {
+  return std::to_string(t.time_since_epoch().count());
+}
+
+// A valid resident id whose digits 15-17 are `serial`.
+std::string person_id(int serial) {
+  std::string first = "110105194912310" + std::to_string(100 + serial).substr(1);
+  return first + xyp::resident_id_check_char(first);
+}
+
+struct client_reply {
+  unsigned status = 0;
+  std::string body;
+  bhttp::fields headers;
+  json doc() const { return json::parse(body); }
+};
+
+// One request on its own connection.
+asio::awaitable<client_reply> call(std::uint16_t port, bhttp::verb verb, std::string target,
+                                   std::optional<std::string> token = std::nullopt,
+                                   std::string body = {}) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  const asio::ip::tcp::endpoint where(asio::ip::make_address("127.0.0.1"), port);
+  co_await stream.async_connect(where, asio::use_awaitable);
+  bhttp::request<bhttp::string_body> req{verb, target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  if (token) req.set(bhttp::field::authorization, "Bearer " + *token);
+  if (!body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = std::move(body);
+  }
+  req.prepare_payload();
+  co_await bhttp::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
+  auto res = parser.release();
+  client_reply out;
+  out.status = res.result_int();
+  out.body = res.body();
+  out.headers = res.base();
+  co_return out;
+}
+
+asio::awaitable<client_reply> get(std::uint16_t port, std::string target,
+                                  std::optional<std::string> token = std::nullopt) {
+  co_return co_await call(port, bhttp::verb::get, std::move(target), std::move(token));
+}
+
+// A case as the engine would have written it.
+case_record make_case(const std::string& id, int applicant, case_state state,
+                      const std::string& department, const std::string& matter,
+                      const char* applied) {
+  case_record r;
+  r.case_id = id;
+  r.applicant_id = person_id(applicant);
+  r.applicant = {xyp::applicant_kind::person, "申请人" + std::to_string(applicant), "13812345678"};
+  r.matter = matter;
+  r.department = department;
+  r.state = state;
+  r.applied_at = at(applied);
+  r.credit.known = true;
+  r.credit.grade = xyp::credit_grade::AA;
+  r.history.push_back({"evt-" + id, "case.apply", at(applied), "", "applied"});
+  r.version = 1;
+  return r;
+}
+
+// The test's redis, its seed in the commit script's layout, and the server under test.
+class fixture {
+ public:
+  explicit fixture(std::chrono::milliseconds read_timeout = std::chrono::seconds(10))
+      : link_(io_.get_executor(), redis_.endpoint()),
+        queries_(link_, read_options()),
+        sink_(link_, prefix, partitions) {
+    xyp::log::set_level("error");
+    seed();
+    xyp::http::server_options options;
+    options.address = "127.0.0.1";
+    options.port = 0;
+    options.max_body_bytes = 8 * 1024;
+    options.read_timeout = read_timeout;
+    options.partitions = partitions;
+    options.tokens = {{viewer, xyp::http::role::viewer, "hall screen"},
+                      {clerk, xyp::http::role::clerk, "window 3"},
+                      {supervisor, xyp::http::role::supervisor, "chief"}};
+    options.matter_names = {{"food_license", "食品经营许可"}, {"building_permit", "施工许可"}};
+    server_ = std::make_unique<xyp::http::server>(
+        io_.get_executor(), options, queries_, sink_, registry_,
+        xyp::http::make_redis_status_probe(link_, prefix, partitions));
+    asio::co_spawn(io_, server_->run(), [this](std::exception_ptr e) {
+      server_done_ = true;
+      server_failure_ = e;
+    });
+  }
+
+  ~fixture() {
+    server_->stop();
+    while (!server_done_ && io_.run_one() > 0) {
+    }
+  }
+
+  std::uint16_t port() const { return server_->port(); }
+  xyp::http::server& server() { return *server_; }
+  bool server_done() const { return server_done_; }
+  xyp::test::redis_server& redis() { return redis_; }
+  xyp::metrics::registry& registry() { return registry_; }
+
+  // Drives the io_context until the test's coroutine has finished; no sleeps.
+  void run(asio::awaitable<void> test) {
+    bool done = false;
+    std::exception_ptr failure;
+    asio::co_spawn(io_, std::move(test), [&](std::exception_ptr e) {
+      done = true;
+      failure = e;
+    });
+    while (!done) {
+      if (io_.run_one() == 0) FAIL("the io_context ran out of work before the test ended");
+    }
+    if (failure) std::rethrow_exception(failure);
+  }
+
+  void put(const case_record& r) {
+    const partition_keys k(prefix, xyp::partition_of(r.applicant_id, partitions));
+    const std::string score = ms(*r.applied_at);
+    cmd({"HSET", k.case_key(r.case_id), "v", std::to_string(r.version), "doc", json(r).dump()});
+    cmd({"ZADD", k.all_cases(), score, r.case_id});
+    cmd({"ZADD", k.by_department(r.department), score, r.case_id});
+    cmd({"ZADD", k.by_matter(r.matter), score, r.case_id});
+    cmd({"ZADD", k.by_state(std::string(to_string(r.state))), score, r.case_id});
+    for (const auto& e : r.escalations) {
+      if (!e.open) continue;
+      if (e.level == "overdue") cmd({"ZADD", k.overdue(), score, r.case_id});
+      cmd({"ZADD", k.escalations(), ms(e.raised_at),
+           r.case_id + "|" + std::string(to_string(e.clock)) + "|" + e.level});
+    }
+  }
+
+ private:
+  static xyp::http::redis_read_options read_options() {
+    xyp::http::redis_read_options o;
+    o.prefix = prefix;
+    o.partitions = partitions;
+    o.departments = {"市场监管局", "住建局", "交通运输局"};
+    o.scan_budget = 64;
+    return o;
+  }
+
+  void cmd(const std::vector<std::string>& args) {
+    const auto r = redis_.command(args);
+    REQUIRE_FALSE(r.is_error());
+  }
+
+  void seed() {
+    // Decided, nothing open.
+    put(make_case("C-01", 1, case_state::approved, "市场监管局", "food_license",
+                  "2026-11-02T09:00:00+08:00"));
+    // Nearing its decision limit: a warning on the decision clock.
+    auto c2 = make_case("C-02", 2, case_state::accepted, "市场监管局", "food_license",
+                        "2026-11-03T09:00:00+08:00");
+    c2.clocks.push_back({"C-02/t1/decision", clock_kind::decision, at("2026-11-25T17:00:00+08:00"),
+                         xyp::clock_status::armed});
+    c2.escalations.push_back({"warning", clock_kind::decision_warning,
+                              at("2026-11-25T17:00:00+08:00"), at("2026-11-20T09:00:00+08:00"),
+                              true});
+    put(c2);
+    // Overdue on the decision clock.
+    auto c3 = make_case("C-03", 3, case_state::accepted, "住建局", "building_permit",
+                        "2026-11-04T09:00:00+08:00");
+    c3.escalations.push_back({"overdue", clock_kind::decision, at("2026-11-18T17:00:00+08:00"),
+                              at("2026-11-18T17:00:00+08:00"), true});
+    put(c3);
+    // Deficiency acceptance, reminded, materials still missing.
+    auto c4 = make_case("C-04", 4, case_state::supplement_overdue, "住建局", "building_permit",
+                        "2026-11-05T09:00:00+08:00");
+    c4.track_used = xyp::track::deficiency;
+    c4.missing = {"floor_plan"};
+    c4.clocks.push_back({"C-04/t2/supplement_grace", clock_kind::supplement_grace,
+                         at("2026-11-28T17:00:00+08:00"), xyp::clock_status::armed});
+    c4.escalations.push_back({"warning", clock_kind::supplement, at("2026-11-19T08:00:00+08:00"),
+                              at("2026-11-19T08:00:00+08:00"), true});
+    put(c4);
+    // Paging material: twelve applications in one department, two sharing a millisecond.
+    for (int i = 0; i < 12; ++i) {
+      const std::string day = std::to_string(10 + i);
+      const std::string when = "2026-11-" + day + (i == 5 ? "T10:00:00+08:00" : "T09:00:00+08:00");
+      put(make_case("P-" + std::string(i < 10 ? "0" : "") + std::to_string(i), 10 + i,
+                    case_state::applied, "交通运输局", "road_transport", when.c_str()));
+    }
+    put(make_case("P-tie", 30, case_state::applied, "交通运输局", "road_transport",
+                  "2026-11-15T10:00:00+08:00"));
+
+    // The ledger: numbers per partition, by date.
+    const partition_keys p0(prefix, 0), p1(prefix, 1);
+    auto row = [](int no, const char* date, const char* name, const char* contact,
+                  const char* result, json satisfaction) {
+      return json{{"no", no},
+                  {"date", date},
+                  {"name", name},
+                  {"credit_level", "AA"},
+                  {"contact", contact},
+                  {"matter", "食品经营许可"},
+                  {"matter_code", "food_license"},
+                  {"department", "市场监管局"},
+                  {"result", result},
+                  {"satisfaction", satisfaction}}
+          .dump();
+    };
+    cmd({"HSET", p0.ledger(), "1",
+         row(1, "2026-11-10", "张三", "13812345678", "approved", "satisfied")});
+    cmd({"ZADD", p0.ledger_by_date(), "20261110", "1"});
+    cmd({"HSET", p0.ledger(), "2",
+         row(2, "2026-11-20", "=HYPERLINK(\"x\")", "13800001111", "denied", nullptr)});
+    cmd({"ZADD", p0.ledger_by_date(), "20261120", "2"});
+    cmd({"HSET", p1.ledger(), "1",
+         row(1, "2026-11-12", "李四, Jr", "+8613900001111", "approved", "very_satisfied")});
+    cmd({"ZADD", p1.ledger_by_date(), "20261112", "1"});
+
+    // The simulated clock, and a credit hook on the outbound stream.
+    cmd({"HSET", p0.meta(), "clock", ms(at("2026-11-23T09:00:00+08:00"))});
+    cmd({"XADD", p1.out(), "*", "event",
+         json{{"id", "evt-9/1"},
+              {"type", "credit.hook"},
+              {"applicant_id", person_id(9)},
+              {"case_id", "C-09"},
+              {"at", "2026-11-21T10:00:00+08:00"},
+              {"cause", "evt-9"},
+              {"data",
+               {{"kind", "commitment_breached"},
+                {"detail", "commitment broken"},
+                {"matter", "food_license"}}}}
+             .dump()});
+  }
+
+  xyp::test::redis_server redis_;
+  asio::io_context io_;
+  xyp::metrics::registry registry_;
+  xyp::http::redis_link link_;
+  xyp::http::redis_case_queries queries_;
+  xyp::http::redis_event_sink sink_;
+  std::unique_ptr<xyp::http::server> server_;
+  bool server_done_ = false;
+  std::exception_ptr server_failure_;
+};
+
+std::vector<std::string> ids_of(const json& list, const char* key = "case_id") {
+  std::vector<std::string> out;
+  for (const auto& e : list) out.push_back(e.at(key).get<std::string>());
+  return out;
+}
+
+std::string apply_event(const std::string& id, int applicant) {
+  return json{{"id", id},
+              {"type", "case.apply"},
+              {"applicant_id", person_id(applicant)},
+              {"case_id", "N-" + id},
+              {"at", "2026-11-23T09:30:00+08:00"},
+              {"data",
+               {{"matter", "food_license"},
+                {"applicant", {{"kind", "person"}, {"name", "王五"}, {"contact", "13700000000"}}},
+                {"channel", "window"},
+                {"credit_track", true},
+                {"commitment_signed", true},
+                {"materials", json::array({"application_form"})}}}}
+      .dump();
+}
+
+}  // namespace
+
+TEST_CASE("a case is served whole, with contacts masked for viewers only", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto as_viewer = co_await get(f.port(), "/api/v1/cases/C-02", viewer);
+    REQUIRE(as_viewer.status == 200);
+    CHECK(as_viewer.headers[bhttp::field::content_type] == "application/json; charset=utf-8");
+    const auto c = as_viewer.doc();
+    CHECK(c["state"] == "accepted");
+    CHECK(c["track"] == "standard");
+    CHECK(c["credit"]["grade"] == "AA");
+    CHECK(c["matter_name"] == "食品经营许可");
+    CHECK(c["clocks"][0]["clock"] == "decision");
+    CHECK(c["clocks"][0]["due_at"] == "2026-11-25T17:00:00+08:00");
+    CHECK(c["clocks"][0]["status"] == "armed");
+    CHECK(c["history"][0]["type"] == "case.apply");
+    CHECK(c["applicant"]["contact"] == "138****5678");
+    CHECK(c["applicant_id"] == "110105********" + person_id(2).substr(14));
+    CHECK(as_viewer.body.find("13812345678") == std::string::npos);
+
+    for (const auto& token : {clerk, supervisor}) {
+      const auto full = co_await get(f.port(), "/api/v1/cases/C-02", token);
+      REQUIRE(full.status == 200);
+      CHECK(full.doc()["applicant"]["contact"] == "13812345678");
+      CHECK(full.doc()["applicant_id"] == person_id(2));
+    }
+
+    const auto missing = co_await get(f.port(), "/api/v1/cases/NOPE", viewer);
+    CHECK(missing.status == 404);
+    CHECK(missing.doc()["error"] == "not_found");
+  }());
+}
+
+TEST_CASE("a missing or wrong token is 401 alike, and says nothing about tokens", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto none = co_await get(f.port(), "/api/v1/cases/C-02");
+    const auto wrong = co_await get(f.port(), "/api/v1/cases/C-02", "viewer-token-0123456780");
+    const auto unknown_route = co_await get(f.port(), "/api/v1/secret-admin");
+    for (const auto* r : {&none, &wrong, &unknown_route}) {
+      CHECK(r->status == 401);
+      CHECK(r->body == none.body);
+      CHECK(r->headers[bhttp::field::www_authenticate] == "Bearer realm=\"xinyipi\"");
+      CHECK(r->body.find("viewer") == std::string::npos);
+      CHECK(r->body.find("token-0123") == std::string::npos);
+    }
+    CHECK(none.doc()["error"] == "unauthorized");
+  }());
+}
+
+TEST_CASE("listings filter by state, department, matter and overdue, from the indexes", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    auto list = [&](std::string query) -> asio::awaitable<json> {
+      const auto r = co_await get(f.port(), "/api/v1/cases?" + query, viewer);
+      REQUIRE(r.status == 200);
+      co_return r.doc();
+    };
+    auto by_state = co_await list("state=accepted");
+    CHECK(ids_of(by_state["cases"]) == std::vector<std::string>{"C-03", "C-02"});
+    CHECK(by_state["total"] == 2);
+    CHECK(by_state["next_cursor"].is_null());
+    CHECK(by_state["cases"][0]["applicant"]["contact"] == "138****5678");
+
+    auto by_department = co_await list("department=%E4%BD%8F%E5%BB%BA%E5%B1%80");  // 住建局
+    CHECK(ids_of(by_department["cases"]) == std::vector<std::string>{"C-04", "C-03"});
+
+    auto by_matter = co_await list("matter=food_license");
+    CHECK(ids_of(by_matter["cases"]) == std::vector<std::string>{"C-02", "C-01"});
+
+    auto overdue = co_await list("overdue=true");
+    CHECK(ids_of(overdue["cases"]) == std::vector<std::string>{"C-03"});
+    CHECK(overdue["cases"][0]["overdue"] == true);
+
+    // Several filters at once: the intersection, and no total without a scan.
+    auto both =
+        co_await list("state=accepted&department=%E5%B8%82%E5%9C%BA%E7%9B%91%E7%AE%A1%E5%B1%80");
+    CHECK(ids_of(both["cases"]) == std::vector<std::string>{"C-02"});
+    CHECK(both["total"].is_null());
+
+    auto none = co_await list("state=verified");
+    CHECK(none["cases"].empty());
+    CHECK(none["total"] == 0);
+
+    const auto bad_state = co_await get(f.port(), "/api/v1/cases?state=lost", viewer);
+    CHECK(bad_state.status == 400);
+    CHECK(bad_state.doc()["detail"].get<std::string>().starts_with("state:"));
+    const auto bad_limit = co_await get(f.port(), "/api/v1/cases?limit=0", viewer);
+    CHECK(bad_limit.status == 400);
+    CHECK(bad_limit.doc()["detail"].get<std::string>().starts_with("limit:"));
+    const auto bad_cursor = co_await get(f.port(), "/api/v1/cases?cursor=%21%21", viewer);
+    CHECK(bad_cursor.status == 400);
+    CHECK(bad_cursor.doc()["detail"].get<std::string>().starts_with("cursor:"));
+    const auto typo = co_await get(f.port(), "/api/v1/cases?departement=x", viewer);
+    CHECK(typo.status == 400);
+    CHECK(typo.doc()["detail"].get<std::string>().starts_with("departement:"));
+  }());
+}
+
+TEST_CASE("paging with the cursor visits every case once, newest first, across partitions",
+          "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    std::vector<std::string> seen;
+    std::optional<std::string> cursor;
+    int pages = 0;
+    do {
+      std::string target = "/api/v1/cases?limit=4";
+      if (cursor) target += "&cursor=" + *cursor;
+      const auto r = co_await get(f.port(), target, clerk);
+      REQUIRE(r.status == 200);
+      const auto page = r.doc();
+      CHECK(page["cases"].size() <= 4);
+      for (const auto& id : ids_of(page["cases"])) seen.push_back(id);
+      cursor = page["next_cursor"].is_null()
+                   ? std::nullopt
+                   : std::optional<std::string>(page["next_cursor"].get<std::string>());
+      ++pages;
+    } while (cursor && pages < 20);
+    CHECK(pages >= 5);
+    REQUIRE(seen.size() == 17);
+    CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 17);
+    CHECK(seen.front() == "P-11");
+    CHECK(seen.back() == "C-01");
+    // The two applications of the same millisecond come one after the other, by id descending.
+    const auto tie = std::find(seen.begin(), seen.end(), "P-tie");
+    REQUIRE(tie != seen.end());
+    CHECK(*(tie + 1) == "P-05");
+
+    // A filtered listing with a small scan budget still visits every match exactly once.
+    std::vector<std::string> filtered;
+    cursor.reset();
+    pages = 0;
+    do {
+      std::string target = "/api/v1/cases?limit=2&state=applied&matter=road_transport";
+      if (cursor) target += "&cursor=" + *cursor;
+      const auto page = (co_await get(f.port(), target, clerk)).doc();
+      for (const auto& id : ids_of(page["cases"])) filtered.push_back(id);
+      cursor = page["next_cursor"].is_null()
+                   ? std::nullopt
+                   : std::optional<std::string>(page["next_cursor"].get<std::string>());
+      ++pages;
+    } while (cursor && pages < 30);
+    CHECK(filtered.size() == 13);
+    CHECK(std::set<std::string>(filtered.begin(), filtered.end()).size() == 13);
+  }());
+}
+
+TEST_CASE("open escalations come oldest first, and filter by level", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto all = co_await get(f.port(), "/api/v1/escalations", viewer);
+    REQUIRE(all.status == 200);
+    const auto list = all.doc()["escalations"];
+    CHECK(ids_of(list) == std::vector<std::string>{"C-03", "C-04", "C-02"});
+    CHECK(list[0]["level"] == "overdue");
+    CHECK(list[0]["clock"] == "decision");
+    CHECK(list[0]["due_at"] == "2026-11-18T17:00:00+08:00");
+    CHECK(list[0]["department"] == "住建局");
+    CHECK(list[1]["clock"] == "supplement");
+    CHECK(list[2]["clock"] == "decision");  // the warning timer folds into the decision clock
+    CHECK(list[2]["raised_at"] == "2026-11-20T09:00:00+08:00");
+
+    const auto warnings = co_await get(f.port(), "/api/v1/escalations?level=warning", viewer);
+    CHECK(ids_of(warnings.doc()["escalations"]) == std::vector<std::string>{"C-04", "C-02"});
+    const auto overdue = co_await get(f.port(), "/api/v1/escalations?level=overdue", viewer);
+    CHECK(ids_of(overdue.doc()["escalations"]) == std::vector<std::string>{"C-03"});
+    const auto bad = co_await get(f.port(), "/api/v1/escalations?level=late", viewer);
+    CHECK(bad.status == 400);
+    CHECK(bad.doc()["detail"].get<std::string>().starts_with("level:"));
+  }());
+}
+
+TEST_CASE("the ledger exports as CSV with a BOM and the seed's headers, or as JSON", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto csv = co_await get(
+        f.port(), "/api/v1/ledger?from=2026-11-11&to=2026-11-30&format=csv", supervisor);
+    REQUIRE(csv.status == 200);
+    CHECK(csv.headers[bhttp::field::content_type] == "text/csv; charset=utf-8");
+    CHECK(csv.headers[bhttp::field::content_disposition] ==
+          "attachment; filename=\"ledger-2026-11-11-2026-11-30.csv\"");
+    CHECK(csv.body ==
+          "\xEF\xBB\xBF"
+          "编号,日期,诚信个人姓名,诚信级别,联系方式,办理事项,承办部门,办理结果,满意度\r\n"
+          "1-1,2026-11-12,\"李四, "
+          "Jr\",AA,+8613900001111,食品经营许可,市场监管局,准予许可,非常满意\r\n"
+          "0-2,2026-11-20,\"'=HYPERLINK(\"\"x\"\")\",AA,13800001111,食品经营许可,市场监管局,"
+          "不予许可,\r\n");
+
+    const auto masked = co_await get(f.port(), "/api/v1/ledger?format=csv", viewer);
+    REQUIRE(masked.status == 200);
+    CHECK(masked.body.find("138****5678") != std::string::npos);
+    CHECK(masked.body.find("13812345678") == std::string::npos);
+    CHECK(masked.body.find("+86*******1111") != std::string::npos);
+
+    const auto rows = co_await get(f.port(), "/api/v1/ledger?to=2026-11-12", clerk);
+    REQUIRE(rows.status == 200);
+    const auto doc = rows.doc();
+    REQUIRE(doc["rows"].size() == 2);
+    CHECK(doc["rows"][0]["date"] == "2026-11-10");
+    CHECK(doc["rows"][0]["contact"] == "13812345678");
+    CHECK(doc["rows"][0]["satisfaction"] == "satisfied");
+    CHECK(doc["rows"][1]["partition"] == 1);
+    CHECK(doc["truncated"] == false);
+
+    const auto bad = co_await get(f.port(), "/api/v1/ledger?from=2026-13-01", viewer);
+    CHECK(bad.status == 400);
+    CHECK(bad.doc()["detail"].get<std::string>().starts_with("from:"));
+    const auto bad_format = co_await get(f.port(), "/api/v1/ledger?format=xlsx", viewer);
+    CHECK(bad_format.status == 400);
+    CHECK(bad_format.doc()["detail"].get<std::string>().starts_with("format:"));
+  }());
+}
+
+TEST_CASE(
+    "a posted event goes to its partition's stream verbatim; bad ones are 400 naming the field",
+    "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const std::string body = apply_event("evt-post-1", 40);
+    const auto accepted = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, body);
+    REQUIRE(accepted.status == 202);
+    CHECK(accepted.doc()["id"] == "evt-post-1");
+    const auto n = xyp::partition_of(person_id(40), partitions);
+    CHECK(accepted.doc()["partitions"] == json::array({n}));
+    const auto stream = f.redis().command({"XRANGE", partition_keys(prefix, n).events(), "-", "+"});
+    REQUIRE(stream.elements().size() == 1);
+    CHECK(stream.elements()[0].elements()[1].elements()[0].as_string() == "event");
+    CHECK(stream.elements()[0].elements()[1].elements()[1].as_string() == body);
+    CHECK(f.redis().command({"XLEN", partition_keys(prefix, 1 - n).events()}).as_integer() == 0);
+
+    const auto by_viewer =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", viewer, body);
+    CHECK(by_viewer.status == 403);
+    CHECK(by_viewer.doc()["error"] == "forbidden");
+
+    auto broken = json::parse(body);
+    broken.erase("applicant_id");
+    const auto no_applicant =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
+    CHECK(no_applicant.status == 400);
+    CHECK(no_applicant.doc()["error"] == "schema_violation");
+    CHECK(no_applicant.doc()["detail"].get<std::string>().find("applicant_id") !=
+          std::string::npos);
+
+    broken = json::parse(body);
+    broken["data"]["channel"] = "carrier pigeon";
+    const auto bad_channel =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
+    CHECK(bad_channel.status == 400);
+    CHECK(bad_channel.doc()["detail"].get<std::string>().find("data.channel") != std::string::npos);
+
+    const auto malformed =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, "{\"id\": ");
+    CHECK(malformed.status == 400);
+    CHECK(malformed.doc()["error"] == "malformed_json");
+
+    const auto unknown_type = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
+                                            R"({"id":"x","type":"case.teleport"})");
+    CHECK(unknown_type.status == 400);
+    CHECK(unknown_type.doc()["error"] == "unknown_type");
+
+    const std::string advance =
+        R"({"id":"evt-clock-1","type":"clock.advance",)"
+        R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2026-11-24T00:00:00+08:00"}})";
+    const auto by_clerk =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, advance);
+    CHECK(by_clerk.status == 403);
+    const auto by_supervisor =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, advance);
+    REQUIRE(by_supervisor.status == 202);
+    CHECK(by_supervisor.doc()["partitions"] == json::array({0, 1}));
+    CHECK(f.redis().command({"XLEN", partition_keys(prefix, 1 - n).events()}).as_integer() == 1);
+
+    const auto wrong_method = co_await get(f.port(), "/api/v1/events", clerk);
+    CHECK(wrong_method.status == 405);
+    CHECK(wrong_method.headers[bhttp::field::allow] == "POST");
+  }());
+}
+
+TEST_CASE("an oversized body is refused with 413 before it is read", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    std::string huge(64 * 1024, 'x');
+    const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, huge);
+    CHECK(r.status == 413);
+    CHECK(json::parse(r.body)["error"] == "payload_too_large");
+    // The server goes on serving.
+    CHECK((co_await get(f.port(), "/healthz")).status == 200);
+  }());
+}
+
+TEST_CASE("unknown routes are JSON 404s; the dashboard and its files are served", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto api_unknown = co_await get(f.port(), "/api/v1/nothing", supervisor);
+    CHECK(api_unknown.status == 404);
+    CHECK(api_unknown.doc()["error"] == "not_found");
+    const auto unknown = co_await get(f.port(), "/etc/passwd");
+    CHECK(unknown.status == 404);
+    CHECK(unknown.doc()["error"] == "not_found");
+    const auto traversal = co_await get(f.port(), "/../CMakeLists.txt");
+    CHECK(traversal.status == 404);
+
+    const auto page = co_await get(f.port(), "/");
+    REQUIRE(page.status == 200);
+    CHECK(page.headers[bhttp::field::content_type] == "text/html; charset=utf-8");
+    CHECK(page.body.find("信易批") != std::string::npos);
+    CHECK(std::string(page.headers["Content-Security-Policy"]).find("default-src 'self'") !=
+          std::string::npos);
+    const auto script = co_await get(f.port(), "/dashboard.js");
+    CHECK(script.status == 200);
+    CHECK(script.headers[bhttp::field::content_type] == "text/javascript; charset=utf-8");
+    const auto style = co_await get(f.port(), "/dashboard.css");
+    CHECK(style.status == 200);
+
+    const auto who = co_await get(f.port(), "/api/v1/whoami", clerk);
+    CHECK(who.doc() == json{{"name", "window 3"}, {"role", "clerk"}});
+  }());
+}
+
+TEST_CASE("the summary counts by state and department and lists what needs attention", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto r = co_await get(f.port(), "/api/v1/summary", viewer);
+    REQUIRE(r.status == 200);
+    const auto s = r.doc();
+    CHECK(s["as_of"] == "2026-11-23T09:00:00+08:00");
+    CHECK(s["total_cases"] == 17);
+    CHECK(s["by_state"]["applied"] == 13);
+    CHECK(s["by_state"]["accepted"] == 2);
+    CHECK(s["by_state"]["verified"] == 0);
+    CHECK(s["by_department"]["住建局"] == 2);
+    CHECK(s["by_department"]["交通运输局"] == 13);
+    CHECK(s["overdue_cases"] == 1);
+    CHECK(s["escalations_open"] == json{{"overdue", 1}, {"warning", 2}});
+    REQUIRE(s["nearing_decision"].size() == 1);
+    CHECK(s["nearing_decision"][0]["case_id"] == "C-02");
+    CHECK(s["nearing_decision"][0]["due_at"] == "2026-11-25T17:00:00+08:00");
+    CHECK(s["nearing_decision"][0]["remaining_seconds"] == (2 * 24 + 8) * 3600);
+    REQUIRE(s["overdue"].size() == 1);
+    CHECK(s["overdue"][0]["case_id"] == "C-03");
+    CHECK(s["overdue"][0]["late_seconds"] == (4 * 24 + 16) * 3600);
+    REQUIRE(s["awaiting_materials"].size() == 1);
+    CHECK(s["awaiting_materials"][0]["missing"] == json::array({"floor_plan"}));
+    CHECK(s["awaiting_materials"][0]["due_at"] == "2026-11-28T17:00:00+08:00");
+    REQUIRE(s["credit_hooks"].size() == 1);
+    CHECK(s["credit_hooks"][0]["kind"] == "commitment_breached");
+    CHECK(s["credit_hooks"][0]["matter_name"] == "食品经营许可");
+  }());
+}
+
+TEST_CASE("healthz reports redis and lag without a token; metrics are Prometheus text", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    // An engine's consumer group with two entries it has not read yet.
+    const partition_keys p0(prefix, 0);
+    f.redis().command({"XGROUP", "CREATE", p0.events(), "engine", "$", "MKSTREAM"});
+    f.redis().command({"XADD", p0.events(), "*", "event", "{}"});
+    f.redis().command({"XADD", p0.events(), "*", "event", "{}"});
+
+    const auto health = co_await get(f.port(), "/healthz");
+    REQUIRE(health.status == 200);
+    const auto h = health.doc();
+    CHECK(h["status"] == "ok");
+    CHECK(h["redis"] == true);
+    CHECK(h["partitions"][0]["lag"] == 2);
+    CHECK(h["partitions"][1]["lag"].is_null());
+
+    co_await get(f.port(), "/api/v1/cases/C-01", viewer);
+    const auto metrics = co_await get(f.port(), "/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK(metrics.headers[bhttp::field::content_type] ==
+          "text/plain; version=0.0.4; charset=utf-8");
+    const auto& text = metrics.body;
+    CHECK(text.find("# TYPE xyp_http_requests_total counter\n") != std::string::npos);
+    CHECK(text.find("xyp_http_requests_total{route=\"/api/v1/cases/{case_id}\",method=\"GET\","
+                    "status=\"200\"} 1\n") != std::string::npos);
+    CHECK(text.find("xyp_consumer_lag{partition=\"0\"} 2\n") != std::string::npos);
+    CHECK(text.find("xyp_escalations_open{level=\"warning\"} 2\n") != std::string::npos);
+    CHECK(text.find("xyp_timers_pending{partition=\"1\"} 0\n") != std::string::npos);
+    CHECK(text.find("xyp_redis_up 1\n") != std::string::npos);
+    // Every sample line belongs to a family announced by HELP and TYPE before it.
+    std::set<std::string> typed;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const auto end = text.find('\n', start);
+      const auto line = text.substr(start, end - start);
+      start = end + 1;
+      if (line.starts_with("# TYPE ")) {
+        typed.insert(line.substr(7, line.find(' ', 7) - 7));
+      } else if (!line.starts_with("#")) {
+        std::string name = line.substr(0, line.find_first_of("{ "));
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+          if (name.ends_with(suffix) && !typed.contains(name)) {
+            name = name.substr(0, name.size() - std::string(suffix).size());
+          }
+        }
+        INFO(line);
+        CHECK(typed.contains(name));
+      }
+    }
+  }());
+}
+
+TEST_CASE("when redis is gone, reads are 503 and healthz says so", "[http]") {
+  fixture f;
+  f.redis().stop();
+  f.run([&]() -> asio::awaitable<void> {
+    const auto health = co_await get(f.port(), "/healthz");
+    CHECK(health.status == 503);
+    CHECK(health.doc()["redis"] == false);
+    const auto read = co_await get(f.port(), "/api/v1/cases/C-01", viewer);
+    CHECK(read.status == 503);
+    CHECK(read.doc()["error"] == "unavailable");
+    const auto metrics = co_await get(f.port(), "/metrics");
+    CHECK(metrics.status == 200);
+    CHECK(metrics.body.find("xyp_redis_up 0\n") != std::string::npos);
+  }());
+}
+
+TEST_CASE(
+    "a client that stops sending mid-request is cut off after the read timeout, and holds "
+    "nobody else up",
+    "[http]") {
+  fixture f(std::chrono::milliseconds(300));
+  f.run([&]() -> asio::awaitable<void> {
+    beast::tcp_stream slow(co_await asio::this_coro::executor);
+    co_await slow.async_connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.port()),
+        asio::use_awaitable);
+    const std::string partial = "GET /api/v1/cases HTTP/1.1\r\nHost: x\r\n";
+    co_await asio::async_write(slow, asio::buffer(partial), asio::use_awaitable);
+
+    // Others are served while the slow one dawdles.
+    CHECK((co_await get(f.port(), "/api/v1/cases/C-01", viewer)).status == 200);
+
+    // The server closes the slow connection when its read deadline passes.
+    std::array<char, 64> sink{};
+    boost::system::error_code ec;
+    co_await slow.async_read_some(asio::buffer(sink),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+    CHECK(ec == asio::error::eof);
+  }());
+}
+
+TEST_CASE("stopping the server closes idle keep-alive connections and run() returns", "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    beast::tcp_stream idle(co_await asio::this_coro::executor);
+    co_await idle.async_connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.port()),
+        asio::use_awaitable);
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/healthz", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.keep_alive(true);
+    co_await bhttp::async_write(idle, req, asio::use_awaitable);
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    co_await bhttp::async_read(idle, buffer, res, asio::use_awaitable);
+    CHECK(res.result_int() == 200);
+    CHECK(res.keep_alive());
+
+    f.server().stop();
+    // The idle connection is closed by the server rather than left to its timeout.
+    std::array<char, 64> sink{};
+    boost::system::error_code ec;
+    co_await idle.async_read_some(asio::buffer(sink),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+    CHECK(ec == asio::error::eof);
+    while (!f.server_done())
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }());
+}
