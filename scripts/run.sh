@@ -38,11 +38,8 @@ for _ in $(seq 1 100); do
 done
 
 redis="redis://127.0.0.1:$port"
-http_args=()
-if "$bin" run --help 2>/dev/null | grep -q -- '--http'; then
-  http_args=(--http "$http" --tokens config/tokens.example.json)
-fi
-"$bin" run --redis "$redis" --profile "$profile" --clock simulated "${http_args[@]}" &
+"$bin" run --redis "$redis" --profile "$profile" --clock simulated \
+  --http "$http" --tokens config/tokens.example.json &
 engine_pid=$!
 
 "$bin" submit --redis "$redis" config/samples/day.jsonl
@@ -50,8 +47,6 @@ echo "--- outbound events as they arrive (P:{0}:out)"
 "$bin" watch --redis "$redis" --idle-exit 3000
 echo "--- summary"
 "$bin" status --redis "$redis"
-if ((${#http_args[@]})); then
-  echo "dashboard: http://$http/  (tokens in config/tokens.example.json)"
-fi
+echo "dashboard: http://$http/  (tokens in config/tokens.example.json)"
 echo "the engine keeps running; Ctrl-C stops it and redis-server"
 wait "$engine_pid"
