@@ -363,8 +363,17 @@ struct runtime::partition_worker {
 
   asio::awaitable<void> run() {
     bool connected = false;
+    // A server that accepts connections but refuses commands (LOADING after a restart) would
+    // otherwise be retried in a busy loop: wait, doubling, between failures.
+    backoff delays;
+    bool failed = false;
     while (!rt.stopping_->load()) {
       try {
+        if (failed) {
+          asio::steady_timer pause(co_await asio::this_coro::executor, delays.next());
+          co_await pause.async_wait(asio::use_awaitable);
+          failed = false;
+        }
         if (!connected) {
           co_await connect();
           connected = true;
@@ -392,6 +401,7 @@ struct runtime::partition_worker {
           continue;
         }
         co_await apply_entries(std::move(entries));
+        delays.reset();
         if (since_trim >= 10'000) co_await trim();
       } catch (const conflict_detected&) {
         read_from = "0";
@@ -399,6 +409,7 @@ struct runtime::partition_worker {
         log::warn("redis failure: reconnecting", {{"partition", n}, {"error", e.what()}});
         conn.close();
         connected = false;
+        failed = true;
         read_from = "0";
         rt.observer_.reconnected(n);
       }
