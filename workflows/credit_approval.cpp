@@ -22,33 +22,20 @@ using msm::front::Row;
 
 // ---------------------------------------------------------------------------------------------
 // Events. Each wraps the contract's data; the timer events are what the machine knows of time.
-struct apply_event {
-  const apply_data& data;
+// An event carrying the contract's data for it; one type per kind of data.
+template <class Data>
+struct carrying {
+  const Data& data;
 };
-struct intake_review {
-  const accept_data& data;
-};
-struct materials_handed_in {
-  const supplement_data& data;
-};
-struct decision_taken {
-  const decide_data& data;
-};
-struct withdrawal {
-  const withdraw_data& data;
-};
-struct termination {
-  const terminate_data& data;
-};
-struct verification {
-  const verify_data& data;
-};
-struct feedback_given {
-  const feedback_data& data;
-};
-struct credit_revoked {
-  const facilitation_revoked& data;
-};
+using apply_event = carrying<apply_data>;
+using intake_review = carrying<accept_data>;
+using materials_handed_in = carrying<supplement_data>;
+using decision_taken = carrying<decide_data>;
+using withdrawal = carrying<withdraw_data>;
+using termination = carrying<terminate_data>;
+using verification = carrying<verify_data>;
+using feedback_given = carrying<feedback_data>;
+using credit_revoked = carrying<facilitation_revoked>;
 struct correction_notice_due {};
 struct supplement_due {};
 struct supplement_grace_due {};
