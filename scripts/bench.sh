@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the benchmark in release (RelWithDebInfo) and runs it: xyp_bench starts its own
+# redis-server and engine and prints each figure with the command that reproduces it; the output
+# is kept in build/bench/bench-<time>.txt. A full run takes 10-15 minutes on 2 cores.
+# Usage: scripts/bench.sh [xyp_bench options], e.g. --only drain --scale 0.1 (see --help)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/bench -j"$(nproc)" --target xyp_bench
+out="build/bench/bench-$(date +%Y%m%dT%H%M%S).txt"
+build/bench/tests/bench/xyp_bench "$@" | tee "$out"
+echo
+echo "== figures (also in $out)"
+grep -E '^(drain|latency|cases|footprint|timers|ceiling):' "$out" || true

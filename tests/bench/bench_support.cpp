@@ -1,0 +1,247 @@
+#include "tests/bench/bench_support.hpp"
+
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace xyp::bench {
+namespace {
+
+struct reply_free {
+  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using reply_ptr = std::unique_ptr<redisReply, reply_free>;
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// Between fork and exec only async-signal-safe calls: everything is prepared before.
+struct exec_args {
+  explicit exec_args(const std::vector<std::string>& args) : strings(args) {
+    for (auto& s : strings) pointers.push_back(s.data());
+    pointers.push_back(nullptr);
+  }
+  std::vector<std::string> strings;
+  std::vector<char*> pointers;
+};
+
+[[noreturn]] void exec_in_child(const exec_args& args, int out_fd, int err_fd, pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(126);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int null_in = ::open("/dev/null", O_RDONLY);
+  if (null_in >= 0) ::dup2(null_in, STDIN_FILENO);
+  if (out_fd >= 0) ::dup2(out_fd, STDOUT_FILENO);
+  if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
+  // Our Redis sockets (hiredis does not set CLOEXEC) must not stay open in the child.
+  ::close_range(3, ~0U, 0);
+  ::execvp(args.pointers[0], args.pointers.data());
+  static constexpr char failed[] = "exec failed\n";
+  [[maybe_unused]] const auto ignored = ::write(STDERR_FILENO, failed, sizeof failed - 1);
+  ::_exit(127);
+}
+
+int open_output(const std::filesystem::path& file) {
+  if (file.empty()) return -1;
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw_errno("open " + file.string());
+  return fd;
+}
+
+}  // namespace
+
+void sync_client::context_free::operator()(redisContext* c) const noexcept {
+  redisFree(c);
+}
+
+sync_client::sync_client(std::uint16_t port) : port_(port) {
+  context_.reset(redisConnect("127.0.0.1", port));
+  if (!context_) throw std::runtime_error("cannot allocate a hiredis context");
+  if (context_->err != 0) {
+    throw std::runtime_error("cannot connect to redis 127.0.0.1:" + std::to_string(port) + ": " +
+                             context_->errstr);
+  }
+}
+
+sync_client::~sync_client() = default;
+
+void sync_client::append(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
+                             lengths.data()) != REDIS_OK) {
+    throw std::runtime_error(std::string("redis: cannot queue ") + args.front() + ": " +
+                             context_->errstr);
+  }
+}
+
+void sync_client::flush() {
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(context_.get(), &done) != REDIS_OK) {
+      throw std::runtime_error(std::string("redis: write failed: ") + context_->errstr);
+    }
+  }
+}
+
+redis::reply sync_client::read_reply() {
+  void* raw = nullptr;
+  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
+    throw std::runtime_error("redis 127.0.0.1:" + std::to_string(port_) +
+                             ": read failed: " + context_->errstr);
+  }
+  reply_ptr r(static_cast<redisReply*>(raw));
+  return redis::to_reply(*r);
+}
+
+redis::reply sync_client::command(const std::vector<std::string>& args) {
+  append(args);
+  return read_reply();
+}
+
+std::vector<redis::reply> sync_client::pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  for (const auto& c : commands) append(c);
+  std::vector<redis::reply> replies;
+  replies.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply());
+  return replies;
+}
+
+std::int64_t sync_client::info_number(const std::string& section, const std::string& field) {
+  const auto text = command({"INFO", section}).as_string();
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+  }
+  throw std::runtime_error("INFO " + section + " has no field " + field);
+}
+
+child_process::child_process(const std::vector<std::string>& argv, const std::filesystem::path& out,
+                             const std::filesystem::path& err) {
+  const exec_args args(argv);
+  const int out_fd = open_output(out);
+  const int err_fd = err == out ? out_fd : open_output(err);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) exec_in_child(args, out_fd, err_fd, parent);
+  if (out_fd >= 0) ::close(out_fd);
+  if (err_fd >= 0 && err_fd != out_fd) ::close(err_fd);
+  pid_ = pid;
+}
+
+child_process::~child_process() {
+  if (!status_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+bool child_process::running() {
+  if (status_) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
+  return !status_;
+}
+
+int child_process::wait() {
+  if (status_) return *status_;
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno("waitpid");
+  }
+  status_ = status;
+  return status;
+}
+
+int child_process::stop(int signal, std::chrono::seconds limit) {
+  if (!running()) return *status_;
+  ::kill(pid_, signal);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid_, SIGKILL);
+      return wait();
+    }
+    // Waiting for a process to end.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return *status_;
+}
+
+std::string run_and_capture(const std::vector<std::string>& argv) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe");
+  const exec_args args(argv);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) exec_in_child(args, pipe_fds[1], pipe_fds[1], parent);
+  ::close(pipe_fds[1]);
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    const auto n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n > 0) {
+      out.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(argv.front() + " failed: " + out);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> proc_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::stoll(line.substr(field.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<double> cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(in, text)) return std::nullopt;
+  // The command name may hold spaces: fields are counted after its closing parenthesis.
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> f;
+  for (std::string word; fields >> word;) f.push_back(word);
+  if (f.size() < 13) return std::nullopt;
+  // Fields 14 and 15 of proc(5), utime and stime, are the 12th and 13th after the name.
+  return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace xyp::bench
