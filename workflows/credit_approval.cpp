@@ -805,29 +805,12 @@ bool run_credit_approval(case_record& record, bool is_new, const case_input& inp
   const bool applied = std::visit(
       [&](const auto& data) -> bool {
         using T = std::decay_t<decltype(data)>;
-        if constexpr (std::is_same_v<T, apply_data>) {
-          return is_new && dispatch(machine, apply_event{data});
-        } else if (is_new) {
-          return false;
-        } else if constexpr (std::is_same_v<T, accept_data>) {
-          return dispatch(machine, intake_review{data});
-        } else if constexpr (std::is_same_v<T, supplement_data>) {
-          return dispatch(machine, materials_handed_in{data});
-        } else if constexpr (std::is_same_v<T, decide_data>) {
-          return dispatch(machine, decision_taken{data});
-        } else if constexpr (std::is_same_v<T, withdraw_data>) {
-          return dispatch(machine, withdrawal{data});
-        } else if constexpr (std::is_same_v<T, terminate_data>) {
-          return dispatch(machine, termination{data});
-        } else if constexpr (std::is_same_v<T, verify_data>) {
-          return dispatch(machine, verification{data});
-        } else if constexpr (std::is_same_v<T, feedback_data>) {
-          return dispatch(machine, feedback_given{data});
-        } else if constexpr (std::is_same_v<T, facilitation_revoked>) {
-          return dispatch(machine, credit_revoked{data});
+        if constexpr (std::is_same_v<T, clock_due>) {
+          return !is_new && dispatch_clock(machine, data.kind);
         } else {
-          static_assert(std::is_same_v<T, clock_due>);
-          return dispatch_clock(machine, data.kind);
+          // A new case takes only an application; an existing one never does.
+          if (is_new != std::is_same_v<T, apply_data>) return false;
+          return dispatch(machine, carrying<T>{data});
         }
       },
       input);
