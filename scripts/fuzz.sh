@@ -7,7 +7,7 @@ seconds=${1:-30}
 scripts/install-deps.sh
 build=build/fuzz
 CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXYP_FUZZ=ON \
-  -DXYP_SANITIZE=ON >/dev/null
+  -DXYP_SANITIZE=ON -DXYP_WERROR=ON >/dev/null
 cmake --build "$build" -j2 --target envelope_fuzz sequence_fuzz
 mkdir -p "$build/corpus/envelope" "$build/corpus/sequence"
 # Seed the envelope corpus with the sample day's lines, one file each.
