@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Configures and builds one flavour: release (default) or asan (AddressSanitizer + UBSan, Debug).
+# Configures and builds one flavour: release (default; CMake's Release, the build the package is
+# made from) or asan (AddressSanitizer + UBSan, Debug).
 # Usage: scripts/build.sh [release|asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 case "$flavour" in
-  release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  release) args=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) args=(-DCMAKE_BUILD_TYPE=Debug -DXYP_SANITIZE=ON) ;;
   *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
 esac
