@@ -493,6 +493,10 @@ std::string_view to_string(rating r) {
   return name_of(rating_names, r);
 }
 
+std::string_view to_string(actor_role r) {
+  return name_of(actor_role_names, r);
+}
+
 parse_result parse_envelope(std::string_view raw) {
   if (raw.size() > max_envelope_bytes) {
     return rejection{dead_letter_code::schema_violation,

@@ -46,6 +46,7 @@ std::string_view to_string(event_type type);
 std::optional<event_type> event_type_from(std::string_view text);
 
 enum class actor_role { clerk, reviewer, supervisor, inspector, applicant, system };
+std::string_view to_string(actor_role r);
 
 struct actor {
   std::string id;

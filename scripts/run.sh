@@ -39,7 +39,7 @@ done
 
 redis="redis://127.0.0.1:$port"
 "$bin" run --redis "$redis" --profile "$profile" --clock simulated \
-  --http "$http" --tokens config/tokens.example.json &
+  --http "$http" --tokens config/tokens.example.json --demo-tokens &
 engine_pid=$!
 
 "$bin" submit --redis "$redis" config/samples/day.jsonl
@@ -47,6 +47,6 @@ echo "--- outbound events as they arrive (P:{0}:out)"
 "$bin" watch --redis "$redis" --idle-exit 3000
 echo "--- summary"
 "$bin" status --redis "$redis"
-echo "dashboard: http://$http/  (tokens in config/tokens.example.json)"
+echo "dashboard: http://$http/  (demo tokens: viewer-demo-token, supervisor-demo-token; all in config/tokens.example.json)"
 echo "the engine keeps running; Ctrl-C stops it and redis-server"
 wait "$engine_pid"

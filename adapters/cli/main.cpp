@@ -135,9 +135,10 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   run_cmd->add_option("--http", run.http, "Serve the API and dashboard on host:port")
       ->capture_default_str();
-  run.tokens = config_dir + "/tokens.example.json";
-  run_cmd->add_option("--tokens", run.tokens, "Bearer tokens and roles (JSON)")
-      ->capture_default_str();
+  run_cmd->add_option("--tokens", run.tokens,
+                      "Bearer tokens and roles (JSON); required with --http");
+  run_cmd->add_flag("--demo-tokens", run.demo_tokens,
+                    "Allow demonstration tokens such as the example file's (loopback only)");
   run_cmd->add_option("--dashboard-dir", run.dashboard,
                       "Serve the dashboard from here instead of the built-in copy");
   run_cmd->add_option("--log-level", log_level, "debug, info, warn or error")

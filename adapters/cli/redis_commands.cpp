@@ -43,6 +43,11 @@ std::string describe_server(const redis::runtime_options& o) {
   return o.server.host + ":" + std::to_string(o.server.port);
 }
 
+// 127.0.0.0/8, ::1 or localhost: reachable from this machine only.
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.starts_with("127.");
+}
+
 }  // namespace
 
 int run_engine(const run_options& options) {
@@ -50,13 +55,6 @@ int run_engine(const run_options& options) {
   if (!config) return exit_config;
   const jurisdiction_policy& policy = config->policy;
   const working_calendar& calendar = config->calendar;
-  try {
-    for (const auto& w : run_to_end(redis::check_server(options.runtime))) log::warn(w);
-  } catch (const std::exception& e) {
-    std::cerr << "xinyipi run: " << e.what() << "\n";
-    return exit_redis;
-  }
-
   // The back office: the HTTP server shares the loop's thread but has Redis connections of its
   // own; the runtime counts into the registry that /metrics exposes.
   http::server_options server_options;
@@ -68,8 +66,21 @@ int run_engine(const run_options& options) {
     }
     server_options.address = listen->host;
     server_options.port = listen->port;
+    if (options.tokens.empty()) {
+      std::cerr << "xinyipi run: --http needs --tokens FILE: the bearer tokens and their roles "
+                   "(see config/tokens.example.json for the format)\n";
+      return exit_usage;
+    }
+    if (options.demo_tokens && !is_loopback(listen->host)) {
+      std::cerr << "xinyipi run: --demo-tokens serves published tokens and is allowed on a "
+                   "loopback address only, not "
+                << listen->host << "\n";
+      return exit_usage;
+    }
     try {
-      server_options.tokens = http::load_tokens(options.tokens);
+      server_options.tokens =
+          http::load_tokens(options.tokens, options.demo_tokens ? http::demo_tokens::allowed
+                                                                : http::demo_tokens::refused);
     } catch (const std::exception& e) {
       std::cerr << "xinyipi run: " << e.what() << "\n";
       return exit_config;
@@ -77,6 +88,14 @@ int run_engine(const run_options& options) {
     if (!options.dashboard.empty()) server_options.dashboard_dir = options.dashboard;
     server_options.partitions = options.runtime.partitions;
     for (const auto& [code, m] : policy.matters) server_options.matter_names[code] = m.name;
+  }
+
+  // Options first, so that a mistake in them is told before Redis is even asked.
+  try {
+    for (const auto& w : run_to_end(redis::check_server(options.runtime))) log::warn(w);
+  } catch (const std::exception& e) {
+    std::cerr << "xinyipi run: " << e.what() << "\n";
+    return exit_redis;
   }
 
   const case_processor processor(policy, calendar, options.clock);

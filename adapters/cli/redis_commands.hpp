@@ -13,8 +13,9 @@ struct run_options {
   std::filesystem::path calendars;
   redis::runtime_options runtime;
   clock_mode clock = clock_mode::system;
-  std::string http;  // "127.0.0.1:8080"; empty: no HTTP
-  std::filesystem::path tokens;
+  std::string http;              // "127.0.0.1:8080"; empty: no HTTP
+  std::filesystem::path tokens;  // required with http
+  bool demo_tokens = false;      // serve demonstration tokens (loopback only)
   std::filesystem::path dashboard;
 };
 

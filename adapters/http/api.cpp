@@ -374,15 +374,15 @@ std::string_view satisfaction_label(const std::optional<std::string>& rating) {
   return it == labels.end() ? std::string_view(*rating) : it->second;
 }
 
-// One CSV cell (RFC 4180). A cell a spreadsheet would read as a formula gets a leading quote
-// mark; a phone number's leading + followed by a digit is left alone.
+// One CSV cell (RFC 4180). A cell a spreadsheet would read as a formula (starting with =, +, -,
+// @, tab or CR) gets a leading quote mark.
 std::string csv_cell(std::string_view text) {
   std::string value(text);
   if (!value.empty()) {
     const char first = value.front();
-    const bool digit_follows = value.size() > 1 && value[1] >= '0' && value[1] <= '9';
-    if (first == '=' || first == '@' || first == '\t' || first == '\r' ||
-        ((first == '+' || first == '-') && !digit_follows)) {
+    // Every such cell, a leading sign before a digit included: "-2+3+cmd|..." is a formula too.
+    if (first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' ||
+        first == '\r') {
       value.insert(value.begin(), '\'');
     }
   }
@@ -464,8 +464,22 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   return out;
 }
 
-bool has_role(const token_entry& who, role needed) {
-  return static_cast<int>(who.grants) >= static_cast<int>(needed);
+// "application/json", with or without parameters such as a charset.
+bool is_json_media_type(std::string_view content_type) {
+  const auto semicolon = content_type.find(';');
+  std::string type(content_type.substr(0, semicolon));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json";
+}
+
+// The envelope as stored: the body with its actor set to the token's holder, fields in the
+// sender's order. Nothing when the body cannot be re-read (it was validated already).
+std::optional<std::string> with_actor(std::string_view body, const actor& holder) {
+  auto doc = nlohmann::ordered_json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  doc["actor"] = {{"id", holder.id}, {"role", std::string(to_string(holder.role))}};
+  return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {
@@ -640,7 +654,14 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   log_fields["who"] = who->name;
   log_fields["role"] = to_string(who->grants);
   if (!target.error.empty()) co_return bad_request(target.error, version);
-  const renderer render(who->grants == role::viewer, options_.matter_names);
+  // The credit platform reports credit and reads nothing back.
+  if (!may_read(who->grants) && path != "/api/v1/events" && path != "/api/v1/whoami") {
+    co_return error_response(
+        403, "forbidden",
+        std::string("the ") + std::string(to_string(who->grants)) + " role may only post events",
+        version);
+  }
+  const renderer render(!sees_personal_data(who->grants), options_.matter_names);
   const auto& query = target.query;
   constexpr std::string_view cases_prefix = "/api/v1/cases/";
 
@@ -754,8 +775,12 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   if (path == "/api/v1/events") {
     route_name = path;
     if (req.method() != bhttp::verb::post) co_return method_not_allowed("POST", version);
-    if (!has_role(*who, role::clerk)) {
-      co_return error_response(403, "forbidden", "posting events needs the clerk role", version);
+    if (!is_json_media_type(req[bhttp::field::content_type])) {
+      co_return error_response(415, "unsupported_media_type",
+                               "the body must be sent as Content-Type: application/json", version);
+    }
+    if (who->grants == role::viewer) {
+      co_return error_response(403, "forbidden", "a viewer may not post events", version);
     }
     auto parsed = parse_envelope(req.body());
     if (const auto* refused = std::get_if<rejection>(&parsed)) {
@@ -767,13 +792,29 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
     log_fields["event_id"] = event.id;
     log_fields["type"] = to_string(event.type);
     if (!event.case_id.empty()) log_fields["case_id"] = event.case_id;
-    // Moving every partition's clock is a supervisor's call, not a clerk's.
-    if (event.type == event_type::clock_advance && !has_role(*who, role::supervisor)) {
-      co_return error_response(403, "forbidden", "clock.advance needs the supervisor role",
+    // Credit comes from the credit platform, case events from the back office and the case
+    // system, and moving every partition's clock is a supervisor's call.
+    if (!may_send(who->grants, event.type)) {
+      co_return error_response(403, "forbidden",
+                               "the " + std::string(to_string(who->grants)) +
+                                   " role may not send " + std::string(to_string(event.type)),
                                version);
     }
+    // The actor is who holds the token: a claimed actor must be that holder.
+    const actor holder{who->id, actor_role_of(who->grants)};
+    if (event.by && (event.by->id != holder.id || event.by->role != holder.role)) {
+      co_return error_response(403, "forbidden",
+                               "actor " + event.by->id + " (" +
+                                   std::string(to_string(event.by->role)) +
+                                   ") is not the holder of this token, " + holder.id + " (" +
+                                   std::string(to_string(holder.role)) + ")",
+                               version);
+    }
+    event.by = holder;
+    const auto body = with_actor(req.body(), holder);
+    if (!body) co_return bad_request("the body is not a JSON object", version);
     const std::string id = event.id;
-    const auto done = co_await sink_.submit(std::move(event), req.body());
+    const auto done = co_await sink_.submit(std::move(event), *body);
     log_fields["partitions"] = done.partitions;
     co_return json_response(
         202, {{"id", id}, {"status", "accepted"}, {"partitions", done.partitions}}, version);

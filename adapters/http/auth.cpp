@@ -11,6 +11,19 @@ namespace xyp::http {
 namespace {
 
 constexpr std::size_t min_token_chars = 16;
+constexpr role all_roles[] = {role::viewer, role::clerk, role::supervisor, role::credit_platform,
+                              role::case_system};
+
+// Words that mark a token as published or not yet replaced.
+bool looks_like_demo(std::string_view token) {
+  std::string lower(token);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const std::string_view word : {"demo", "example", "change-me", "changeme", "placeholder",
+                                      "secret", "xxxx", "token-here", "your-token"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
 
 // Code point boundaries of UTF-8 text (an invalid byte counts as one code point).
 std::vector<std::string_view> code_points(std::string_view text) {
@@ -70,18 +83,64 @@ std::string_view to_string(role r) {
       return "clerk";
     case role::supervisor:
       return "supervisor";
+    case role::credit_platform:
+      return "credit_platform";
+    case role::case_system:
+      return "case_system";
   }
   return "viewer";
 }
 
 std::optional<role> role_from(std::string_view text) {
-  if (text == "viewer") return role::viewer;
-  if (text == "clerk") return role::clerk;
-  if (text == "supervisor") return role::supervisor;
+  for (const role r : all_roles) {
+    if (text == to_string(r)) return r;
+  }
   return std::nullopt;
 }
 
-std::vector<token_entry> parse_tokens(std::string_view json_text, std::string_view source) {
+bool may_read(role r) {
+  return r != role::credit_platform;
+}
+
+bool sees_personal_data(role r) {
+  return may_read(r) && r != role::viewer;
+}
+
+bool may_send(role r, event_type type) {
+  switch (type) {
+    case event_type::credit_update:
+      return r == role::credit_platform;
+    case event_type::clock_advance:
+      return r == role::supervisor;
+    case event_type::case_apply:
+    case event_type::case_accept:
+    case event_type::case_supplement:
+    case event_type::case_decide:
+    case event_type::case_withdraw:
+    case event_type::case_terminate:
+    case event_type::case_verify:
+    case event_type::case_feedback:
+      return r == role::clerk || r == role::supervisor || r == role::case_system;
+  }
+  return false;
+}
+
+actor_role actor_role_of(role r) {
+  switch (r) {
+    case role::clerk:
+      return actor_role::clerk;
+    case role::supervisor:
+      return actor_role::supervisor;
+    case role::viewer:
+    case role::credit_platform:
+    case role::case_system:
+      return actor_role::system;
+  }
+  return actor_role::system;
+}
+
+std::vector<token_entry> parse_tokens(std::string_view json_text, std::string_view source,
+                                      demo_tokens demo) {
   const std::string where(source);
   const auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded()) throw token_config_error(where + ": not valid JSON");
@@ -96,7 +155,7 @@ std::vector<token_entry> parse_tokens(std::string_view json_text, std::string_vi
     const auto& e = list[i];
     if (!e.is_object()) throw token_config_error(at + ": an object is required");
     for (const auto& [key, value] : e.items()) {
-      if (key != "token" && key != "role" && key != "name") {
+      if (key != "token" && key != "role" && key != "name" && key != "id") {
         throw token_config_error(at + "." + key + ": unknown key");
       }
     }
@@ -113,9 +172,16 @@ std::vector<token_entry> parse_tokens(std::string_view json_text, std::string_vi
       }
     }
     if (!seen.insert(token).second) throw token_config_error(at + ".token: listed twice");
+    if (demo == demo_tokens::refused && looks_like_demo(token)) {
+      throw token_config_error(at +
+                               ".token: a demonstration or placeholder token; put a secret of "
+                               "your own here (demo tokens are served only with --demo-tokens on "
+                               "loopback)");
+    }
     if (!e.contains("role") || !e.at("role").is_string() ||
         !role_from(e.at("role").get<std::string>())) {
-      throw token_config_error(at + ".role: one of viewer, clerk, supervisor is required");
+      throw token_config_error(
+          at + ".role: one of viewer, clerk, supervisor, credit_platform, case_system is required");
     }
     std::string name;
     if (e.contains("name")) {
@@ -123,17 +189,26 @@ std::vector<token_entry> parse_tokens(std::string_view json_text, std::string_vi
       name = e.at("name").get<std::string>();
     }
     if (name.empty()) name = "token-" + std::to_string(i);
-    out.push_back(token_entry{token, *role_from(e.at("role").get<std::string>()), name});
+    std::string id = name;
+    if (e.contains("id")) {
+      if (!e.at("id").is_string() || e.at("id").get<std::string>().empty() ||
+          e.at("id").get<std::string>().size() > 128) {
+        throw token_config_error(at + ".id: a string of 1-128 characters is required");
+      }
+      id = e.at("id").get<std::string>();
+    }
+    out.push_back(
+        token_entry{token, *role_from(e.at("role").get<std::string>()), name, std::move(id)});
   }
   return out;
 }
 
-std::vector<token_entry> load_tokens(const std::filesystem::path& file) {
+std::vector<token_entry> load_tokens(const std::filesystem::path& file, demo_tokens demo) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw token_config_error(file.string() + ": cannot be read");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_tokens(text.str(), file.string());
+  return parse_tokens(text.str(), file.string(), demo);
 }
 
 const token_entry* authenticate(const std::vector<token_entry>& tokens,

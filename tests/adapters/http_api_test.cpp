@@ -45,6 +45,8 @@ const std::string prefix = "xyptest";
 const std::string viewer = "viewer-token-0123456789";
 const std::string clerk = "clerk-token-0123456789";
 const std::string supervisor = "supervisor-token-0123456789";
+const std::string credit_platform = "credit-platform-token-0123456789";
+const std::string case_system = "case-system-token-0123456789";
 
 instant at(const char* text) {
   return *xyp::parse_rfc3339(text);
@@ -69,7 +71,8 @@ struct client_reply {
 // One request on its own connection.
 asio::awaitable<client_reply> call(std::uint16_t port, bhttp::verb verb, std::string target,
                                    std::optional<std::string> token = std::nullopt,
-                                   std::string body = {}) {
+                                   std::string body = {},
+                                   std::string content_type = "application/json") {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   const asio::ip::tcp::endpoint where(asio::ip::make_address("127.0.0.1"), port);
   co_await stream.async_connect(where, asio::use_awaitable);
@@ -77,7 +80,7 @@ asio::awaitable<client_reply> call(std::uint16_t port, bhttp::verb verb, std::st
   req.set(bhttp::field::host, "127.0.0.1");
   if (token) req.set(bhttp::field::authorization, "Bearer " + *token);
   if (!body.empty()) {
-    req.set(bhttp::field::content_type, "application/json");
+    if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
     req.body() = std::move(body);
   }
   req.prepare_payload();
@@ -133,9 +136,12 @@ class fixture {
     options.max_body_bytes = 8 * 1024;
     options.read_timeout = read_timeout;
     options.partitions = partitions;
-    options.tokens = {{viewer, xyp::http::role::viewer, "hall screen"},
-                      {clerk, xyp::http::role::clerk, "window 3"},
-                      {supervisor, xyp::http::role::supervisor, "chief"}};
+    options.tokens = {
+        {viewer, xyp::http::role::viewer, "hall screen", "hall-screen"},
+        {clerk, xyp::http::role::clerk, "window 3", "clerk-07"},
+        {supervisor, xyp::http::role::supervisor, "chief", "supervisor-01"},
+        {credit_platform, xyp::http::role::credit_platform, "credit platform", "credit-platform"},
+        {case_system, xyp::http::role::case_system, "case system", "case-system"}};
     options.matter_names = {{"food_license", "食品经营许可"}, {"building_permit", "施工许可"}};
     server_ = std::make_unique<xyp::http::server>(
         io_.get_executor(), options, queries_, sink_, registry_,
@@ -504,7 +510,7 @@ TEST_CASE("the ledger exports as CSV with a BOM and the seed's headers, or as JS
           "\xEF\xBB\xBF"
           "编号,日期,诚信个人姓名,诚信级别,联系方式,办理事项,承办部门,办理结果,满意度\r\n"
           "1-1,2026-11-12,\"李四, "
-          "Jr\",AA,+8613900001111,食品经营许可,市场监管局,准予许可,非常满意\r\n"
+          "Jr\",AA,'+8613900001111,食品经营许可,市场监管局,准予许可,非常满意\r\n"
           "0-2,2026-11-20,\"'=HYPERLINK(\"\"x\"\")\",AA,13800001111,食品经营许可,市场监管局,"
           "不予许可,\r\n");
 
@@ -534,12 +540,16 @@ TEST_CASE("the ledger exports as CSV with a BOM and the seed's headers, or as JS
 }
 
 TEST_CASE(
-    "a posted event goes to its partition's stream verbatim; bad ones are 400 naming the field",
+    "a posted event goes to its partition's stream under the token's holder; bad ones are 400 "
+    "naming the field",
     "[http]") {
   fixture f;
   f.run([&]() -> asio::awaitable<void> {
-    const std::string body = apply_event("evt-post-1", 40);
-    const auto accepted = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, body);
+    const std::string sent = apply_event("evt-post-1", 40);
+    auto as_stored = nlohmann::ordered_json::parse(sent);
+    as_stored["actor"] = {{"id", "clerk-07"}, {"role", "clerk"}};
+    const std::string body = as_stored.dump();
+    const auto accepted = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, sent);
     REQUIRE(accepted.status == 202);
     CHECK(accepted.doc()["id"] == "evt-post-1");
     const auto n = xyp::partition_of(person_id(40), partitions);
@@ -551,11 +561,11 @@ TEST_CASE(
     CHECK(f.redis().command({"XLEN", partition_keys(prefix, 1 - n).events()}).as_integer() == 0);
 
     const auto by_viewer =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", viewer, body);
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", viewer, sent);
     CHECK(by_viewer.status == 403);
     CHECK(by_viewer.doc()["error"] == "forbidden");
 
-    auto broken = json::parse(body);
+    auto broken = json::parse(sent);
     broken.erase("applicant_id");
     const auto no_applicant =
         co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
@@ -564,7 +574,7 @@ TEST_CASE(
     CHECK(no_applicant.doc()["detail"].get<std::string>().find("applicant_id") !=
           std::string::npos);
 
-    broken = json::parse(body);
+    broken = json::parse(sent);
     broken["data"]["channel"] = "carrier pigeon";
     const auto bad_channel =
         co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
@@ -791,5 +801,119 @@ TEST_CASE("stopping the server closes idle keep-alive connections and run() retu
     CHECK(ec == asio::error::eof);
     while (!f.server_done())
       co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }());
+}
+
+// A credit.update as the credit platform sends it.
+std::string credit_event(const std::string& id, int applicant, const char* grade) {
+  return json{{"id", id},
+              {"type", "credit.update"},
+              {"applicant_id", person_id(applicant)},
+              {"at", "2026-11-23T09:30:00+08:00"},
+              {"data", {{"grade", grade}, {"source", "公共信用信息平台"}}}}
+      .dump();
+}
+
+std::int64_t stream_length(fixture& f, int applicant) {
+  const auto n = xyp::partition_of(person_id(applicant), partitions);
+  return f.redis().command({"XLEN", partition_keys(prefix, n).events()}).as_integer();
+}
+
+TEST_CASE("credit comes from the credit platform only: a clerk or a supervisor cannot send it",
+          "[http][roles]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto body = credit_event("evt-credit-1", 41, "AAA");
+    for (const auto& token : {clerk, supervisor, case_system, viewer}) {
+      const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", token, body);
+      CHECK(r.status == 403);
+      CHECK(r.doc()["error"] == "forbidden");
+    }
+    CHECK(stream_length(f, 41) == 0);
+    const auto by_platform =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", credit_platform, body);
+    CHECK(by_platform.status == 202);
+    CHECK(stream_length(f, 41) == 1);
+  }());
+}
+
+TEST_CASE("case events come from the back office or the case system, the clock from a supervisor",
+          "[http][roles]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto by_platform = co_await call(f.port(), bhttp::verb::post, "/api/v1/events",
+                                           credit_platform, apply_event("evt-r-1", 42));
+    CHECK(by_platform.status == 403);
+    const auto by_case_system = co_await call(f.port(), bhttp::verb::post, "/api/v1/events",
+                                              case_system, apply_event("evt-r-2", 42));
+    CHECK(by_case_system.status == 202);
+    const std::string advance =
+        R"({"id":"evt-clock-9","type":"clock.advance",)"
+        R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2026-11-24T00:00:00+08:00"}})";
+    for (const auto& token : {clerk, case_system, credit_platform}) {
+      const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", token, advance);
+      CHECK(r.status == 403);
+    }
+  }());
+}
+
+TEST_CASE("the actor is the token's holder: a different claimed actor is refused with 403",
+          "[http][roles]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    auto claimed = json::parse(apply_event("evt-actor-1", 43));
+    claimed["actor"] = {{"id", "supervisor-01"}, {"role", "supervisor"}};
+    const auto r =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
+    CHECK(r.status == 403);
+    CHECK(r.doc()["detail"].get<std::string>().find("supervisor-01") != std::string::npos);
+    CHECK(stream_length(f, 43) == 0);
+
+    claimed["actor"] = {{"id", "clerk-07"}, {"role", "supervisor"}};
+    const auto wrong_role =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
+    CHECK(wrong_role.status == 403);
+
+    claimed["actor"] = {{"id", "clerk-07"}, {"role", "clerk"}};
+    const auto honest =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
+    CHECK(honest.status == 202);
+    const auto by_system = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", case_system,
+                                         apply_event("evt-actor-2", 43));
+    REQUIRE(by_system.status == 202);
+    const auto n = xyp::partition_of(person_id(43), partitions);
+    const auto stream = f.redis().command({"XRANGE", partition_keys(prefix, n).events(), "-", "+"});
+    REQUIRE(stream.elements().size() == 2);
+    const auto stored = json::parse(stream.elements()[1].elements()[1].elements()[1].as_string());
+    CHECK(stored["actor"] == json{{"id", "case-system"}, {"role", "system"}});
+  }());
+}
+
+TEST_CASE("an event sent as anything but JSON is refused with 415", "[http][roles]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    for (const char* type : {"text/plain", "application/x-www-form-urlencoded", ""}) {
+      const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
+                                   apply_event("evt-type-1", 44), type);
+      CHECK(r.status == 415);
+      CHECK(r.doc()["error"] == "unsupported_media_type");
+    }
+    const auto with_charset =
+        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
+                      apply_event("evt-type-2", 44), "application/json; charset=utf-8");
+    CHECK(with_charset.status == 202);
+    CHECK(stream_length(f, 44) == 1);
+  }());
+}
+
+TEST_CASE("the credit platform reads nothing back", "[http][roles]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    for (const char* route : {"/api/v1/cases", "/api/v1/escalations", "/api/v1/ledger",
+                              "/api/v1/summary", "/api/v1/cases/C-1"}) {
+      const auto r = co_await get(f.port(), route, credit_platform);
+      CHECK(r.status == 403);
+    }
+    CHECK((co_await get(f.port(), "/api/v1/whoami", credit_platform)).status == 200);
   }());
 }

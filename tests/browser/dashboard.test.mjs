@@ -13,12 +13,14 @@ const TOKENS = {
   viewer: process.env.XYP_TOKEN_VIEWER,
   clerk: process.env.XYP_TOKEN_CLERK,
   supervisor: process.env.XYP_TOKEN_SUPERVISOR,
+  credit: process.env.XYP_TOKEN_CREDIT,
 };
 const ARTIFACTS = process.env.XYP_ARTIFACTS || tmpdir();
 const DOCS_SCREENSHOT = process.env.XYP_DOCS_SCREENSHOT || '';
 const WAIT_MS = 30_000;
 
-assert.ok(BASE && TOKENS.viewer && TOKENS.clerk && TOKENS.supervisor, 'run through run.sh');
+assert.ok(BASE && TOKENS.viewer && TOKENS.clerk && TOKENS.supervisor && TOKENS.credit,
+  'run through run.sh');
 
 // --- The API, as a client would use it -------------------------------------------------------
 
@@ -60,6 +62,7 @@ function envelope(type, applicant, caseId, at, data) {
   const e = { id: `web-${String(seq).padStart(3, '0')}`, type, at, data };
   if (applicant) e.applicant_id = personId(applicant);
   if (caseId) e.case_id = caseId;
+  // The actor is the token's holder: run.sh gives the clerk's token the id clerk-07.
   if (type.startsWith('case.')) e.actor = { id: 'clerk-07', role: 'clerk' };
   return e;
 }
@@ -167,7 +170,9 @@ const rows = (page, testId) => page.locator(`[data-testid="${testId}"] tr`).coun
 test('events posted through the API are applied and shown on the dashboard as the API reports them',
   async () => {
     for (const event of scenario()) {
-      const token = event.type === 'clock.advance' ? TOKENS.supervisor : TOKENS.clerk;
+      // Each kind of event from the role that may send it.
+      const token = event.type === 'clock.advance' ? TOKENS.supervisor
+        : event.type === 'credit.update' ? TOKENS.credit : TOKENS.clerk;
       const r = await api('/api/v1/events', { token, method: 'POST', body: JSON.stringify(event) });
       assert.equal(r.status, 202, `${event.id} ${event.type}: ${r.text}`);
     }

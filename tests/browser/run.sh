@@ -71,12 +71,13 @@ for _ in $(seq 1 100); do
 done
 redis-cli -p "$redis_port" ping >/dev/null
 
-viewer="$(token)"; clerk="$(token)"; supervisor="$(token)"
+viewer="$(token)"; clerk="$(token)"; supervisor="$(token)"; credit="$(token)"
 cat >"$work/tokens.json" <<EOF
 {"tokens": [
   {"token": "$viewer", "role": "viewer", "name": "hall screen"},
-  {"token": "$clerk", "role": "clerk", "name": "window 3"},
-  {"token": "$supervisor", "role": "supervisor", "name": "duty supervisor"}
+  {"token": "$clerk", "role": "clerk", "name": "window 3", "id": "clerk-07"},
+  {"token": "$supervisor", "role": "supervisor", "name": "duty supervisor"},
+  {"token": "$credit", "role": "credit_platform", "name": "public credit platform"}
 ]}
 EOF
 
@@ -96,7 +97,7 @@ artifacts="$build/browser-artifacts"
 mkdir -p "$artifacts" "$repo/docs"
 status=0
 (cd "$here" && XYP_URL="$base" XYP_TOKEN_VIEWER="$viewer" \
-  XYP_TOKEN_CLERK="$clerk" XYP_TOKEN_SUPERVISOR="$supervisor" XYP_CHROMIUM="$chromium" \
+  XYP_TOKEN_CLERK="$clerk" XYP_TOKEN_SUPERVISOR="$supervisor" XYP_TOKEN_CREDIT="$credit" XYP_CHROMIUM="$chromium" \
   XYP_ARTIFACTS="$artifacts" XYP_DOCS_SCREENSHOT="$repo/docs/dashboard.png" \
   node --test --test-reporter=spec dashboard.test.mjs) || status=$?
 cp "$work/engine.log" "$artifacts/engine.log" 2>/dev/null || true
