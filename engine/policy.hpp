@@ -67,6 +67,11 @@ struct jurisdiction_policy {
   bool key_review_revokes_open_cases = true;
   // Channels through which credit approval may be used; Shilong allows the hall only (003 二(三)).
   std::vector<channel> credit_channels{channel::window, channel::phone, channel::online};
+  // Who the scheme is for; Zaozhuang's (000) serves 诚信个人, persons only.
+  std::vector<applicant_kind> applicant_kinds{applicant_kind::person, applicant_kind::enterprise};
+  // 001: a case handled under credit approval is publicised as such when decided (a
+  // publicity.report with scheme xinyipi beside the 双公示 report).
+  bool xinyipi_publicity = false;
   clock_settings clocks;
   std::map<std::string, matter> matters;  // by code
 
