@@ -487,7 +487,6 @@ struct record_materials {
   }
 };
 
-// Deficiency cured or correction complete: the case is accepted.
 // The materials are now complete. A written promise kept by its deadline is fulfilled (004 3.4;
 // one kept only after the reminder is not); a case that waited for a correction is accepted now,
 // on its commitment if it has one. The record's state is still the one the event found.
@@ -500,6 +499,7 @@ void materials_completed(machine_context& c) {
   }
 }
 
+// Deficiency cured or correction complete: the case is accepted.
 struct complete_materials {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
