@@ -238,6 +238,7 @@ void to_json(nlohmann::json& j, const case_record& r) {
       {"accepted_at", optional_time(r.accepted_at)},
       {"decided_at", optional_time(r.decided_at)},
       {"ledger_no", r.ledger_no ? nlohmann::json(*r.ledger_no) : nlohmann::json(nullptr)},
+      {"register_level", r.register_level},
       {"satisfaction",
        r.satisfaction ? nlohmann::json(to_string(*r.satisfaction)) : nlohmann::json(nullptr)},
       {"result", r.result},
@@ -300,6 +301,8 @@ void from_json(const nlohmann::json& j, case_record& r) {
   r.ledger_no = j.at("ledger_no").is_null()
                     ? std::nullopt
                     : std::optional<std::uint64_t>(j.at("ledger_no").get<std::uint64_t>());
+  // Absent from records written before the register had its own level.
+  r.register_level = j.value("register_level", std::string());
   r.satisfaction =
       j.at("satisfaction").is_null()
           ? std::nullopt

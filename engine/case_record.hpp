@@ -119,6 +119,9 @@ struct case_record {
   std::optional<instant> accepted_at;
   std::optional<instant> decided_at;
   std::optional<std::uint64_t> ledger_no;
+  // The 信易批 register (000 attachment 1): the level the scheme granted when the applicant was
+  // served under credit approval; empty for a case that is not in the register.
+  std::string register_level;
   std::optional<rating> satisfaction;
   std::string result;           // approve, deny, ... as the ledger shows it
   std::uint64_t version = 0;    // bumped on every write; the store checks it

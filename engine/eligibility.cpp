@@ -38,10 +38,12 @@ const credit_tier* tier_for(const jurisdiction_policy& policy, const credit_snap
 }
 
 eligibility assess_eligibility(const jurisdiction_policy& policy, const matter& m,
-                               const credit_snapshot& credit, bool opted_in, bool commitment_signed,
-                               channel via) {
+                               applicant_kind kind, const credit_snapshot& credit, bool opted_in,
+                               bool commitment_signed, channel via) {
   eligibility e;
-  const credit_tier* tier = tier_for(policy, credit);
+  const bool kind_served = std::find(policy.applicant_kinds.begin(), policy.applicant_kinds.end(),
+                                     kind) != policy.applicant_kinds.end();
+  const credit_tier* tier = kind_served ? tier_for(policy, credit) : nullptr;
   if (tier) e.tier = tier->name;
   const auto excluded = first_shared(m.categories, policy.excluded_categories);
 
@@ -55,6 +57,10 @@ eligibility assess_eligibility(const jurisdiction_policy& policy, const matter& 
              policy.credit_channels.end()) {
     e.reason = "channel_not_allowed";
     e.detail = "credit approval is not offered through this channel";
+  } else if (!kind_served) {
+    e.reason = "applicant_kind_not_served";
+    e.detail = kind == applicant_kind::person ? "the scheme does not serve persons"
+                                              : "the scheme serves persons only, not enterprises";
   } else if (!excluded.empty()) {
     e.reason = "matter_excluded";
     e.detail = "the matter is excluded from credit approval (" + excluded + ")";

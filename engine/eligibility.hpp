@@ -21,12 +21,13 @@ struct eligibility {
   std::string detail;  // the same for people
 };
 
-// Apply (DOMAIN.md "The life of a case" 1): voluntary, a signed commitment, a matter not excluded,
-// an applicant neither blacklisted nor under key review, and a tier that grants something.
-// Privileges the matter does not allow (notify-and-commit, deficiency acceptance) are dropped.
+// Apply (DOMAIN.md "The life of a case" 1): voluntary, a signed commitment, an applicant of a kind
+// the scheme serves, a matter not excluded, an applicant neither blacklisted nor under key review,
+// and a tier that grants something. Privileges the matter does not allow (notify-and-commit,
+// deficiency acceptance) are dropped. A kind the scheme does not serve reaches no tier at all.
 eligibility assess_eligibility(const jurisdiction_policy& policy, const matter& m,
-                               const credit_snapshot& credit, bool opted_in, bool commitment_signed,
-                               channel via);
+                               applicant_kind kind, const credit_snapshot& credit, bool opted_in,
+                               bool commitment_signed, channel via);
 
 enum class intake_outcome { complete, deficient, needs_correction };
 

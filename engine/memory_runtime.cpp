@@ -88,8 +88,10 @@ std::optional<timer_entry> memory_partition::next_due_timer() const {
 }
 
 memory_runtime::memory_runtime(const case_processor& processor, std::uint32_t partitions)
-    : processor_(processor), partitions_(partitions) {
+    : processor_(processor) {
   assert(partitions > 0);
+  partitions_.reserve(partitions);
+  for (std::uint32_t n = 0; n < partitions; ++n) partitions_.emplace_back(n);
 }
 
 void memory_runtime::submit(std::string_view raw) {
@@ -105,7 +107,12 @@ void memory_runtime::submit(std::string_view raw) {
     for (std::uint32_t n = 0; n < partitions(); ++n) apply_to(n, event, raw);
     return;
   }
-  apply_to(partition_of(event.applicant_id, partitions()), event, raw);
+  const auto n = partition_of(event.applicant_id, partitions());
+  if (events_clock_) {
+    partitions_[n].advance_clock(event.at);
+    fire_due_timers(n);
+  }
+  apply_to(n, event, raw);
 }
 
 void memory_runtime::apply_to(std::uint32_t n, const inbound_event& event, std::string_view raw) {

@@ -1,6 +1,7 @@
 #pragma once
 // The runtime with every partition held in memory: the replay CLI's engine and the reference
 // that the Redis runtime's crash tests compare against.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,11 +18,14 @@ namespace xyp {
 // One partition's state in memory, behind the interface the Redis store implements too.
 class memory_partition final : public partition_view {
  public:
+  explicit memory_partition(std::uint32_t number) : number_(number) {}
+
   bool already_applied(const std::string& event_id) const override;
   std::optional<case_record> find_case(const std::string& case_id) const override;
   std::optional<credit_snapshot> find_credit(const std::string& applicant_id) const override;
   std::vector<std::string> case_ids_of(const std::string& applicant_id) const override;
   std::uint64_t ledger_count() const override { return ledger_count_; }
+  std::uint32_t partition() const override { return number_; }
   instant now() const override { return clock_; }
 
   // Commits a unit as the Redis script does: all of it or, on a version conflict, none of it.
@@ -38,6 +42,8 @@ class memory_partition final : public partition_view {
   void load_applied(const std::string& event_id) { applied_.insert(event_id); }
   void load_ledger_count(std::uint64_t count) { ledger_count_ = count; }
   void load_clock(instant now) { clock_ = now; }
+  // Time moves forward to `to`, never back (the replay's clock that follows the events).
+  void advance_clock(instant to) { clock_ = std::max(clock_, to); }
 
   const std::unordered_map<std::string, case_record>& cases() const { return cases_; }
   std::size_t pending_timers() const { return timers_by_id_.size(); }
@@ -49,6 +55,7 @@ class memory_partition final : public partition_view {
   std::unordered_set<std::string> applied_;
   std::set<std::pair<instant, std::string>> timers_by_due_;
   std::unordered_map<std::string, timer_entry> timers_by_id_;
+  std::uint32_t number_;
   std::uint64_t ledger_count_ = 0;
   instant clock_{};
 };
@@ -61,6 +68,11 @@ class memory_runtime {
   using listener = std::function<void(std::uint32_t partition, const commit_unit&)>;
 
   memory_runtime(const case_processor& processor, std::uint32_t partitions);
+
+  // With events_clock, time follows each event's own `at`: before an event is applied its
+  // partition's clock moves to it (never back) and the timers due by then fire. Without it only
+  // clock.advance moves time.
+  void follow_event_time(bool events_clock) { events_clock_ = events_clock; }
 
   void set_listener(listener on_commit) { on_commit_ = std::move(on_commit); }
 
@@ -78,6 +90,7 @@ class memory_runtime {
   const case_processor& processor_;
   std::vector<memory_partition> partitions_;
   listener on_commit_;
+  bool events_clock_ = false;
 };
 
 }  // namespace xyp

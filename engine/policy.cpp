@@ -173,10 +173,11 @@ class profile_reader {
 
   jurisdiction_policy read(const json& root) const {
     object(root, "(top level)");
-    known_keys(root, "",
-               {"id", "name", "seed", "tiers", "excluded_categories",
-                "deficiency_excluded_categories", "blacklisted_revokes_open_cases",
-                "key_review_revokes_open_cases", "credit_channels", "clocks", "matters"});
+    known_keys(
+        root, "",
+        {"id", "name", "seed", "tiers", "excluded_categories", "deficiency_excluded_categories",
+         "blacklisted_revokes_open_cases", "key_review_revokes_open_cases", "credit_channels",
+         "applicant_kinds", "xinyipi_publicity", "clocks", "matters"});
     jurisdiction_policy policy;
     policy.id = text(member(root, "", "id"), "id");
     if (!is_matter_code(policy.id)) {
@@ -201,6 +202,12 @@ class profile_reader {
         flag(member(root, "", "key_review_revokes_open_cases"), "key_review_revokes_open_cases");
     if (root.contains("credit_channels")) {
       policy.credit_channels = channels(root.at("credit_channels"), "credit_channels");
+    }
+    if (root.contains("applicant_kinds")) {
+      policy.applicant_kinds = kinds(root.at("applicant_kinds"), "applicant_kinds");
+    }
+    if (root.contains("xinyipi_publicity")) {
+      policy.xinyipi_publicity = flag(root.at("xinyipi_publicity"), "xinyipi_publicity");
     }
     if (root.contains("clocks")) policy.clocks = clocks(root.at("clocks"), "clocks");
 
@@ -289,6 +296,24 @@ class profile_reader {
       if (contains(out, name)) fail(at, in_quotes(name) + " is listed twice");
       out.push_back(std::move(name));
     }
+    return out;
+  }
+
+  std::vector<applicant_kind> kinds(const json& value, const std::string& path) const {
+    std::vector<applicant_kind> out;
+    for (std::size_t i = 0; const auto& item : array(value, path)) {
+      const auto at = element(path, i++);
+      const auto name = text(item, at);
+      std::optional<applicant_kind> k;
+      if (name == "person") k = applicant_kind::person;
+      if (name == "enterprise") k = applicant_kind::enterprise;
+      if (!k) fail(at, in_quotes(name) + " is not an applicant kind (person, enterprise)");
+      if (std::find(out.begin(), out.end(), *k) != out.end()) {
+        fail(at, in_quotes(name) + " is listed twice");
+      }
+      out.push_back(*k);
+    }
+    if (out.empty()) fail(path, "is empty: the scheme would serve nobody");
     return out;
   }
 

@@ -20,11 +20,11 @@ inline constexpr const char* privilege_deficiency_acceptance = "deficiency_accep
 // One credit tier (e.g. "AA"), and how an applicant reaches it.
 struct credit_tier {
   std::string name;
-  std::vector<credit_grade> grades;        // grades that place an applicant in this tier
-  std::optional<std::int64_t> score_min;   // a personal score band, inclusive
-  std::optional<std::int64_t> score_max;   // inclusive; absent: no upper bound
-  bool tax_incentive_card = false;         // holding the card places an applicant here
-  std::vector<std::string> privileges;     // what the tier grants
+  std::vector<credit_grade> grades;       // grades that place an applicant in this tier
+  std::optional<std::int64_t> score_min;  // a personal score band, inclusive
+  std::optional<std::int64_t> score_max;  // inclusive; absent: no upper bound
+  bool tax_incentive_card = false;        // holding the card places an applicant here
+  std::vector<std::string> privileges;    // what the tier grants
 };
 
 // One matter (事项) of the catalogue.
@@ -32,15 +32,15 @@ struct matter {
   std::string code;
   std::string name;
   std::string department;
-  int time_limit_days = 20;                          // promised limit, working days
+  int time_limit_days = 20;  // promised limit, working days
   std::vector<std::string> main_materials;
   std::vector<std::string> auxiliary_materials;
-  std::vector<std::string> deferrable;               // auxiliaries that may come later (容缺)
-  std::vector<std::string> commitment_replaces;      // certificates a signed commitment replaces
+  std::vector<std::string> deferrable;           // auxiliaries that may come later (容缺)
+  std::vector<std::string> commitment_replaces;  // certificates a signed commitment replaces
   bool notify_and_commit = false;
   bool deficiency_acceptance = false;
-  bool on_the_spot = false;                          // decided at once when complete
-  std::vector<std::string> categories;               // e.g. "public_safety"; see the exclusions
+  bool on_the_spot = false;             // decided at once when complete
+  std::vector<std::string> categories;  // e.g. "public_safety"; see the exclusions
 };
 
 // The deadlines a profile sets, in working days unless said otherwise.
@@ -54,9 +54,9 @@ struct clock_settings {
 };
 
 struct jurisdiction_policy {
-  std::string id;     // "shilong"
-  std::string name;   // "石龙镇"
-  std::string seed;   // the policy document it reads, e.g. "003"
+  std::string id;                  // "shilong"
+  std::string name;                // "石龙镇"
+  std::string seed;                // the policy document it reads, e.g. "003"
   std::vector<credit_tier> tiers;  // best first; an applicant gets the first tier that matches
   // Categories of matters excluded from credit approval altogether, and from deficiency
   // acceptance only.
@@ -67,6 +67,11 @@ struct jurisdiction_policy {
   bool key_review_revokes_open_cases = true;
   // Channels through which credit approval may be used; Shilong allows the hall only (003 二(三)).
   std::vector<channel> credit_channels{channel::window, channel::phone, channel::online};
+  // Who the scheme is for; Zaozhuang's (000) serves 诚信个人, persons only.
+  std::vector<applicant_kind> applicant_kinds{applicant_kind::person, applicant_kind::enterprise};
+  // 001: a case handled under credit approval is publicised as such when decided (a
+  // publicity.report with scheme xinyipi beside the 双公示 report).
+  bool xinyipi_publicity = false;
   clock_settings clocks;
   std::map<std::string, matter> matters;  // by code
 

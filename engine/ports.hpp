@@ -20,6 +20,8 @@ class partition_view {
   // Every case id the applicant has in this partition, in no particular order.
   virtual std::vector<std::string> case_ids_of(const std::string& applicant_id) const = 0;
   virtual std::uint64_t ledger_count() const = 0;
+  // Which partition this is: register numbers are unique within it, and its rows say so.
+  virtual std::uint32_t partition() const = 0;
   // The partition's current time: the simulated clock, or the system clock.
   virtual instant now() const = 0;
 };

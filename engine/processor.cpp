@@ -49,19 +49,23 @@ workflows::case_input case_input_of(const event_data& data) {
       data);
 }
 
-// The registration ledger row of 000 attachment 1, for a case that has been handled.
-nlohmann::json ledger_row(const case_record& r, const jurisdiction_policy& policy) {
+// The case's row in the 信易批 register (000 attachment 1): entered on the day the applicant was
+// served under credit approval, at the level the scheme granted, and completed as the case ends.
+nlohmann::json ledger_row(const case_record& r, const jurisdiction_policy& policy,
+                          std::uint32_t partition) {
   const matter* m = policy.find_matter(r.matter);
-  const instant day = r.decided_at.value_or(r.applied_at.value_or(instant{}));
+  const instant day = r.applied_at.value_or(instant{});
   return {{"no", *r.ledger_no},
+          {"partition", partition},
+          {"case_id", r.case_id},
           {"date", format_date(shanghai_date(day))},
           {"name", r.applicant.name},
-          {"credit_level", r.credit.known ? std::string(to_string(r.credit.grade)) : ""},
+          {"credit_level", r.register_level},
           {"contact", r.applicant.contact},
           {"matter", m ? m->name : r.matter},
           {"matter_code", r.matter},
           {"department", r.department},
-          {"result", r.result},
+          {"result", r.result.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.result)},
           {"satisfaction",
            r.satisfaction ? nlohmann::json(to_string(*r.satisfaction)) : nlohmann::json(nullptr)}};
 }
@@ -70,7 +74,7 @@ nlohmann::json ledger_row(const case_record& r, const jurisdiction_policy& polic
 // the transition first, then what the actions recorded, then the ledger row.
 void add_case_step(commit_unit& unit, const case_record& before, bool is_new, case_record after,
                    workflows::case_effects effects, std::string_view type, instant at,
-                   const jurisdiction_policy& policy) {
+                   const jurisdiction_policy& policy, std::uint32_t partition) {
   const std::string from = is_new ? "" : std::string(to_string(before.state));
   const std::string to = std::string(to_string(after.state));
   after.history.push_back(history_entry{unit.cause, std::string(type), at, from, to});
@@ -87,7 +91,7 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
   for (auto& [out_type, data] : effects.outbound) emit(std::move(out_type), std::move(data));
   if (effects.ledger_changed) {
     if (!after.ledger_no) after.ledger_no = ++unit.ledger_after;
-    emit("ledger.entry", ledger_row(after, policy));
+    emit("ledger.entry", ledger_row(after, policy, partition));
   }
   // A closed case has nothing left to escalate: what was raised stays in its history, shut.
   if (is_final(after.state) || (after.state == case_state::approved && !after.needs_verification)) {
@@ -202,7 +206,7 @@ commit_unit case_processor::apply_credit_update(const inbound_event& event,
     if (workflows::run_credit_approval(after, false, workflows::facilitation_revoked{reason}, step,
                                        effects)) {
       add_case_step(unit, *record, false, std::move(after), std::move(effects), "credit.update",
-                    event.at, policy_);
+                    event.at, policy_, view.partition());
     }
   }
   return unit;
@@ -252,7 +256,7 @@ commit_unit case_processor::apply_case_event(const inbound_event& event, std::st
   unit.cause = event.id;
   unit.ledger_before = unit.ledger_after = view.ledger_count();
   add_case_step(unit, before, is_new, std::move(after), std::move(effects), to_string(event.type),
-                event.at, policy_);
+                event.at, policy_, view.partition());
   return unit;
 }
 
@@ -295,7 +299,8 @@ commit_unit case_processor::fire(const timer_entry& timer, const partition_view&
                             std::string("timer could not fire: ") + e.what()};
   }
   add_case_step(unit, before, false, std::move(after), std::move(effects),
-                "clock." + std::string(to_string(timer.kind)), timer.due, policy_);
+                "clock." + std::string(to_string(timer.kind)), timer.due, policy_,
+                view.partition());
   number_outbound(unit);
   return unit;
 }

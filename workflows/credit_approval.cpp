@@ -68,12 +68,40 @@ void notify(machine_context& c, std::string_view kind, std::string detail,
   publish(c, "case.notice", std::move(extra));
 }
 
-void credit_hook(machine_context& c, std::string_view kind, std::string detail) {
-  publish(c, "credit.hook",
-          {{"kind", kind},
-           {"detail", std::move(detail)},
-           {"matter", c.record.matter},
-           {"tier", c.record.tier}});
+// A hook for the applicant's credit record (004 3.4) and its downgrade; `extra` adds the
+// kind's own fields (grade and score, the commitment and its due time).
+void credit_hook(machine_context& c, std::string_view kind, std::string detail,
+                 nlohmann::json extra = nlohmann::json::object()) {
+  extra["kind"] = kind;
+  extra["detail"] = std::move(detail);
+  extra["matter"] = c.record.matter;
+  if (!extra.contains("tier")) extra["tier"] = c.record.tier;
+  publish(c, "credit.hook", std::move(extra));
+}
+
+// The case's row in the 信易批 register (000 attachment 1) is new or has changed; a case that
+// was never served under credit approval has no row.
+void touch_register(machine_context& c) {
+  if (!c.record.register_level.empty()) c.effects.ledger_changed = true;
+}
+
+// Every end of a case has its result, in the record and in the register.
+void close_with(machine_context& c, std::string result) {
+  c.record.result = std::move(result);
+  touch_register(c);
+}
+
+// A commitment the case now stands on: the signed notify-and-commit commitment that replaced
+// certificates or carries the case's track, recorded when the case is accepted on it.
+bool commitment_in_force(const case_record& r) {
+  return r.track_used == track::commitment || !r.replaced_by_commitment.empty();
+}
+
+void record_commitment_made(machine_context& c) {
+  if (!commitment_in_force(c.record)) return;
+  credit_hook(c, "commitment_made",
+              "the applicant's signed commitment stands in for certificates (告知承诺)",
+              {{"commitment", "notify_and_commit"}});
 }
 
 instant working_days_after(machine_context& c, instant from, int days) {
@@ -123,28 +151,49 @@ void escalate(machine_context& c, std::string_view level, clock_kind clock, inst
            {"matter", c.record.matter}});
 }
 
-// The promised time limit runs from acceptance; a warning at the configured share of it.
-void start_decision_clocks(machine_context& c) {
+// The promised time limit runs from acceptance (art. 42), which for a deemed acceptance is the
+// day the materials were received (art. 32); a warning at the configured share of it.
+void start_decision_clocks(machine_context& c, instant accepted) {
   const auto& m = c.step.matter_def;
-  c.record.accepted_at = c.step.at;
-  const instant due = working_days_after(c, c.step.at, m.time_limit_days);
+  c.record.accepted_at = accepted;
+  const instant due = working_days_after(c, accepted, m.time_limit_days);
   const int warning_days =
       static_cast<int>(std::floor(m.time_limit_days * c.step.policy.clocks.decision_warning_share));
-  const instant warning = working_days_after(c, c.step.at, warning_days);
+  const instant warning = working_days_after(c, accepted, warning_days);
   if (warning < due) arm_clock(c, clock_kind::decision_warning, warning);
   arm_clock(c, clock_kind::decision, due);
 }
 
+// The privileges a case actually used: the labels its tier granted, notify-and-commit only when a
+// commitment carried the case, deficiency acceptance only when materials were deferred.
+std::vector<std::string> privileges_used(const case_record& r) {
+  std::vector<std::string> used;
+  for (const auto& p : r.privileges) {
+    if (p == privilege_notify_and_commit && !commitment_in_force(r)) continue;
+    if (p == privilege_deficiency_acceptance && r.track_used != track::deficiency) continue;
+    used.push_back(p);
+  }
+  return used;
+}
+
+// The 双公示 report of a decision (002); where the profile asks for it (001), a case still under
+// credit approval is publicised as a 信易批 case too, with its tier and the privileges used.
 void publish_decision(machine_context& c, std::string_view decision) {
   auto& r = c.record;
   const instant due_by = working_days_after(c, c.step.at, c.step.policy.clocks.publicity_days);
-  publish(c, "publicity.report",
-          {{"decision", decision},
-           {"decided_at", format_rfc3339(c.step.at)},
-           {"due_by", format_rfc3339(due_by)},
-           {"matter", r.matter},
-           {"department", r.department}});
-  c.effects.ledger_changed = true;
+  nlohmann::json report = {{"decision", decision},
+                           {"decided_at", format_rfc3339(c.step.at)},
+                           {"due_by", format_rfc3339(due_by)},
+                           {"matter", r.matter},
+                           {"department", r.department}};
+  report["scheme"] = "shuang_gongshi";
+  publish(c, "publicity.report", report);
+  if (c.step.policy.xinyipi_publicity && !r.tier.empty()) {
+    report["scheme"] = "xinyipi";
+    report["tier"] = r.tier;
+    report["privileges"] = privileges_used(r);
+    publish(c, "publicity.report", std::move(report));
+  }
 }
 
 // Approval: the decision, its publicity, and for a commitment the post-approval check.
@@ -154,7 +203,7 @@ void approve(machine_context& c, std::string detail) {
                 {clock_kind::decision_warning, clock_kind::decision, clock_kind::correction_notice,
                  clock_kind::supplement, clock_kind::supplement_grace});
   r.decided_at = c.step.at;
-  r.result = "approved";
+  close_with(c, "approved");
   r.missing.clear();
   notify(c, "decision", std::move(detail), {{"outcome", "approve"}});
   publish_decision(c, "approve");
@@ -173,9 +222,9 @@ machine_context& ctx(Fsm& fsm) {
   return *fsm.context_;
 }
 
+// What the clerk reviewed is what the case has: the review's list replaces what was claimed.
 intake_plan plan_for(machine_context& c, const accept_data& review) {
-  return plan_intake(c.step.matter_def, c.record.privileges,
-                     merged(c.record.materials, review.materials));
+  return plan_intake(c.step.matter_def, c.record.privileges, review.materials);
 }
 
 // The event's own answer: its data member equals the value the rule names.
@@ -290,8 +339,9 @@ struct open_case {
     r.credit = c.step.credit;
     r.materials = e.data.materials;
     r.applied_at = c.step.at;
-    const auto verdict = assess_eligibility(c.step.policy, m, c.step.credit, e.data.credit_track,
-                                            e.data.commitment_signed, e.data.via);
+    const auto verdict =
+        assess_eligibility(c.step.policy, m, e.data.applicant.kind, c.step.credit,
+                           e.data.credit_track, e.data.commitment_signed, e.data.via);
     r.tier = verdict.credit_approval ? verdict.tier : "";
     r.privileges = verdict.privileges;
     r.eligibility_reason = verdict.reason;
@@ -302,6 +352,16 @@ struct open_case {
             {"reason", verdict.reason},
             {"privileges", verdict.privileges},
             {"track", verdict.credit_approval ? "credit" : "standard"}});
+    const auto& credit = c.step.credit;
+    credit_hook(c, "credit_queried", "public credit checked at application",
+                {{"grade", credit.known ? nlohmann::json(to_string(credit.grade)) : nullptr},
+                 {"score", credit.score ? nlohmann::json(*credit.score) : nullptr},
+                 {"tier", verdict.tier}});
+    // 000 六.(一): an eligible applicant served under credit approval is entered in the register.
+    if (verdict.credit_approval) {
+      r.register_level = verdict.tier;
+      touch_register(c);
+    }
     // Art. 32: the intake verdict is due within the correction-notice period.
     arm_clock(c, clock_kind::correction_notice,
               working_days_after(c, c.step.at, c.step.policy.clocks.correction_notice_days));
@@ -311,7 +371,7 @@ struct open_case {
 // The intake verdict came: the correction-notice clock is met, whatever the verdict.
 void intake_done(machine_context& c, const accept_data& review) {
   cancel_clocks(c, {clock_kind::correction_notice});
-  c.record.materials = merged(c.record.materials, review.materials);
+  c.record.materials = review.materials;
 }
 
 void apply_plan(machine_context& c, const intake_plan& plan) {
@@ -330,7 +390,7 @@ struct reject_application {
     intake_done(c, e.data);
     cancel_all_clocks(c);
     c.record.missing.clear();
-    c.record.result = "rejected";
+    close_with(c, "rejected");
     notify(c, "decision", "application not accepted: " + e.data.reason, {{"outcome", "reject"}});
   }
 };
@@ -341,7 +401,8 @@ struct accept_case {
     auto& c = ctx(fsm);
     intake_done(c, e.data);
     apply_plan(c, plan_for(c, e.data));
-    start_decision_clocks(c);
+    start_decision_clocks(c, c.step.at);
+    record_commitment_made(c);
   }
 };
 
@@ -352,6 +413,7 @@ struct approve_on_the_spot {
     intake_done(c, e.data);
     apply_plan(c, plan_for(c, e.data));
     c.record.accepted_at = c.step.at;
+    record_commitment_made(c);
     approve(c, "approved on the spot under notify-and-commit");
   }
 };
@@ -362,15 +424,22 @@ struct accept_with_deficiency {
     auto& c = ctx(fsm);
     intake_done(c, e.data);
     apply_plan(c, plan_for(c, e.data));
-    start_decision_clocks(c);
+    start_decision_clocks(c, c.step.at);
     schedule_supplement_deadline(c);
+    record_commitment_made(c);
   }
+  // The applicant's written promise to supply the missing materials by the deadline (004).
   static void schedule_supplement_deadline(machine_context& c) {
     const instant due = working_days_after(c, c.step.at, c.step.policy.clocks.supplement_days);
     arm_clock(c, clock_kind::supplement, due);
     notify(c, "correction_required",
            "accepted with deficiency: the missing materials are due by the deadline",
            {{"missing", string_list(c.record.missing)}, {"due_at", format_rfc3339(due)}});
+    credit_hook(c, "commitment_made",
+                "the applicant promised in writing to supply the missing materials (容缺受理)",
+                {{"commitment", "deficiency"},
+                 {"due_at", format_rfc3339(due)},
+                 {"missing", string_list(c.record.missing)}});
   }
 };
 
@@ -403,7 +472,9 @@ struct deem_accepted {
     notify(c, "deemed_accepted",
            "no correction notice within the period: the application counts as accepted on receipt");
     escalate(c, "overdue", clock_kind::correction_notice, due);
-    start_decision_clocks(c);
+    // Art. 42 counts from acceptance, and art. 32 dates it on receipt: not the deemed moment.
+    start_decision_clocks(c, c.record.applied_at.value_or(c.step.at));
+    record_commitment_made(c);
   }
 };
 
@@ -416,6 +487,18 @@ struct record_materials {
   }
 };
 
+// The materials are now complete. A written promise kept by its deadline is fulfilled (004 3.4;
+// one kept only after the reminder is not); a case that waited for a correction is accepted now,
+// on its commitment if it has one. The record's state is still the one the event found.
+void materials_completed(machine_context& c) {
+  if (c.record.state == case_state::accepted_deficient) {
+    credit_hook(c, "commitment_fulfilled", "the missing materials were supplied by the deadline",
+                {{"commitment", "deficiency"}});
+  } else if (c.record.state == case_state::correction_required) {
+    record_commitment_made(c);
+  }
+}
+
 // Deficiency cured or correction complete: the case is accepted.
 struct complete_materials {
   template <class Evt, class Fsm, class S, class T>
@@ -423,7 +506,8 @@ struct complete_materials {
     auto& c = ctx(fsm);
     record_materials{}(e, fsm, s, t);
     cancel_clocks(c, {clock_kind::supplement, clock_kind::supplement_grace});
-    if (!c.record.armed_clock(clock_kind::decision)) start_decision_clocks(c);
+    if (!c.record.armed_clock(clock_kind::decision)) start_decision_clocks(c, c.step.at);
+    materials_completed(c);
   }
 };
 
@@ -432,6 +516,7 @@ struct complete_materials_and_approve {
   void operator()(const Evt& e, Fsm& fsm, S& s, T& t) const {
     auto& c = ctx(fsm);
     record_materials{}(e, fsm, s, t);
+    materials_completed(c);
     approve(c, "materials complete: approved on the spot under notify-and-commit");
   }
 };
@@ -457,7 +542,7 @@ struct default_deficiency {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     escalate(c, "overdue", clock_kind::supplement_grace, c.step.at);
-    c.record.result = "defaulted";
+    close_with(c, "defaulted");
     credit_hook(c, "deficiency_defaulted",
                 "missing materials not supplied after the reminder: blacklist and downgrade");
   }
@@ -499,7 +584,7 @@ struct deny_case {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     c.record.decided_at = c.step.at;
-    c.record.result = "denied";
+    close_with(c, "denied");
     notify(c, "decision", e.data.reason.empty() ? "denied" : "denied: " + e.data.reason,
            {{"outcome", "deny"}});
     publish_decision(c, "deny");
@@ -511,11 +596,11 @@ struct confirm_commitment_kept {
   void operator()(const verification& e, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
-    c.record.result = "verified";
-    c.effects.ledger_changed = true;
+    close_with(c, "verified");
     credit_hook(c, "commitment_fulfilled",
                 "commitment verified as kept: counts toward the applicant's credit" +
-                    (e.data.note.empty() ? std::string() : ": " + e.data.note));
+                    (e.data.note.empty() ? std::string() : ": " + e.data.note),
+                {{"commitment", "notify_and_commit"}});
   }
 };
 
@@ -524,11 +609,12 @@ struct revoke_for_broken_commitment {
   void operator()(const verification& e, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
-    c.record.result = "revoked";
+    close_with(c, "revoked");
     credit_hook(c, "commitment_breached",
                 "commitment found broken on verification: blacklist, downgrade, and report to the "
                 "credit website" +
-                    (e.data.note.empty() ? std::string() : ": " + e.data.note));
+                    (e.data.note.empty() ? std::string() : ": " + e.data.note),
+                {{"commitment", "notify_and_commit"}});
     publish_decision(c, "revoke");
   }
 };
@@ -539,7 +625,7 @@ struct withdraw_application {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     c.record.missing.clear();
-    c.record.result = "withdrawn";
+    close_with(c, "withdrawn");
     notify(c, "withdrawn", e.data.reason.empty() ? "application withdrawn" : e.data.reason,
            {{"scope", "application"}});
   }
@@ -551,7 +637,7 @@ struct terminate_case {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     c.record.missing.clear();
-    c.record.result = "terminated";
+    close_with(c, "terminated");
     notify(c, "terminated", e.data.reason);
   }
 };
@@ -599,7 +685,7 @@ struct record_satisfaction {
   void operator()(const feedback_given& e, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     c.record.satisfaction = e.data.value;
-    c.effects.ledger_changed = true;
+    touch_register(c);
   }
 };
 
@@ -629,8 +715,9 @@ struct credit_approval_ : msm::front::state_machine_def<credit_approval_> {
   struct verified : msm::front::state<> {};
   using initial_state = fresh;
 
+  // The hook goes first: it names the tier the applicant had, which falling back clears.
   using fall_back_and_hook = msm::front::ActionSequence_<
-      mpl::vector<fall_back_to_standard_track, push_facilitation_revoked_hook>>;
+      mpl::vector<push_facilitation_revoked_hook, fall_back_to_standard_track>>;
 
   // MPL spells a vector of at most 50 types; the table is two, joined below.
   // clang-format off
@@ -702,11 +789,15 @@ struct credit_approval_ : msm::front::state_machine_def<credit_approval_> {
     Row < approved,            verification,           verified,            confirm_commitment_kept,        commitment_kept >,
     Row < approved,            verification,           revoked,             revoke_for_broken_commitment,   commitment_broken >,
     Row < approved,            verification_due,       none,                raise_verification_overdue,     none >,
-    // 6. Satisfaction feedback goes into the ledger entry of a decided case.
+    // 6. Satisfaction feedback on any ended case goes into its register row (000 六.(三)).
     Row < approved,            feedback_given,         none,                record_satisfaction,            none >,
     Row < denied,              feedback_given,         none,                record_satisfaction,            none >,
     Row < verified,            feedback_given,         none,                record_satisfaction,            none >,
-    Row < revoked,             feedback_given,         none,                record_satisfaction,            none >
+    Row < revoked,             feedback_given,         none,                record_satisfaction,            none >,
+    Row < rejected,            feedback_given,         none,                record_satisfaction,            none >,
+    Row < withdrawn,           feedback_given,         none,                record_satisfaction,            none >,
+    Row < terminated,          feedback_given,         none,                record_satisfaction,            none >,
+    Row < defaulted,           feedback_given,         none,                record_satisfaction,            none >
   >;
   // clang-format on
   using transition_table =

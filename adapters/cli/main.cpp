@@ -2,9 +2,12 @@
 // plain option structs.
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <system_error>
 
+#include "adapters/cli/config_location.hpp"
 #include "adapters/cli/exit_codes.hpp"
 #include "adapters/cli/redis_commands.hpp"
 #include "adapters/cli/replay.hpp"
@@ -14,7 +17,23 @@
 
 namespace {
 
-const std::string config_dir = XYP_CONFIG_DIR;
+// This program's own file, for finding an installed tree's share/xinyipi; argv[0] if the
+// kernel will not say.
+std::filesystem::path own_executable(const char* argv0) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) return self;
+  return std::filesystem::absolute(argv0 ? argv0 : "", ec);
+}
+
+// A path option left empty takes `file` under the configuration directory.
+void default_to(std::filesystem::path& option, const std::filesystem::path& config_dir,
+                const char* file) {
+  if (option.empty()) option = config_dir / file;
+}
+void default_to(std::string& option, const std::filesystem::path& config_dir, const char* file) {
+  if (option.empty()) option = (config_dir / file).string();
+}
 
 // Where Redis is and how the engine's keys are laid out: shared by every Redis subcommand.
 struct redis_flags {
@@ -78,31 +97,48 @@ int main(int argc, char** argv) try {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"xinyipi (信易批): credit-based approval workflow engine"};
   app.require_subcommand(1);
+  app.fallthrough();  // --config-dir may come after the subcommand too
+  // Where profiles, calendars and the sample day are: --config-dir, else $XYP_CONFIG_DIR, else
+  // the installed tree's share/xinyipi, else the source folder this binary was built from.
+  xyp::cli::config_candidates where;
+  where.executable = own_executable(argc > 0 ? argv[0] : nullptr);
+  where.source_dir = XYP_CONFIG_DIR;
+  if (const char* env = std::getenv("XYP_CONFIG_DIR")) where.environment = env;
+  std::filesystem::path config_option;
+  app.add_option("--config-dir", config_option,
+                 "Configuration directory (profiles/, calendars/, samples/); default: "
+                 "$XYP_CONFIG_DIR, else <exe>/../share/xinyipi, else the source folder");
 
   xyp::cli::replay_options replay;
-  replay.profile = config_dir + "/profiles/shilong.json";
-  replay.events = config_dir + "/samples/day.jsonl";
-  replay.calendars = config_dir + "/calendars";
+  std::string replay_clock = "simulated";
   auto* replay_cmd = app.add_subcommand(
-      "replay", "Run a JSONL day through the in-memory engine with the simulated clock");
-  replay_cmd->add_option("--profile", replay.profile, "Jurisdiction profile (JSON)")
+      "replay", "Run a JSONL day through the in-memory engine; outbound events and dead letters");
+  replay_cmd->add_option("--profile", replay.profile,
+                         "Jurisdiction profile (JSON); default <config>/profiles/shilong.json");
+  replay_cmd->add_option(
+      "--events", replay.events,
+      "Inbound events, one envelope per line; default <config>/samples/day.jsonl");
+  replay_cmd->add_option("--calendars", replay.calendars,
+                         "Working-day calendar directory; default <config>/calendars");
+  replay_cmd
+      ->add_option("--clock", replay_clock,
+                   "simulated (only clock.advance moves time) or events (time follows each "
+                   "event's at; due timers fire before it)")
+      ->check(CLI::IsMember({"simulated", "events"}))
       ->capture_default_str();
-  replay_cmd->add_option("--events", replay.events, "Inbound events, one envelope per line")
-      ->capture_default_str();
-  replay_cmd->add_option("--calendars", replay.calendars, "Working-day calendar directory")
-      ->capture_default_str();
+  replay_cmd->add_flag("--strict", replay.strict, "Exit with 6 when there was any dead letter");
   replay_cmd->add_option("--partitions", replay.partitions, "Partition count N")
       ->check(CLI::Range(1u, 1024u))
       ->capture_default_str();
   replay_cmd->add_flag("--summary-only", replay.summary_only, "Print only the summary");
 
   xyp::cli::traffic_options traffic;
-  std::string traffic_profile = config_dir + "/profiles/shilong.json";
+  std::string traffic_profile;
   std::string traffic_out = "-";
   auto* generate_cmd =
       app.add_subcommand("generate", "Write realistic inbound traffic as JSONL (deterministic)");
-  generate_cmd->add_option("--profile", traffic_profile, "Profile whose matters to use")
-      ->capture_default_str();
+  generate_cmd->add_option("--profile", traffic_profile,
+                           "Profile whose matters to use; default <config>/profiles/shilong.json");
   generate_cmd->add_option("--cases", traffic.cases, "Cases to open")
       ->check(CLI::Range(1u, 10'000'000u))
       ->capture_default_str();
@@ -114,16 +150,14 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
 
   xyp::cli::run_options run;
-  run.profile = config_dir + "/profiles/shilong.json";
-  run.calendars = config_dir + "/calendars";
   redis_flags run_redis;
   std::string clock = "system";
   std::string log_level = "info";
   auto* run_cmd = app.add_subcommand("run", "Run the engine against Redis until SIGTERM/SIGINT");
-  run_cmd->add_option("--profile", run.profile, "Jurisdiction profile (JSON)")
-      ->capture_default_str();
-  run_cmd->add_option("--calendars", run.calendars, "Working-day calendar directory")
-      ->capture_default_str();
+  run_cmd->add_option("--profile", run.profile,
+                      "Jurisdiction profile (JSON); default <config>/profiles/shilong.json");
+  run_cmd->add_option("--calendars", run.calendars,
+                      "Working-day calendar directory; default <config>/calendars");
   run_redis.add_to(run_cmd);
   run_cmd->add_option("--clock", clock, "system or simulated (clock.advance moves time)")
       ->check(CLI::IsMember({"system", "simulated"}))
@@ -172,9 +206,23 @@ int main(int argc, char** argv) try {
     return code == 0 ? xyp::cli::exit_ok : xyp::cli::exit_usage;
   }
 
-  if (*replay_cmd) return xyp::cli::run_replay(replay, std::cout, std::cerr);
-  if (*generate_cmd) return run_generate(traffic_profile, traffic, traffic_out);
+  if (!config_option.empty()) where.option = config_option;
+  const auto config_dir = xyp::cli::find_config_dir(where);
+  if (*replay_cmd) {
+    default_to(replay.profile, config_dir, "profiles/shilong.json");
+    default_to(replay.events, config_dir, "samples/day.jsonl");
+    default_to(replay.calendars, config_dir, "calendars");
+    replay.clock = replay_clock == "events" ? xyp::cli::replay_clock::events
+                                            : xyp::cli::replay_clock::simulated;
+    return xyp::cli::run_replay(replay, std::cout, std::cerr);
+  }
+  if (*generate_cmd) {
+    default_to(traffic_profile, config_dir, "profiles/shilong.json");
+    return run_generate(traffic_profile, traffic, traffic_out);
+  }
   if (*run_cmd) {
+    default_to(run.profile, config_dir, "profiles/shilong.json");
+    default_to(run.calendars, config_dir, "calendars");
     if (!run_redis.into(run.runtime, "run")) return xyp::cli::exit_usage;
     run.clock = clock == "simulated" ? xyp::clock_mode::simulated : xyp::clock_mode::system;
     xyp::log::set_level(log_level);

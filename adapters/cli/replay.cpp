@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
@@ -35,6 +36,15 @@ void print_counts(std::ostream& out, const std::string& title,
   for (const auto& [k, n] : counts) out << "#   " << k << ": " << n << "\n";
 }
 
+// The id of an input line that could not be parsed as an envelope, where one can be read.
+nlohmann::json readable_id(std::string_view raw) {
+  const auto doc = nlohmann::json::parse(raw, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return nullptr;
+  const auto it = doc.find("id");
+  if (it == doc.end() || !it->is_string()) return nullptr;
+  return *it;
+}
+
 void print_summary(std::ostream& out, const tally& t, const memory_runtime& runtime) {
   std::map<std::string, std::uint64_t> by_state;
   std::uint64_t pending_timers = 0;
@@ -58,6 +68,22 @@ void print_summary(std::ostream& out, const tally& t, const memory_runtime& runt
 
 }  // namespace
 
+nlohmann::json dead_letter_line(const commit_unit& unit, std::uint64_t line) {
+  nlohmann::json d = {{"line", line}};
+  if (!unit.consumed_timer.empty()) {
+    // A timer that failed: its dead letter's raw text is the timer record.
+    const auto timer = nlohmann::json::parse(unit.dead->raw, nullptr, false);
+    d["timer_id"] = unit.consumed_timer;
+    d["case_id"] = timer.is_object() ? timer.value("case_id", "") : "";
+    d["due"] = timer.is_object() ? timer.value("due", "") : "";
+  } else {
+    d["event_id"] = unit.cause.empty() ? readable_id(unit.dead->raw) : nlohmann::json(unit.cause);
+  }
+  d["code"] = to_string(unit.dead->code);
+  d["detail"] = unit.dead->detail;
+  return {{"dead_letter", std::move(d)}};
+}
+
 int run_replay(const replay_options& options, std::ostream& out, std::ostream& err) {
   auto config = load_configuration(options.profile, options.calendars, "replay", err);
   if (!config) return exit_config;
@@ -71,12 +97,14 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
 
   const case_processor processor(policy, calendar, clock_mode::simulated);
   memory_runtime runtime(processor, options.partitions);
+  runtime.follow_event_time(options.clock == replay_clock::events);
   tally t;
   runtime.set_listener([&](std::uint32_t, const commit_unit& unit) {
     if (unit.dead) {
       ++t.dead_by_code[std::string(to_string(unit.dead->code))];
       t.dead_details.push_back("line " + std::to_string(t.lines) + ": " +
                                std::string(to_string(unit.dead->code)) + ": " + unit.dead->detail);
+      if (!options.summary_only) out << dead_letter_line(unit, t.lines).dump() << "\n";
     } else if (unit.ignored && unit.consumed_timer.empty()) {
       ++t.ignored;
     } else if (!unit.consumed_timer.empty()) {
@@ -106,7 +134,13 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
     err << "xinyipi replay: error while reading " << options.events.string() << "\n";
     return exit_io;
   }
+  out << "# config: profile " << options.profile.string() << ", calendars "
+      << options.calendars.string() << "\n";
   print_summary(out, t, runtime);
+  if (options.strict && !t.dead_details.empty()) {
+    err << "xinyipi replay: " << t.dead_details.size() << " dead letter(s) under --strict\n";
+    return exit_dead_letters;
+  }
   return exit_ok;
 }
 

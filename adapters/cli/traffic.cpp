@@ -747,9 +747,9 @@ class traffic_plan {
     case_facts_.push_back({c.apply_event, std::nullopt});
     c.t = applied;
     c.view.materials = materials;
-    c.view.privileges =
-        assess_eligibility(policy_, *c.m, who.snapshot(), opted_in, signed_commitment, via)
-            .privileges;
+    c.view.privileges = assess_eligibility(policy_, *c.m, who.kind, who.snapshot(), opted_in,
+                                           signed_commitment, via)
+                            .privileges;
 
     // Ways out before the decision: withdrawal (5%) and termination (2%), before or after the
     // intake review.
@@ -829,9 +829,9 @@ class traffic_plan {
   // Records the event that ended the case, for bad input aimed at a closed case.
   void close(std::size_t event) { case_facts_.back().closing_event = event; }
 
-  // Art. 32: no verdict within the correction-notice period counts as accepted on receipt. The
-  // file then waits for a reviewer, who takes it up only once the deemed acceptance has surely
-  // happened, holidays or not.
+  // Art. 32: no verdict within the correction-notice period counts as accepted on receipt, and
+  // the decision limit runs from that day (art. 42). The file then waits for a reviewer, who
+  // takes it up only once the deemed acceptance has surely happened, holidays or not.
   void deem_accepted(case_plan& c, int day) {
     const int deemed = day + policy_.clocks.correction_notice_days;
     c.view.state = case_state::accepted;
@@ -839,7 +839,7 @@ class traffic_plan {
     // As the engine's deem_accepted: on the track the applicant qualified for at apply.
     c.view.track_used =
         c.view.has(privilege_notify_and_commit) ? track::commitment : track::standard;
-    c.view.decision_from = deemed;
+    c.view.decision_from = day;
     c.not_before = days_.after_timer(deemed + holiday_margin);
   }
 

@@ -322,9 +322,12 @@ class renderer {
             {"awaiting_materials", awaiting},   {"credit_hooks", hooks}};
   }
 
-  json ledger_line(const ledger_row& row) const {
-    return {{"no", row.no},
+  // `no` is the row's number in this export; the partition's own number stays beside it.
+  json ledger_line(const ledger_row& row, std::size_t export_no) const {
+    return {{"no", export_no},
             {"partition", row.partition},
+            {"partition_no", row.no},
+            {"case_id", row.case_id},
             {"date", row.date},
             {"name", row.name},
             {"credit_level", row.credit_level},
@@ -396,14 +399,13 @@ std::string csv_cell(std::string_view text) {
   return out;
 }
 
-std::string ledger_csv(const ledger_result& ledger, const renderer& render,
-                       std::uint32_t partitions) {
+// 编号 numbers the rows of this export 1, 2, 3..., as a paper register does (contract 1.1).
+std::string ledger_csv(const ledger_result& ledger, const renderer& render) {
   std::string out(utf8_bom);
   out += "编号,日期,诚信个人姓名,诚信级别,联系方式,办理事项,承办部门,办理结果,满意度\r\n";
+  std::size_t export_no = 0;
   for (const auto& row : ledger.rows) {
-    const std::string no = partitions > 1
-                               ? std::to_string(row.partition) + "-" + std::to_string(row.no)
-                               : std::to_string(row.no);
+    const std::string no = std::to_string(++export_no);
     const std::string contact = render.masks() ? mask_contact(row.contact) : row.contact;
     const std::string_view cells[] = {no,
                                       row.date,
@@ -755,11 +757,11 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
                   (q.to ? "-" + format_date(*q.to) : std::string()) + ".csv\"");
       if (ledger.truncated) res.set("X-Xyp-Truncated", "true");
       no_store(res);
-      res.body() = ledger_csv(ledger, render, options_.partitions);
+      res.body() = ledger_csv(ledger, render);
       co_return res;
     }
     json rows = json::array();
-    for (const auto& row : ledger.rows) rows.push_back(render.ledger_line(row));
+    for (const auto& row : ledger.rows) rows.push_back(render.ledger_line(row, rows.size() + 1));
     co_return json_response(200, {{"rows", rows}, {"truncated", ledger.truncated}}, version);
   }
 

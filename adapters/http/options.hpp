@@ -27,7 +27,7 @@ struct server_options {
   std::vector<token_entry> tokens;
   // Serve the dashboard from this directory instead of the copy embedded at build time.
   std::optional<std::filesystem::path> dashboard_dir;
-  std::uint32_t partitions = 1;  // ledger numbers are per partition; with several, 编号 is "n-no"
+  std::uint32_t partitions = 1;                     // the engine's partition count
   std::map<std::string, std::string> matter_names;  // code -> Chinese name, for display
   std::size_t max_page = 500;
   std::size_t max_ledger_rows = 50'000;

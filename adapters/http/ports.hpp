@@ -53,8 +53,9 @@ struct open_escalation {
 // A row of the registration ledger (000 attachment 1), as the commit script stores it.
 struct ledger_row {
   std::uint32_t partition = 0;
-  std::uint64_t no = 0;
-  std::string date;  // yyyy-mm-dd
+  std::uint64_t no = 0;  // unique within its partition
+  std::string case_id;   // empty in rows written before rows named their case
+  std::string date;      // yyyy-mm-dd
   std::string name;
   std::string credit_level;
   std::string contact;
@@ -72,7 +73,7 @@ struct ledger_query {
 };
 
 struct ledger_result {
-  std::vector<ledger_row> rows;  // by date, then partition, then number
+  std::vector<ledger_row> rows;  // by date, then case id (then partition and number)
   bool truncated = false;        // more than max_rows matched
 };
 

@@ -113,6 +113,7 @@ std::optional<ledger_row> decode_ledger_row(const std::string& text, std::uint32
   const auto no = j.find("no");
   if (no == j.end() || !no->is_number_unsigned()) return std::nullopt;
   row.no = no->get<std::uint64_t>();
+  row.case_id = text_field(j, "case_id");
   row.date = text_field(j, "date");
   row.name = text_field(j, "name");
   row.credit_level = text_field(j, "credit_level");
@@ -396,8 +397,10 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options
       if (auto row = decode_ledger_row(r.as_string(), n)) out.rows.push_back(std::move(*row));
     }
   }
+  // A paper register's order: by date, then case id; the export numbers the rows in it.
   std::sort(out.rows.begin(), out.rows.end(), [](const ledger_row& a, const ledger_row& b) {
-    return std::tie(a.date, a.partition, a.no) < std::tie(b.date, b.partition, b.no);
+    return std::tie(a.date, a.case_id, a.partition, a.no) <
+           std::tie(b.date, b.case_id, b.partition, b.no);
   });
   if (out.rows.size() > query.max_rows) {
     out.rows.resize(query.max_rows);

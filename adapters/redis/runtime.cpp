@@ -233,7 +233,7 @@ struct runtime::partition_worker {
       if (event->type == event_type::credit_update)
         applicants_with_cases.insert(event->applicant_id);
     }
-    memory_partition overlay;
+    memory_partition overlay(n);
     co_await load(overlay, case_ids, applicants, applicants_with_cases, event_ids);
     commit_batch batch(keys, opts().limits);
     std::vector<commit_unit> units;
@@ -307,7 +307,7 @@ struct runtime::partition_worker {
       });
       std::set<std::string> case_ids;
       for (const auto& t : timers) case_ids.insert(t.case_id);
-      memory_partition overlay;
+      memory_partition overlay(n);
       const std::set<std::string> none;
       const std::vector<std::string> no_events;
       co_await load(overlay, case_ids, none, none, no_events);

@@ -248,11 +248,13 @@ class fixture {
     put(make_case("P-tie", 30, case_state::applied, "交通运输局", "road_transport",
                   "2026-11-15T10:00:00+08:00"));
 
-    // The ledger: numbers per partition, by date.
+    // The ledger: numbers per partition, each row naming its case; two rows share 2026-11-20,
+    // in case-id order the other way round from their partitions.
     const partition_keys p0(prefix, 0), p1(prefix, 1);
-    auto row = [](int no, const char* date, const char* name, const char* contact,
-                  const char* result, json satisfaction) {
+    auto row = [](int no, const char* case_id, const char* date, const char* name,
+                  const char* contact, const char* result, json satisfaction) {
       return json{{"no", no},
+                  {"case_id", case_id},
                   {"date", date},
                   {"name", name},
                   {"credit_level", "AA"},
@@ -265,14 +267,17 @@ class fixture {
           .dump();
     };
     cmd({"HSET", p0.ledger(), "1",
-         row(1, "2026-11-10", "张三", "13812345678", "approved", "satisfied")});
+         row(1, "L-03", "2026-11-10", "张三", "13812345678", "approved", "satisfied")});
     cmd({"ZADD", p0.ledger_by_date(), "20261110", "1"});
     cmd({"HSET", p0.ledger(), "2",
-         row(2, "2026-11-20", "=HYPERLINK(\"x\")", "13800001111", "denied", nullptr)});
+         row(2, "L-05", "2026-11-20", "=HYPERLINK(\"x\")", "13800001111", "denied", nullptr)});
     cmd({"ZADD", p0.ledger_by_date(), "20261120", "2"});
     cmd({"HSET", p1.ledger(), "1",
-         row(1, "2026-11-12", "李四, Jr", "+8613900001111", "approved", "very_satisfied")});
+         row(1, "L-04", "2026-11-12", "李四, Jr", "+8613900001111", "approved", "very_satisfied")});
     cmd({"ZADD", p1.ledger_by_date(), "20261112", "1"});
+    cmd({"HSET", p1.ledger(), "2",
+         row(2, "L-02", "2026-11-20", "王五", "13700000000", "withdrawn", nullptr)});
+    cmd({"ZADD", p1.ledger_by_date(), "20261120", "2"});
 
     // The simulated clock, and a credit hook on the outbound stream.
     cmd({"HSET", p0.meta(), "clock", ms(at("2026-11-23T09:00:00+08:00"))});
@@ -509,9 +514,10 @@ TEST_CASE("the ledger exports as CSV with a BOM and the seed's headers, or as JS
     CHECK(csv.body ==
           "\xEF\xBB\xBF"
           "编号,日期,诚信个人姓名,诚信级别,联系方式,办理事项,承办部门,办理结果,满意度\r\n"
-          "1-1,2026-11-12,\"李四, "
+          "1,2026-11-12,\"李四, "
           "Jr\",AA,'+8613900001111,食品经营许可,市场监管局,准予许可,非常满意\r\n"
-          "0-2,2026-11-20,\"'=HYPERLINK(\"\"x\"\")\",AA,13800001111,食品经营许可,市场监管局,"
+          "2,2026-11-20,王五,AA,13700000000,食品经营许可,市场监管局,撤回申请,\r\n"
+          "3,2026-11-20,\"'=HYPERLINK(\"\"x\"\")\",AA,13800001111,食品经营许可,市场监管局,"
           "不予许可,\r\n");
 
     const auto masked = co_await get(f.port(), "/api/v1/ledger?format=csv", viewer);
@@ -536,6 +542,40 @@ TEST_CASE("the ledger exports as CSV with a BOM and the seed's headers, or as JS
     const auto bad_format = co_await get(f.port(), "/api/v1/ledger?format=xlsx", viewer);
     CHECK(bad_format.status == 400);
     CHECK(bad_format.doc()["detail"].get<std::string>().starts_with("format:"));
+  }());
+}
+
+TEST_CASE(
+    "the ledger export numbers its rows 1, 2, 3 in date and case id order across partitions, "
+    "keeping each row's partition and number",
+    "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const auto rows = co_await get(f.port(), "/api/v1/ledger", supervisor);
+    REQUIRE(rows.status == 200);
+    const auto doc = rows.doc()["rows"];
+    REQUIRE(doc.size() == 4);
+    const std::vector<std::string> cases{"L-03", "L-04", "L-02", "L-05"};
+    const std::vector<int> partition{0, 1, 1, 0};
+    const std::vector<int> partition_no{1, 1, 2, 2};
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+      INFO("row " << i);
+      CHECK(doc[i]["no"] == i + 1);
+      CHECK(doc[i]["case_id"] == cases[i]);
+      CHECK(doc[i]["partition"] == partition[i]);
+      CHECK(doc[i]["partition_no"] == partition_no[i]);
+    }
+    const auto csv = co_await get(f.port(), "/api/v1/ledger?format=csv", supervisor);
+    REQUIRE(csv.status == 200);
+    std::vector<std::string> numbers;
+    for (std::size_t at = csv.body.find("\r\n"); at != std::string::npos;) {
+      const auto next = csv.body.find("\r\n", at + 2);
+      if (next == std::string::npos) break;
+      const auto line = csv.body.substr(at + 2, next - at - 2);
+      numbers.push_back(line.substr(0, line.find(',')));
+      at = next;
+    }
+    CHECK(numbers == std::vector<std::string>{"1", "2", "3", "4"});
   }());
 }
 

@@ -484,3 +484,36 @@ TEST_CASE("an unknown credit channel is refused") {
   doc["credit_channels"] = json::array({"window", "fax"});
   check_refused(doc, "credit_channels[1]", "'fax' is not a channel");
 }
+
+TEST_CASE(
+    "only Zaozhuang's scheme is for persons alone and only Qingzhou publicises 信易批 cases") {
+  for (const auto& id : profile_ids) {
+    INFO("profile " << id);
+    const auto policy = profile(id);
+    const bool persons_only =
+        policy.applicant_kinds == std::vector<applicant_kind>{applicant_kind::person};
+    CHECK(persons_only == (id == "zaozhuang"));
+    CHECK(policy.xinyipi_publicity == (id == "qingzhou"));
+  }
+}
+
+TEST_CASE(
+    "a profile that leaves out applicant kinds and publicity serves both kinds, no 信易批 "
+    "publicity") {
+  const auto policy = load_text(minimal_profile().dump());
+  CHECK(policy.applicant_kinds.size() == 2);
+  CHECK_FALSE(policy.xinyipi_publicity);
+}
+
+TEST_CASE(
+    "an unknown applicant kind, an empty list of kinds or a publicity flag not a bool is "
+    "refused") {
+  auto doc = minimal_profile();
+  doc["applicant_kinds"] = json::array({"person", "robot"});
+  check_refused(doc, "applicant_kinds[1]", "'robot' is not an applicant kind");
+  doc["applicant_kinds"] = json::array();
+  check_refused(doc, "applicant_kinds", "serve nobody");
+  doc = minimal_profile();
+  doc["xinyipi_publicity"] = "yes";
+  check_refused(doc, "xinyipi_publicity", "must be true or false");
+}

@@ -33,14 +33,14 @@ const std::vector<std::string> food_without_deferrables = {"application_form", "
 void deficient_food_case(bench& b, const std::string& case_id = "C-1") {
   b.put_credit(person_id, "AAA");
   b.send(bench::apply("a-" + case_id, case_id, "FOOD", food_without_deferrables, monday));
-  b.send(accept("r-" + case_id, case_id, {}));
+  b.send(accept("r-" + case_id, case_id, food_without_deferrables));
   REQUIRE(b.record(case_id).state == case_state::accepted_deficient);
 }
 
 void accepted_food_case(bench& b, const std::string& grade = "AA") {
   b.put_credit(person_id, grade);
   b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
-  b.send(accept("r-1", "C-1", {}));
+  b.send(accept("r-1", "C-1", all_food));
   REQUIRE(b.record("C-1").state == case_state::accepted);
 }
 
@@ -145,8 +145,11 @@ TEST_CASE("no intake verdict within five working days means deemed accepted, wit
   CHECK(bench::of_type(fired[0], "case.notice")[0].data["kind"] == "deemed_accepted");
   REQUIRE(bench::of_type(fired[0], "escalation.raised").size() == 1);
   CHECK(bench::of_type(fired[0], "escalation.raised")[0].data["clock"] == "correction_notice");
-  // The decision limit runs from the deemed acceptance: 20 working days after 2026-11-30.
-  CHECK(due_of(r, clock_kind::decision) == "2026-12-28T23:59:59+08:00");
+  // Art. 42 with art. 32: the limit runs from receipt, Monday 2026-11-23, not from the deemed
+  // moment: 20 working days, 11-24..11-27 (4), 11-30..12-04 (9), 12-07..12-11 (14),
+  // 12-14..12-18 (19), 12-21 (20).
+  CHECK(r.accepted_at == parse_rfc3339(monday));
+  CHECK(due_of(r, clock_kind::decision) == "2026-12-21T23:59:59+08:00");
 }
 
 // ---- 2. Accept -------------------------------------------------------------------------------
@@ -155,7 +158,7 @@ TEST_CASE("complete materials are accepted and the decision clock starts") {
   bench b;
   b.put_credit(person_id, "A");
   b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
-  const auto unit = b.send(accept("r-1", "C-1", {}));
+  const auto unit = b.send(accept("r-1", "C-1", all_food));
   const auto r = b.record("C-1");
   CHECK(r.state == case_state::accepted);
   CHECK(r.armed_clock(clock_kind::correction_notice) == nullptr);
@@ -169,7 +172,7 @@ TEST_CASE("an AAA applicant missing an auxiliary material is accepted with a sup
   bench b;
   b.put_credit(person_id, "AAA");
   b.send(bench::apply("a-1", "C-1", "FOOD", food_without_deferrables, monday));
-  const auto unit = b.send(accept("r-1", "C-1", {}));
+  const auto unit = b.send(accept("r-1", "C-1", food_without_deferrables));
   const auto r = b.record("C-1");
   CHECK(r.state == case_state::accepted_deficient);
   CHECK(r.track_used == track::deficiency);
@@ -187,7 +190,7 @@ TEST_CASE("an AA applicant whose tier lacks deficiency acceptance must correct i
   bench b;
   b.put_credit(person_id, "AA");
   b.send(bench::apply("a-1", "C-1", "FOOD", food_without_deferrables, monday));
-  const auto unit = b.send(accept("r-1", "C-1", {}));
+  const auto unit = b.send(accept("r-1", "C-1", food_without_deferrables));
   CHECK(b.record("C-1").state == case_state::correction_required);
   CHECK(bench::of_type(unit, "case.notice")[0].data["missing"] ==
         json{"floor_plan", "food_safety_rules"});
@@ -197,7 +200,7 @@ TEST_CASE("a matter that does not allow deficiency acceptance needs a correction
   bench b;
   b.put_credit(person_id, "AAA");
   b.send(bench::apply("a-1", "C-1", "NODEF", food_without_deferrables, monday));
-  b.send(accept("r-1", "C-1", {}));
+  b.send(accept("r-1", "C-1", food_without_deferrables));
   CHECK(b.record("C-1").state == case_state::correction_required);
 }
 
@@ -207,7 +210,8 @@ TEST_CASE("under notify-and-commit the signed commitment replaces the listed cer
   b.send(bench::apply("a-1", "C-1", "FOOD",
                       {"application_form", "business_license", "floor_plan", "food_safety_rules"},
                       monday));
-  const auto unit = b.send(accept("r-1", "C-1", {}));
+  const auto unit = b.send(accept(
+      "r-1", "C-1", {"application_form", "business_license", "floor_plan", "food_safety_rules"}));
   const auto r = b.record("C-1");
   CHECK(r.state == case_state::accepted);
   CHECK(r.track_used == track::commitment);
@@ -220,9 +224,9 @@ TEST_CASE("an on-the-spot matter under a commitment is approved at intake") {
   b.put_credit(enterprise_id, "AA");
   b.send(
       bench::apply("a-1", "C-1", "SPOT", {"application_form"}, monday, true, true, enterprise_id));
-  const auto unit =
-      b.send(bench::envelope("r-1", "case.accept", "C-1", tuesday,
-                             {{"materials", json::array()}, {"verdict", "accept"}}, enterprise_id));
+  const auto unit = b.send(
+      bench::envelope("r-1", "case.accept", "C-1", tuesday,
+                      {{"materials", {"application_form"}}, {"verdict", "accept"}}, enterprise_id));
   const auto r = b.record("C-1");
   CHECK(r.state == case_state::approved);
   CHECK(r.needs_verification);
@@ -237,7 +241,7 @@ TEST_CASE("missing main materials require a correction listing every missing mat
   bench b;
   b.put_credit(person_id, "AAA");
   b.send(bench::apply("a-1", "C-1", "FOOD", {"application_form"}, monday));
-  const auto unit = b.send(accept("r-1", "C-1", {}));
+  const auto unit = b.send(accept("r-1", "C-1", {"application_form"}));
   CHECK(b.record("C-1").state == case_state::correction_required);
   CHECK(bench::of_type(unit, "case.notice")[0].data["missing"] ==
         json{"business_license", "floor_plan", "food_safety_rules"});
@@ -256,7 +260,7 @@ TEST_CASE("materials handed in after a correction notice complete the case into 
   bench b;
   b.put_credit(person_id, "AA");
   b.send(bench::apply("a-1", "C-1", "FOOD", {"application_form"}, monday));
-  b.send(accept("r-1", "C-1", {}));
+  b.send(accept("r-1", "C-1", {"application_form"}));
   b.send(event("s-1", "case.supplement", "C-1", {{"materials", {"business_license"}}}));
   CHECK(b.record("C-1").state == case_state::correction_required);
   CHECK(b.record("C-1").missing == std::vector<std::string>{"floor_plan", "food_safety_rules"});
@@ -473,7 +477,8 @@ TEST_CASE(
   b.send(bench::apply("a-1", "C-1", "FOOD",
                       {"application_form", "business_license", "floor_plan", "food_safety_rules"},
                       monday));
-  b.send(accept("r-1", "C-1", {}));
+  b.send(accept("r-1", "C-1",
+                {"application_form", "business_license", "floor_plan", "food_safety_rules"}));
   b.send(event("w-1", "case.withdraw", "C-1", {{"scope", "credit_track"}}));
   CHECK(b.record("C-1").state == case_state::correction_required);
   CHECK(b.record("C-1").missing == std::vector<std::string>{"health_certificate"});
@@ -537,6 +542,7 @@ TEST_CASE("blacklisting during a deficiency case revokes facilitation and falls 
   const auto hooks = bench::of_type(unit, "credit.hook");
   REQUIRE(hooks.size() == 1);
   CHECK(hooks[0].data["kind"] == "facilitation_revoked");
+  CHECK(hooks[0].data["tier"] == "AAA");  // the tier that was lost
 }
 
 TEST_CASE("blacklisting leaves an applicant's standard-track and decided cases alone") {

@@ -73,8 +73,10 @@ const working_calendar& test_calendar() {
   return calendar;
 }
 
-bench::bench()
-    : policy(test_policy()),
+bench::bench() : bench(test_policy()) {}
+
+bench::bench(jurisdiction_policy p)
+    : policy(std::move(p)),
       processor(policy, test_calendar(), clock_mode::simulated),
       runtime_(processor, 1) {
   runtime_.set_listener([this](std::uint32_t, const commit_unit& u) { committed.push_back(u); });

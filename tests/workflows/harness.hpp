@@ -28,6 +28,8 @@ const working_calendar& test_calendar();
 class bench {
  public:
   bench();
+  // The same bench under another policy, e.g. a profile of config/profiles.
+  explicit bench(jurisdiction_policy p);
 
   // Commits a record as it stands (state, clocks and all), and its clocks' timers.
   void put_case(case_record record);
