@@ -588,6 +588,9 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
     for (const auto& [level, n] : status.escalations_open) {
       m.escalations_open(level).set(static_cast<double>(n));
     }
+    for (const auto& [state, n] : status.cases_by_state) {
+      m.cases(state).set(static_cast<double>(n));
+    }
     registry_.gauge("xyp_redis_up", "1 when the HTTP side reached Redis at the last scrape.")
         .set(status.reachable ? 1 : 0);
     response res{bhttp::status::ok, version};
