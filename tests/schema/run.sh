@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # The contract's JSON Schemas (docs/schema/) against what the engine really reads and writes:
-#   - every line `xinyipi generate` writes for a small generated day, and every line of the sample
-#     day, sorted by what `xinyipi replay` did with it: accepted lines must pass the inbound
-#     schema; lines dead-lettered for a reason a schema can see (malformed_json, unknown_type,
-#     schema_violation other than check characters and the like) must fail it; lines refused for
-#     the engine's state (unknown_case, duplicate_case, unknown_matter, invalid_transition) or a
-#     check character must pass it. split.mjs holds the list.
+#   - every line `xinyipi generate` writes for a small generated day, every line of the sample
+#     day and of edge.jsonl (the edges of the envelope check: lengths in characters, time
+#     formats, clock.advance's applicant, check characters, nested fields), sorted by what
+#     `xinyipi replay` did with it: accepted lines must pass the inbound schema; lines
+#     dead-lettered for a reason a schema can see (malformed_json, unknown_type, the envelope
+#     check's schema_violation) must fail it; lines refused for the engine's state (unknown_case,
+#     duplicate_case, unknown_matter, invalid_transition) or for an applicant id's check character
+#     must pass it. split.mjs's mustFail() holds the rule.
 #   - every outbound event of the sample day's replay under each profile in config/profiles/
 #     must pass the outbound schema.
-#   - every dead-letter code and state the engine names is in the schemas' enums.
 # Prints "N passed, M failed" last and exits non-zero on any failure.
 #
 # Needs node and npm (scripts/install-deps.sh --browser); ajv-cli and ajv-formats come from the
 # npm registry at the versions package-lock.json pins. Environment:
 #   XINYIPI   the engine binary (default: build/release/adapters/cli/xinyipi)
-set -euo pipefail
+set -Eeuo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -35,6 +36,8 @@ trap 'rm -rf "$work"' EXIT
 
 passed=0
 failed=0
+# A step that breaks (a binary missing, a script error) still ends with the closing line.
+trap 'echo "$passed passed, $((failed + 1)) failed (stopped: a step of run.sh failed)"' ERR
 # Adds the counts "split: <pass files> <fail files> <passed> <failed>" of split.mjs.
 count_split() {
   local line
@@ -98,6 +101,7 @@ inbound_day() {
 "$xinyipi" generate --cases 300 --seed 12 --bad-share 0.1 --out "$work/generated.jsonl" 2>/dev/null
 inbound_day "$work/generated.jsonl" generated "$repo/config/profiles/shilong.json"
 inbound_day "$repo/config/samples/day.jsonl" sample "$repo/config/profiles/shilong.json"
+inbound_day "$here/edge.jsonl" edge "$repo/config/profiles/shilong.json"
 outbound_dirs=()
 for profile in "$repo"/config/profiles/*.json; do
   name=$(basename "$profile" .json)
@@ -107,9 +111,9 @@ for profile in "$repo"/config/profiles/*.json; do
   outbound_dirs+=("$work/out-$name/pass")
 done
 
-echo "== inbound: a generated day (300 cases, 10% bad input) and the sample day"
-check inbound valid inbound-accepted "$work/generated/pass" "$work/sample/pass"
-check inbound invalid inbound-refused "$work/generated/fail" "$work/sample/fail"
+echo "== inbound: a generated day (300 cases, 10% bad input), the sample day, edge.jsonl"
+check inbound valid inbound-accepted "$work/generated/pass" "$work/sample/pass" "$work/edge/pass"
+check inbound invalid inbound-refused "$work/generated/fail" "$work/sample/fail" "$work/edge/fail"
 echo "== outbound: the sample day under each profile ($(cd "$repo/config/profiles" && ls | tr '\n' ' '))"
 check outbound valid outbound "${outbound_dirs[@]}"
 
