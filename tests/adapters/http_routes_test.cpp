@@ -85,7 +85,7 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-const std::string openapi_path = std::string(XYP_CONFIG_DIR) + "/../docs/openapi.json";
+const std::string openapi_path = std::string(XYP_DOCS_DIR) + "/openapi.json";
 
 // One redis-server with one case in supplement_overdue, and the server under test.
 class fixture {

@@ -17,7 +17,7 @@ using json = nlohmann::json;
 
 const json& common_defs() {
   static const json defs = [] {
-    std::ifstream in(std::string(XYP_CONFIG_DIR) + "/../docs/schema/common.schema.json");
+    std::ifstream in(std::string(XYP_DOCS_DIR) + "/schema/common.schema.json");
     REQUIRE(in);
     std::ostringstream text;
     text << in.rdbuf();
