@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Xinyipi builds and tests with, only those that are missing.
-# Usage: scripts/install-deps.sh [--browser]   (--browser adds Chromium and Node for the dashboard test)
+# Usage: scripts/install-deps.sh [--browser] [--promtool]
+#   --browser   Chromium and Node for the dashboard test (Node and npm also run the schema check)
+#   --promtool  Debian's prometheus package, for promtool (the alert rules' check): about 19 MB to
+#               download, 96 MB installed, half a minute. Where systemd runs, the package also
+#               enables a prometheus service on :9090; `systemctl disable --now prometheus` if
+#               this machine should not run one.
 set -euo pipefail
+
+browser=false
+promtool=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) browser=true ;;
+    --promtool) promtool=true ;;
+    *) echo "usage: scripts/install-deps.sh [--browser] [--promtool]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
@@ -9,11 +24,14 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev
   redis-server redis-tools
 )
-if [[ "${1:-}" == "--browser" ]]; then
+if $browser; then
   packages+=(chromium fonts-wqy-zenhei)
   # Node may already come from elsewhere (nodesource's nodejs conflicts with Debian's npm).
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
+fi
+if $promtool; then
+  command -v promtool >/dev/null || packages+=(prometheus)
 fi
 
 missing=()

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, then the Catch2 tests through
 # ctest in a release build and in an ASan+UBSan build (the Redis tests start their own
-# redis-server), a bounded libFuzzer run, and the dashboard in headless Chromium.
+# redis-server), the contract's JSON Schemas against the engine's real input and output, the
+# alert rules with promtool, a bounded libFuzzer run, and the dashboard in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --browser
+scripts/install-deps.sh --browser --promtool
 
 echo "== release build and tests"
 scripts/build.sh release
 ctest --test-dir build/release --output-on-failure -j2
+
+echo "== contract schemas (docs/schema) against generated, sample and outbound lines"
+XINYIPI=build/release/adapters/cli/xinyipi tests/schema/run.sh
+
+echo "== alert rules and dashboard (docs/monitoring) with promtool"
+tests/monitoring/run.sh
 
 echo "== ASan+UBSan build and tests"
 scripts/build.sh asan

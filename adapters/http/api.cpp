@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "adapters/http/dashboard_assets.hpp"
+#include "adapters/http/routes.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/reply.hpp"
 
@@ -187,6 +188,20 @@ response method_not_allowed(std::string_view allow, unsigned version) {
       error_response(405, "method_not_allowed", "this route allows " + std::string(allow), version);
   res.set(bhttp::field::allow, allow);
   return res;
+}
+
+// 404 for a path no route has, 405 for a method its route does not take (routes.hpp).
+std::optional<response> refuse_unrouted(const route_spec* route, const request& req,
+                                        std::string& route_name, unsigned version) {
+  if (route == nullptr) {
+    route_name = "unmatched";
+    return error_response(404, "not_found", "no such route", version);
+  }
+  if (req.method_string() != route->method) {
+    route_name = std::string(route->path);
+    return method_not_allowed(route->method, version);
+  }
+  return std::nullopt;
 }
 
 // --- Rendering -----------------------------------------------------------------------------
@@ -569,6 +584,12 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   const auto target = split_target(req.target());
   const std::string& path = target.path;
   const bool get = req.method() == bhttp::verb::get;
+  // What exists, and with which method, is the route table's to say; the branches answer. Under
+  // /api/ the token comes first, so the table is consulted after it.
+  const route_spec* known = find_route(path);
+  if (!path.starts_with("/api/")) {
+    if (auto refused = refuse_unrouted(known, req, route_name, version)) co_return *refused;
+  }
 
   if (path == "/healthz") {
     route_name = "/healthz";
@@ -603,6 +624,9 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
     }
     for (const auto& [level, n] : status.escalations_open) {
       m.escalations_open(level).set(static_cast<double>(n));
+    }
+    for (const auto& [state, n] : status.cases_by_state) {
+      m.cases(state).set(static_cast<double>(n));
     }
     registry_.gauge("xyp_redis_up", "1 when the HTTP side reached Redis at the last scrape.")
         .set(status.reachable ? 1 : 0);
@@ -656,8 +680,10 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   log_fields["who"] = who->name;
   log_fields["role"] = to_string(who->grants);
   if (!target.error.empty()) co_return bad_request(target.error, version);
-  // The credit platform reports credit and reads nothing back.
-  if (!may_read(who->grants) && path != "/api/v1/events" && path != "/api/v1/whoami") {
+  if (auto refused = refuse_unrouted(known, req, route_name, version)) co_return *refused;
+  // The credit platform reports credit and reads nothing back but the API's description.
+  if (!may_read(who->grants) && path != "/api/v1/events" && path != "/api/v1/whoami" &&
+      path != "/api/v1/openapi.json") {
     co_return error_response(
         403, "forbidden",
         std::string("the ") + std::string(to_string(who->grants)) + " role may only post events",
@@ -666,6 +692,18 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   const renderer render(!sees_personal_data(who->grants), options_.matter_names);
   const auto& query = target.query;
   constexpr std::string_view cases_prefix = "/api/v1/cases/";
+
+  if (path == "/api/v1/openapi.json") {
+    // The API described (docs/openapi.json, embedded at build time). Behind the token like every
+    // /api/ route: it lists the routes an unauthenticated caller is not told about.
+    route_name = path;
+    if (!get) co_return method_not_allowed("GET", version);
+    response res{bhttp::status::ok, version};
+    res.set(bhttp::field::content_type, json_type);
+    no_store(res);
+    res.body() = std::string(api_description_assets().front().body);
+    co_return res;
+  }
 
   if (path == "/api/v1/whoami") {
     route_name = path;

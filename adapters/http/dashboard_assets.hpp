@@ -1,5 +1,6 @@
 #pragma once
-// The dashboard's files (adapters/http/dashboard/), embedded at build time by embed_assets.cmake.
+// The dashboard's files (adapters/http/dashboard/) and the API's description (docs/openapi.json),
+// embedded at build time by embed_assets.cmake.
 #include <span>
 #include <string_view>
 
@@ -12,5 +13,8 @@ struct static_asset {
 };
 
 std::span<const static_asset> embedded_assets();
+
+// docs/openapi.json, embedded the same way: one entry.
+std::span<const static_asset> api_description_assets();
 
 }  // namespace xyp::http

@@ -302,4 +302,8 @@ metrics::gauge& engine_metrics::escalations_open(std::string_view level) {
                   {{"level", std::string(level)}});
 }
 
+metrics::gauge& engine_metrics::cases(std::string_view state) {
+  return r_.gauge("xyp_cases", "Cases in the store, by state.", {{"state", std::string(state)}});
+}
+
 }  // namespace xyp::metrics

@@ -106,8 +106,8 @@ inline constexpr std::string_view exposition_content_type =
     "text/plain; version=0.0.4; charset=utf-8";
 
 // The engine's metric names in one place, so the worker, the HTTP server and the dashboards agree.
-// Series that describe the store (lag, timers pending, open escalations) are set by the HTTP
-// server from Redis when /metrics is scraped; the worker counts what happens.
+// Series that describe the store (lag, timers pending, open escalations, cases by state) are set
+// by the HTTP server from Redis when /metrics is scraped; the worker counts what happens.
 class engine_metrics {
  public:
   explicit engine_metrics(registry& r) : r_(r) {}
@@ -123,6 +123,7 @@ class engine_metrics {
   metrics::gauge& consumer_lag(std::uint32_t partition);
   metrics::gauge& timers_pending(std::uint32_t partition);
   metrics::gauge& escalations_open(std::string_view level);
+  metrics::gauge& cases(std::string_view state);
 
  private:
   registry& r_;

@@ -143,6 +143,7 @@ struct store_status {
   std::string detail;  // why not, when not
   std::vector<partition_status> partitions;
   std::map<std::string, std::int64_t> escalations_open;  // by level
+  std::map<std::string, std::int64_t> cases_by_state;    // every contract state, zeros included
 };
 
 // Never throws: an unreachable store is a status.

@@ -583,6 +583,9 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
   s.reachable = true;
   s.escalations_open["warning"] = 0;
   s.escalations_open["overdue"] = 0;
+  for (int i = 0; i < case_state_count; ++i) {
+    s.cases_by_state[std::string(to_string(static_cast<case_state>(i)))] = 0;
+  }
   for (std::uint32_t n = 0; n < partitions; ++n) {
     const partition_keys k(prefix, n);
     command_list commands;
@@ -590,6 +593,9 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
     commands.push_back(cmd("ZCARD", k.timers()));
     commands.push_back(
         cmd("ZRANGE", k.escalations(), "0", std::to_string(max_escalations_read - 1)));
+    for (int i = 0; i < case_state_count; ++i) {
+      commands.push_back(cmd("ZCARD", k.by_state(to_string(static_cast<case_state>(i)))));
+    }
     const auto r = co_await c.pipeline(std::move(commands), timeout);
     partition_status p;
     p.partition = n;
@@ -613,6 +619,12 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
     if (r[2].is_array()) {
       for (const auto& m : r[2].elements()) {
         if (auto e = parse_escalation_member(m.as_string(), 0, n)) ++s.escalations_open[e->level];
+      }
+    }
+    for (int i = 0; i < case_state_count; ++i) {
+      const auto& count = r[3 + static_cast<std::size_t>(i)];
+      if (count.is_integer()) {
+        s.cases_by_state[std::string(to_string(static_cast<case_state>(i)))] += count.as_integer();
       }
     }
     s.partitions.push_back(p);
