@@ -2,6 +2,7 @@
 // regulation's days, marked provisional, and counted again when the notice comes. The notice
 // loaded here is tests/data/calendars/cn-2027-fixture.json, INVENTED FOR THE TEST: it keeps the
 // regulation's days and adds Mon 4 January 2027 off and Sat 20 February 2027 as a working day.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <optional>
 
@@ -161,4 +162,32 @@ TEST_CASE("an escalation on a provisional clock says its due is provisional", "[
   CHECK(escalation["due_at"] == "2027-01-05T23:59:59+08:00");
   CHECK(escalation["provisional"] == true);
   CHECK(b.record("C-1").escalations.at(0).provisional);
+}
+
+TEST_CASE("a clock's count and mark are kept in the case record, and old records read without them",
+          "[provisional]") {
+  const auto calendar = shipped();
+  bench b(calendar);
+  decided_on_december_28(b);
+  const json doc = b.record("C-1");
+  const auto verification = std::find_if(doc["clocks"].begin(), doc["clocks"].end(),
+                                         [](const json& c) { return c["kind"] == "verification"; });
+  REQUIRE(verification != doc["clocks"].end());
+  CHECK((*verification)["counted_from"] == "2026-12-28T10:00:00+08:00");
+  CHECK((*verification)["working_days"] == 20);
+  CHECK((*verification)["provisional"] == true);
+  // The correction-notice clock, counted within 2026, writes no mark.
+  CHECK_FALSE(doc["clocks"][0].contains("provisional"));
+  CHECK(doc.get<case_record>().clocks.back().provisional);
+
+  json old = doc;
+  for (auto& c : old["clocks"]) {
+    c.erase("counted_from");
+    c.erase("working_days");
+    c.erase("provisional");
+  }
+  const auto read = old.get<case_record>();
+  CHECK(read.clocks.back().working_days == 0);
+  CHECK(read.clocks.back().counted_from == instant{});
+  CHECK_FALSE(read.clocks.back().provisional);
 }
