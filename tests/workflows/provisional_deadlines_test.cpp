@@ -191,3 +191,26 @@ TEST_CASE("a clock's count and mark are kept in the case record, and old records
   CHECK(read.clocks.back().counted_from == instant{});
   CHECK_FALSE(read.clocks.back().provisional);
 }
+
+TEST_CASE("a case applied on 2026-12-21 is deemed accepted with a provisional decision clock",
+          "[provisional]") {
+  bench b;
+  b.put_credit(person_id, "AA");
+  // Mon 21 December: correction notice due 22, 23, 24, 25, Mon 28 (5).
+  b.send(bench::apply("a-1", "C-1", "FOOD", {"application_form"}, "2026-12-21T09:30:00+08:00"));
+  const auto fired = b.advance_to("2026-12-29T09:00:00+08:00");
+  REQUIRE(fired.size() == 1);
+  CHECK_FALSE(fired[0].dead);
+  const auto r = b.record("C-1");
+  CHECK(r.state == case_state::accepted);
+  // 20 working days from Mon 28 December: 29-31 (3), 4-8 January (8), 11-15 (13), 18-22 (18),
+  // Mon 25 (19), Tue 26 (20); the warning at 16, Wed 20 January.
+  const auto decision = armed(r, clock_kind::decision);
+  REQUIRE(decision);
+  CHECK(format_rfc3339(decision->due) == "2027-01-26T23:59:59+08:00");
+  CHECK(decision->provisional);
+  const auto warning = armed(r, clock_kind::decision_warning);
+  REQUIRE(warning);
+  CHECK(format_rfc3339(warning->due) == "2027-01-20T23:59:59+08:00");
+  CHECK(warning->provisional);
+}
