@@ -6,6 +6,8 @@
 #include <set>
 #include <utility>
 
+#include "engine/statutory_holidays.hpp"
+
 namespace xyp {
 namespace {
 
@@ -104,18 +106,33 @@ working_calendar working_calendar::load_directory(const std::filesystem::path& d
   std::sort(files.begin(), files.end());
 
   working_calendar calendar;
-  for (const auto& file : files) {
-    std::ifstream in(file);
-    if (!in) throw config_error(file.string() + ": cannot be opened");
-    nlohmann::json doc;
-    try {
-      doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw config_error(file.string() + ": is not valid JSON: " + e.what());
-    }
-    calendar.add_year(doc, file.string());
-  }
+  for (const auto& file : files) calendar.add_year_file(file);
   return calendar;
+}
+
+namespace {
+
+nlohmann::json read_year_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw config_error(file.string() + ": cannot be opened");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw config_error(file.string() + ": is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace
+
+void working_calendar::add_year_file(const std::filesystem::path& file) {
+  add_year(read_year_file(file), file.string());
+}
+
+std::chrono::year working_calendar::check_year_file(const std::filesystem::path& file) {
+  const auto doc = read_year_file(file);
+  working_calendar alone;
+  alone.add_year(doc, file.string());
+  return alone.first_year();
 }
 
 void working_calendar::add_year(const nlohmann::json& year_doc, const std::string& source_name) {
@@ -182,6 +199,26 @@ void working_calendar::add_year(const nlohmann::json& year_doc, const std::strin
     schedule.make_up_days.push_back(day);
   }
 
+  // The notice adds to the regulation; it cannot take a fixed holiday away.
+  if (std::chrono::year{year} >= regulation_first_year) {
+    for (std::size_t m = 0; m < schedule.make_up_days.size(); ++m) {
+      for (const auto& fixed : statutory_holidays(std::chrono::year{year})) {
+        if (fixed.date == schedule.make_up_days[m]) {
+          throw bad_field(source_name, "make_up_working_days[" + std::to_string(m) + "].date",
+                          format_date(fixed.date) + " is " + fixed.name +
+                              ", a holiday the national regulation fixes, not a working day");
+        }
+      }
+    }
+    for (const auto& fixed : statutory_holidays(std::chrono::year{year})) {
+      if (!contains(schedule.holidays, fixed.date)) {
+        throw bad_field(source_name, "holidays",
+                        format_date(fixed.date) + " (" + fixed.name +
+                            ") is a holiday the national regulation fixes and is not listed");
+      }
+    }
+  }
+
   const auto added = years_.emplace(year, std::move(schedule)).first;
   try {
     rebuild_tables();
@@ -193,40 +230,62 @@ void working_calendar::add_year(const nlohmann::json& year_doc, const std::strin
 
 void working_calendar::rebuild_tables() {
   const int first = years_.begin()->first;
-  const int last = years_.rbegin()->first;
+  const int last = years_.rbegin()->first + provisional_years_ahead;
   const sys_days first_day{std::chrono::year{first} / std::chrono::January / 1};
   const sys_days end_day{std::chrono::year{last + 1} / std::chrono::January / 1};
   const auto size = static_cast<std::size_t>((end_day - first_day).count());
 
-  enum class kind : std::uint8_t { rest, working, uncovered };
+  enum class kind : std::uint8_t {
+    rest,
+    working,
+    uncovered,
+    provisional_rest,
+    provisional_working
+  };
   std::vector<kind> kinds(size, kind::uncovered);
   const auto index = [&](sys_days day) {
     return static_cast<std::size_t>((day - first_day).count());
   };
-  for (const auto& [year, schedule] : years_) {
+  for (int year = first; year <= last; ++year) {
     const sys_days from{std::chrono::year{year} / std::chrono::January / 1};
     const sys_days to{std::chrono::year{year + 1} / std::chrono::January / 1};
-    for (sys_days day = from; day < to; day += std::chrono::days{1}) {
-      kinds[index(day)] = is_weekend(day) ? kind::rest : kind::working;
+    const auto loaded = years_.find(year);
+    if (loaded != years_.end()) {
+      for (sys_days day = from; day < to; day += std::chrono::days{1}) {
+        kinds[index(day)] = is_weekend(day) ? kind::rest : kind::working;
+      }
+      for (const sys_days day : loaded->second.holidays) kinds[index(day)] = kind::rest;
+      for (const sys_days day : loaded->second.make_up_days) kinds[index(day)] = kind::working;
+    } else if (std::chrono::year{year} >= regulation_first_year) {
+      for (sys_days day = from; day < to; day += std::chrono::days{1}) {
+        kinds[index(day)] = is_weekend(day) ? kind::provisional_rest : kind::provisional_working;
+      }
+      for (const sys_days day : provisional_days_off(std::chrono::year{year})) {
+        if (day >= from && day < to) kinds[index(day)] = kind::provisional_rest;
+      }
     }
-    for (const sys_days day : schedule.holidays) kinds[index(day)] = kind::rest;
-    for (const sys_days day : schedule.make_up_days) kinds[index(day)] = kind::working;
   }
 
   std::vector<std::int32_t> working_counts(size);
   std::vector<std::int32_t> uncovered_counts(size);
+  std::vector<std::int32_t> provisional_counts(size);
   std::int32_t working = 0;
   std::int32_t uncovered = 0;
+  std::int32_t provisional = 0;
   for (std::size_t i = 0; i < size; ++i) {
-    working += kinds[i] == kind::working ? 1 : 0;
+    working += kinds[i] == kind::working || kinds[i] == kind::provisional_working ? 1 : 0;
     uncovered += kinds[i] == kind::uncovered ? 1 : 0;
+    provisional += kinds[i] == kind::provisional_rest || kinds[i] == kind::provisional_working;
     working_counts[i] = working;
     uncovered_counts[i] = uncovered;
+    provisional_counts[i] = provisional;
   }
   // Replaced only once built, so that a failure part-way leaves the previous tables intact.
   first_day_ = first_day;
+  last_year_ = std::chrono::year{last};
   working_through_.swap(working_counts);
   uncovered_through_.swap(uncovered_counts);
+  provisional_through_.swap(provisional_counts);
 }
 
 std::int32_t working_calendar::working_through(std::int64_t index) const {
@@ -251,7 +310,13 @@ std::optional<sys_days> working_calendar::first_uncovered(sys_days from, sys_day
 }
 
 bool working_calendar::covers(std::chrono::year_month_day day) const {
-  return day.ok() && years_.contains(static_cast<int>(day.year()));
+  if (!day.ok() || years_.empty()) return false;
+  return years_.contains(static_cast<int>(day.year())) || is_provisional(day.year());
+}
+
+bool working_calendar::is_provisional(std::chrono::year y) const {
+  if (years_.empty() || years_.contains(static_cast<int>(y))) return false;
+  return y >= regulation_first_year && y > first_year() && y <= last_year_;
 }
 
 bool working_calendar::is_working_day(std::chrono::year_month_day day) const {
@@ -261,9 +326,13 @@ bool working_calendar::is_working_day(std::chrono::year_month_day day) const {
 }
 
 instant working_calendar::add_working_days(instant t, int k) const {
+  return deadline_after(t, k).due;
+}
+
+working_deadline working_calendar::deadline_after(instant t, int k) const {
   if (k < 0) throw std::invalid_argument("add_working_days: negative count " + std::to_string(k));
   const sys_days own{shanghai_date(t)};
-  if (k == 0) return end_of_shanghai_day(std::chrono::year_month_day{own});
+  if (k == 0) return {end_of_shanghai_day(std::chrono::year_month_day{own}), false};
 
   const sys_days start = own + std::chrono::days{1};
   const std::int64_t i = (start - first_day_).count();
@@ -277,7 +346,12 @@ instant working_calendar::add_working_days(instant t, int k) const {
   const sys_days reached = first_day_ + std::chrono::days{static_cast<std::int64_t>(hit - begin)};
   if (const auto gap = first_uncovered(start, reached))
     throw_outside(std::chrono::year_month_day{*gap});
-  return end_of_shanghai_day(std::chrono::year_month_day{reached});
+  const auto at = [&](sys_days day) {
+    const std::int64_t n = (day - first_day_).count();
+    return n < 0 ? 0 : provisional_through_[static_cast<std::size_t>(n)];
+  };
+  const bool provisional = at(reached) > at(start - std::chrono::days{1});
+  return {end_of_shanghai_day(std::chrono::year_month_day{reached}), provisional};
 }
 
 int working_calendar::working_days_between(instant a, instant b) const {
@@ -296,6 +370,11 @@ std::chrono::year working_calendar::first_year() const {
 
 std::chrono::year working_calendar::last_year() const {
   if (years_.empty()) throw calendar_error("the working-day calendar has no years loaded");
+  return last_year_;
+}
+
+std::chrono::year working_calendar::last_notice_year() const {
+  if (years_.empty()) throw calendar_error("the working-day calendar has no years loaded");
   return std::chrono::year{years_.rbegin()->first};
 }
 
@@ -304,7 +383,8 @@ void working_calendar::throw_outside(std::chrono::year_month_day day) const {
                        covered_years_text() + ")");
 }
 
-// "2025-2026", or "2025-2026, 2028" when the loaded years have a gap.
+// "notices 2025-2026, provisional to 2028", or "notices 2025-2026, 2028, ..." when the loaded
+// years have a gap.
 std::string working_calendar::covered_years_text() const {
   if (years_.empty()) return "no years loaded";
   std::string text;
@@ -317,7 +397,7 @@ std::string working_calendar::covered_years_text() const {
     text += std::to_string(run_start);
     if (run_end != run_start) text += "-" + std::to_string(run_end);
   }
-  return text;
+  return "notices " + text + ", provisional to " + std::to_string(static_cast<int>(last_year_));
 }
 
 }  // namespace xyp

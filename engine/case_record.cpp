@@ -187,11 +187,16 @@ void from_json(const nlohmann::json& j, credit_snapshot& c) {
 void to_json(nlohmann::json& j, const case_record& r) {
   auto clocks = nlohmann::json::array();
   for (const auto& c : r.clocks) {
-    clocks.push_back({{"timer_id", c.timer_id},
-                      {"kind", to_string(c.kind)},
-                      {"clock", contract_clock_name(c.kind)},
-                      {"due_at", time_text(c.due)},
-                      {"status", to_string(c.status)}});
+    nlohmann::json clock{{"timer_id", c.timer_id},
+                         {"kind", to_string(c.kind)},
+                         {"clock", contract_clock_name(c.kind)},
+                         {"due_at", time_text(c.due)},
+                         {"status", to_string(c.status)}};
+    // Written only when set, so that records without them read and compare as before.
+    if (c.counted_from != instant{}) clock["counted_from"] = time_text(c.counted_from);
+    if (c.working_days != 0) clock["working_days"] = c.working_days;
+    if (c.provisional) clock["provisional"] = true;
+    clocks.push_back(std::move(clock));
   }
   auto escalations = nlohmann::json::array();
   for (const auto& e : r.escalations) {
@@ -201,6 +206,7 @@ void to_json(nlohmann::json& j, const case_record& r) {
                            {"due_at", time_text(e.due)},
                            {"raised_at", time_text(e.raised_at)},
                            {"open", e.open}});
+    if (e.provisional) escalations.back()["provisional"] = true;
   }
   auto history = nlohmann::json::array();
   for (const auto& h : r.history) {
@@ -281,13 +287,18 @@ void from_json(const nlohmann::json& j, case_record& r) {
                    c.at("status").get<std::string>() == "armed"   ? clock_status::armed
                    : c.at("status").get<std::string>() == "fired" ? clock_status::fired
                                                                   : clock_status::cancelled});
+    auto& clock = r.clocks.back();
+    if (const auto it = c.find("counted_from"); it != c.end()) clock.counted_from = time_from(*it);
+    clock.working_days = c.value("working_days", 0);
+    clock.provisional = c.value("provisional", false);
   }
   r.escalations.clear();
   for (const auto& e : j.at("escalations")) {
     r.escalations.push_back(escalation_record{
         e.at("level").get<std::string>(),
         require(clock_kind_from(e.at("kind").get<std::string>()), "escalations.kind"),
-        time_from(e.at("due_at")), time_from(e.at("raised_at")), e.at("open").get<bool>()});
+        time_from(e.at("due_at")), time_from(e.at("raised_at")), e.at("open").get<bool>(),
+        e.value("provisional", false)});
   }
   r.history.clear();
   for (const auto& h : j.at("history")) {

@@ -64,6 +64,11 @@ struct case_clock {
   clock_kind kind = clock_kind::decision;
   instant due;
   clock_status status = clock_status::armed;
+  // What the due was counted from, so that it can be counted again on a newer calendar: the
+  // base instant and the working days (0 with a zero base: a record from before they were kept).
+  instant counted_from{};
+  int working_days = 0;
+  bool provisional = false;  // the count consulted a day of a year without a notice
 };
 
 struct escalation_record {
@@ -72,6 +77,7 @@ struct escalation_record {
   instant due;
   instant raised_at;
   bool open = true;
+  bool provisional = false;  // the due came from a provisionally counted clock
 };
 
 struct history_entry {

@@ -87,6 +87,13 @@ std::optional<timer_entry> memory_partition::next_due_timer() const {
   return timers_by_id_.at(id);
 }
 
+std::vector<timer_entry> memory_partition::pending_timer_list() const {
+  std::vector<timer_entry> timers;
+  timers.reserve(timers_by_due_.size());
+  for (const auto& [due, id] : timers_by_due_) timers.push_back(timers_by_id_.at(id));
+  return timers;
+}
+
 memory_runtime::memory_runtime(const case_processor& processor, std::uint32_t partitions)
     : processor_(processor) {
   assert(partitions > 0);
@@ -127,6 +134,17 @@ void memory_runtime::commit(std::uint32_t n, const commit_unit& unit) {
   assert(committed && "version conflict in the single-writer in-memory runtime");
   (void)committed;
   if (on_commit_) on_commit_(n, unit);
+}
+
+void memory_runtime::recalendar() {
+  for (std::uint32_t n = 0; n < partitions(); ++n) {
+    // A snapshot: the timers a recount sets are counted on the new calendar already.
+    for (const auto& timer : partitions_[n].pending_timer_list()) {
+      const auto unit = processor_.recalendar(timer, partitions_[n]);
+      if (!unit.ignored) commit(n, unit);
+    }
+    fire_due_timers(n);
+  }
 }
 
 void memory_runtime::fire_due_timers(std::uint32_t n) {

@@ -34,6 +34,8 @@ class memory_partition final : public partition_view {
 
   // The earliest armed timer due at or before the clock, by due time then id.
   std::optional<timer_entry> next_due_timer() const;
+  // Every pending timer, by due time then id.
+  std::vector<timer_entry> pending_timer_list() const;
 
   // Loading state read from elsewhere (the Redis runtime's per-batch overlay).
   void load_case(case_record record);
@@ -78,6 +80,12 @@ class memory_runtime {
 
   // Applies one raw envelope: to its partition, or for clock.advance to every partition.
   void submit(std::string_view raw);
+
+  // After a year's notice was loaded into the processor's calendar: every open clock counted
+  // provisionally is counted again (case_processor::recalendar), partition by partition, each
+  // partition's pending timers by due time then id; each unit is committed and reported to the
+  // listener, and timers now due fire.
+  void recalendar();
 
   std::uint32_t partitions() const { return static_cast<std::uint32_t>(partitions_.size()); }
   const memory_partition& partition(std::uint32_t n) const { return partitions_.at(n); }

@@ -305,6 +305,79 @@ commit_unit case_processor::fire(const timer_entry& timer, const partition_view&
   return unit;
 }
 
+commit_unit case_processor::recalendar(const timer_entry& timer, const partition_view& view) const {
+  commit_unit unit;
+  unit.cause = timer.id + "/recalendar";
+  unit.ledger_before = unit.ledger_after = view.ledger_count();
+  unit.ignored = true;
+  const auto record = view.find_case(timer.case_id);
+  if (!record) return unit;
+  const auto clock = std::find_if(record->clocks.begin(), record->clocks.end(), [&](const auto& c) {
+    return c.timer_id == timer.id && c.status == clock_status::armed;
+  });
+  // A clock from before the base was kept (working_days 0) cannot be counted again.
+  if (clock == record->clocks.end() || !clock->provisional || clock->working_days <= 0) {
+    return unit;
+  }
+  working_deadline now_due;
+  try {
+    now_due = calendar_.deadline_after(clock->counted_from, clock->working_days);
+  } catch (const std::exception&) {
+    return unit;  // the calendar no longer reaches it: the clock keeps its provisional due
+  }
+  if (now_due.due == clock->due && now_due.provisional) return unit;
+
+  case_record after = *record;
+  auto& old_clock = after.clocks[static_cast<std::size_t>(clock - record->clocks.begin())];
+  unit.ignored = false;
+  if (now_due.due == old_clock.due) {
+    old_clock.provisional = false;  // confirmed by the notice: nothing moves
+  } else {
+    const instant previous = old_clock.due;
+    old_clock.status = clock_status::cancelled;
+    case_clock moved = old_clock;
+    moved.status = clock_status::armed;
+    moved.due = now_due.due;
+    moved.provisional = now_due.provisional;
+    ++after.timer_seq;
+    moved.timer_id = after.case_id + "/t" + std::to_string(after.timer_seq) + "/" +
+                     std::string(to_string(moved.kind));
+    unit.timers_cancelled.push_back(old_clock.timer_id);
+    unit.timers_set.push_back(
+        timer_entry{moved.timer_id, after.case_id, after.applicant_id, moved.kind, moved.due});
+    const std::string_view contract_clock = contract_clock_name(moved.kind);
+    for (auto& e : after.escalations) {
+      if (e.open && e.due == previous && contract_clock_name(e.clock) == contract_clock) {
+        e.due = moved.due;
+        e.provisional = moved.provisional;
+      }
+    }
+    const instant at = view.now();
+    after.history.push_back(history_entry{unit.cause, "calendar.loaded", at,
+                                          std::string(to_string(after.state)),
+                                          std::string(to_string(after.state))});
+    // The decision warning is the engine's own reminder, not a due time anyone was told of: it
+    // moves quietly with its clock.
+    if (moved.kind != clock_kind::decision_warning) {
+      nlohmann::json data{{"kind", "deadline_changed"},
+                          {"detail",
+                           "the year's holiday notice is loaded: the deadline is counted again on "
+                           "it"},
+                          {"clock", contract_clock},
+                          {"previous_due_at", format_rfc3339(previous)},
+                          {"due_at", format_rfc3339(moved.due)}};
+      if (moved.provisional) data["provisional"] = true;
+      unit.outbound.push_back(outbound_event{"", "case.notice", after.applicant_id, after.case_id,
+                                             at, unit.cause, std::move(data)});
+    }
+    after.clocks.push_back(std::move(moved));
+  }
+  after.version = record->version + 1;
+  unit.cases.push_back(case_write{std::move(after), record->version});
+  number_outbound(unit);
+  return unit;
+}
+
 std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions) {
   const auto doc = nlohmann::json::parse(raw, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return 0;

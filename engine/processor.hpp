@@ -28,6 +28,13 @@ class case_processor {
   // Fires a due timer. A timer whose clock was cancelled or already met is consumed quietly.
   commit_unit fire(const timer_entry& timer, const partition_view& view) const;
 
+  // Counts the clock armed under `timer` again on the calendar as it is now, after a year's
+  // notice was loaded into it. Only a clock counted provisionally is touched: when its due is
+  // unchanged the flag alone is updated; when the due moves, the clock is re-armed under a new
+  // timer id (the old timer cancelled), open escalations on the old due follow it, and a
+  // case.notice `deadline_changed` says so. Otherwise the unit is ignored. Never throws.
+  commit_unit recalendar(const timer_entry& timer, const partition_view& view) const;
+
   const jurisdiction_policy& policy() const { return policy_; }
   clock_mode mode() const { return mode_; }
 

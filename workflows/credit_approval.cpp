@@ -104,17 +104,37 @@ void record_commitment_made(machine_context& c) {
               {{"commitment", "notify_and_commit"}});
 }
 
-instant working_days_after(machine_context& c, instant from, int days) {
-  return c.step.calendar.add_working_days(from, days);
+working_deadline working_days_after(machine_context& c, instant from, int days) {
+  return c.step.calendar.deadline_after(from, days);
 }
 
-void arm_clock(machine_context& c, clock_kind kind, instant due) {
+// A due time as the contract writes it: under `key`, and `"provisional": true` beside it when it
+// was counted over a year whose notice is not loaded (contract 1.1).
+void put_due(nlohmann::json& data, const char* key, instant due, bool provisional) {
+  data[key] = format_rfc3339(due);
+  if (provisional) data["provisional"] = true;
+}
+
+// Arms a clock due `days` working days after `from`, keeping what it was counted from so that
+// a newer calendar can count it again. Returns the deadline.
+working_deadline arm_clock(machine_context& c, clock_kind kind, instant from, int days) {
   auto& r = c.record;
+  const working_deadline d = working_days_after(c, from, days);
   ++r.timer_seq;
   std::string id =
       r.case_id + "/t" + std::to_string(r.timer_seq) + "/" + std::string(to_string(kind));
-  r.clocks.push_back(case_clock{id, kind, due, clock_status::armed});
-  c.effects.timers_set.push_back(timer_entry{std::move(id), r.case_id, r.applicant_id, kind, due});
+  r.clocks.push_back(case_clock{id, kind, d.due, clock_status::armed, from, days, d.provisional});
+  c.effects.timers_set.push_back(
+      timer_entry{std::move(id), r.case_id, r.applicant_id, kind, d.due});
+  return d;
+}
+
+// Whether the clock whose timer is firing now was counted provisionally.
+bool firing_clock_provisional(const machine_context& c) {
+  for (const auto& k : c.record.clocks) {
+    if (k.timer_id == c.step.cause) return k.provisional;
+  }
+  return false;
 }
 
 void close_escalations(machine_context& c, std::string_view contract_clock) {
@@ -140,15 +160,15 @@ void cancel_all_clocks(machine_context& c) {
           clock_kind::decision_warning, clock_kind::decision, clock_kind::verification});
 }
 
-void escalate(machine_context& c, std::string_view level, clock_kind clock, instant due) {
+void escalate(machine_context& c, std::string_view level, clock_kind clock, instant due,
+              bool provisional) {
   c.record.escalations.push_back(
-      escalation_record{std::string(level), clock, due, c.step.at, true});
-  publish(c, "escalation.raised",
-          {{"level", level},
-           {"clock", contract_clock_name(clock)},
-           {"due_at", format_rfc3339(due)},
-           {"department", c.record.department},
-           {"matter", c.record.matter}});
+      escalation_record{std::string(level), clock, due, c.step.at, true, provisional});
+  nlohmann::json data{{"level", level}, {"clock", contract_clock_name(clock)}};
+  put_due(data, "due_at", due, provisional);
+  data["department"] = c.record.department;
+  data["matter"] = c.record.matter;
+  publish(c, "escalation.raised", std::move(data));
 }
 
 // The promised time limit runs from acceptance (art. 42), which for a deemed acceptance is the
@@ -156,12 +176,13 @@ void escalate(machine_context& c, std::string_view level, clock_kind clock, inst
 void start_decision_clocks(machine_context& c, instant accepted) {
   const auto& m = c.step.matter_def;
   c.record.accepted_at = accepted;
-  const instant due = working_days_after(c, accepted, m.time_limit_days);
+  const instant due = working_days_after(c, accepted, m.time_limit_days).due;
   const int warning_days =
       static_cast<int>(std::floor(m.time_limit_days * c.step.policy.clocks.decision_warning_share));
-  const instant warning = working_days_after(c, accepted, warning_days);
-  if (warning < due) arm_clock(c, clock_kind::decision_warning, warning);
-  arm_clock(c, clock_kind::decision, due);
+  if (working_days_after(c, accepted, warning_days).due < due) {
+    arm_clock(c, clock_kind::decision_warning, accepted, warning_days);
+  }
+  arm_clock(c, clock_kind::decision, accepted, m.time_limit_days);
 }
 
 // The privileges a case actually used: the labels its tier granted, notify-and-commit only when a
@@ -180,12 +201,11 @@ std::vector<std::string> privileges_used(const case_record& r) {
 // credit approval is publicised as a 信易批 case too, with its tier and the privileges used.
 void publish_decision(machine_context& c, std::string_view decision) {
   auto& r = c.record;
-  const instant due_by = working_days_after(c, c.step.at, c.step.policy.clocks.publicity_days);
-  nlohmann::json report = {{"decision", decision},
-                           {"decided_at", format_rfc3339(c.step.at)},
-                           {"due_by", format_rfc3339(due_by)},
-                           {"matter", r.matter},
-                           {"department", r.department}};
+  const auto due_by = working_days_after(c, c.step.at, c.step.policy.clocks.publicity_days);
+  nlohmann::json report{{"decision", decision}, {"decided_at", format_rfc3339(c.step.at)}};
+  put_due(report, "due_by", due_by.due, due_by.provisional);
+  report["matter"] = r.matter;
+  report["department"] = r.department;
   report["scheme"] = "shuang_gongshi";
   publish(c, "publicity.report", report);
   if (c.step.policy.xinyipi_publicity && !r.tier.empty()) {
@@ -209,8 +229,7 @@ void approve(machine_context& c, std::string detail) {
   publish_decision(c, "approve");
   r.needs_verification = r.track_used == track::commitment || !r.replaced_by_commitment.empty();
   if (r.needs_verification) {
-    arm_clock(c, clock_kind::verification,
-              working_days_after(c, c.step.at, c.step.policy.clocks.verification_days));
+    arm_clock(c, clock_kind::verification, c.step.at, c.step.policy.clocks.verification_days);
   }
 }
 
@@ -363,8 +382,8 @@ struct open_case {
       touch_register(c);
     }
     // Art. 32: the intake verdict is due within the correction-notice period.
-    arm_clock(c, clock_kind::correction_notice,
-              working_days_after(c, c.step.at, c.step.policy.clocks.correction_notice_days));
+    arm_clock(c, clock_kind::correction_notice, c.step.at,
+              c.step.policy.clocks.correction_notice_days);
   }
 };
 
@@ -430,16 +449,19 @@ struct accept_with_deficiency {
   }
   // The applicant's written promise to supply the missing materials by the deadline (004).
   static void schedule_supplement_deadline(machine_context& c) {
-    const instant due = working_days_after(c, c.step.at, c.step.policy.clocks.supplement_days);
-    arm_clock(c, clock_kind::supplement, due);
+    const auto due =
+        arm_clock(c, clock_kind::supplement, c.step.at, c.step.policy.clocks.supplement_days);
+    nlohmann::json extra{{"missing", string_list(c.record.missing)}};
+    put_due(extra, "due_at", due.due, due.provisional);
     notify(c, "correction_required",
            "accepted with deficiency: the missing materials are due by the deadline",
-           {{"missing", string_list(c.record.missing)}, {"due_at", format_rfc3339(due)}});
+           std::move(extra));
+    nlohmann::json promise{{"commitment", "deficiency"}};
+    put_due(promise, "due_at", due.due, due.provisional);
+    promise["missing"] = string_list(c.record.missing);
     credit_hook(c, "commitment_made",
                 "the applicant promised in writing to supply the missing materials (容缺受理)",
-                {{"commitment", "deficiency"},
-                 {"due_at", format_rfc3339(due)},
-                 {"missing", string_list(c.record.missing)}});
+                std::move(promise));
   }
 };
 
@@ -465,13 +487,14 @@ struct deem_accepted {
       if (k.kind == clock_kind::correction_notice) clock = &k;
     }
     const instant due = clock ? clock->due : c.step.at;
+    const bool provisional = clock && clock->provisional;
     c.record.missing.clear();
     // Accepted on receipt, on the track the applicant qualified for at apply.
     c.record.track_used =
         c.record.has_privilege(privilege_notify_and_commit) ? track::commitment : track::standard;
     notify(c, "deemed_accepted",
            "no correction notice within the period: the application counts as accepted on receipt");
-    escalate(c, "overdue", clock_kind::correction_notice, due);
+    escalate(c, "overdue", clock_kind::correction_notice, due, provisional);
     // Art. 42 counts from acceptance, and art. 32 dates it on receipt: not the deemed moment.
     start_decision_clocks(c, c.record.applied_at.value_or(c.step.at));
     record_commitment_made(c);
@@ -525,14 +548,16 @@ struct send_supplement_reminder {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
-    const instant grace =
-        working_days_after(c, c.step.at, c.step.policy.clocks.reminder_grace_days);
-    arm_clock(c, clock_kind::supplement_grace, grace);
+    const bool supplement_provisional = firing_clock_provisional(c);
+    const auto grace = arm_clock(c, clock_kind::supplement_grace, c.step.at,
+                                 c.step.policy.clocks.reminder_grace_days);
+    nlohmann::json extra{{"missing", string_list(c.record.missing)}};
+    put_due(extra, "due_at", grace.due, grace.provisional);
     notify(c, "supplement_reminder",
            "the supplement deadline has passed: hand in the missing materials by the new date or "
            "the case defaults",
-           {{"missing", string_list(c.record.missing)}, {"due_at", format_rfc3339(grace)}});
-    escalate(c, "warning", clock_kind::supplement, c.step.at);
+           std::move(extra));
+    escalate(c, "warning", clock_kind::supplement, c.step.at, supplement_provisional);
   }
 };
 
@@ -540,8 +565,9 @@ struct default_deficiency {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
+    const bool provisional = firing_clock_provisional(c);
     cancel_all_clocks(c);
-    escalate(c, "overdue", clock_kind::supplement_grace, c.step.at);
+    escalate(c, "overdue", clock_kind::supplement_grace, c.step.at, provisional);
     close_with(c, "defaulted");
     credit_hook(c, "deficiency_defaulted",
                 "missing materials not supplied after the reminder: blacklist and downgrade");
@@ -553,21 +579,24 @@ struct raise_decision_warning {
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     const auto* due = c.record.armed_clock(clock_kind::decision);
-    escalate(c, "warning", clock_kind::decision_warning, due ? due->due : c.step.at);
+    escalate(c, "warning", clock_kind::decision_warning, due ? due->due : c.step.at,
+             due ? due->provisional : firing_clock_provisional(c));
   }
 };
 
 struct raise_decision_overdue {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
-    escalate(ctx(fsm), "overdue", clock_kind::decision, ctx(fsm).step.at);
+    escalate(ctx(fsm), "overdue", clock_kind::decision, ctx(fsm).step.at,
+             firing_clock_provisional(ctx(fsm)));
   }
 };
 
 struct raise_verification_overdue {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
-    escalate(ctx(fsm), "overdue", clock_kind::verification, ctx(fsm).step.at);
+    escalate(ctx(fsm), "overdue", clock_kind::verification, ctx(fsm).step.at,
+             firing_clock_provisional(ctx(fsm)));
   }
 };
 

@@ -13,6 +13,7 @@
 #include "adapters/cli/replay.hpp"
 #include "adapters/cli/traffic.hpp"
 #include "adapters/log.hpp"
+#include "engine/calendar.hpp"
 #include "engine/policy.hpp"
 
 namespace {
@@ -87,6 +88,19 @@ int run_generate(const std::string& profile, xyp::cli::traffic_options options,
   } catch (const std::invalid_argument& e) {
     std::cerr << "xinyipi generate: " << e.what() << "\n";
     return xyp::cli::exit_usage;
+  }
+}
+
+// `calendar check FILE`: a notice file validated as the engine would load it.
+int run_calendar_check(const std::string& file) {
+  try {
+    const auto year = xyp::working_calendar::check_year_file(file);
+    std::cout << file << ": a valid notice for " << static_cast<int>(year)
+              << "; deploy it to the calendar directory and send the engine SIGHUP\n";
+    return xyp::cli::exit_ok;
+  } catch (const xyp::config_error& e) {
+    std::cerr << "xinyipi calendar check: " << e.what() << "\n";
+    return xyp::cli::exit_config;
   }
 }
 
@@ -199,6 +213,13 @@ int main(int argc, char** argv) try {
   auto* status_cmd = app.add_subcommand("status", "Print cases by state and the engine's backlog");
   status_redis.add_to(status_cmd);
 
+  auto* calendar_cmd = app.add_subcommand("calendar", "Working-day calendar files");
+  calendar_cmd->require_subcommand(1);
+  std::string calendar_file;
+  auto* calendar_check_cmd = calendar_cmd->add_subcommand(
+      "check", "Validate a year's notice file against itself and the holiday regulation");
+  calendar_check_cmd->add_option("file", calendar_file, "Calendar file (cn-YYYY.json)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -220,6 +241,7 @@ int main(int argc, char** argv) try {
     default_to(traffic_profile, config_dir, "profiles/shilong.json");
     return run_generate(traffic_profile, traffic, traffic_out);
   }
+  if (*calendar_check_cmd) return run_calendar_check(calendar_file);
   if (*run_cmd) {
     default_to(run.profile, config_dir, "profiles/shilong.json");
     default_to(run.calendars, config_dir, "calendars");

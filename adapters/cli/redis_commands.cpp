@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -54,7 +55,8 @@ int run_engine(const run_options& options) {
   auto config = load_configuration(options.profile, options.calendars, "run", std::cerr);
   if (!config) return exit_config;
   const jurisdiction_policy& policy = config->policy;
-  const working_calendar& calendar = config->calendar;
+  // Not const: SIGHUP replaces it in place, and the processor reads it through its reference.
+  working_calendar& calendar = config->calendar;
   // The back office: the HTTP server shares the loop's thread but has Redis connections of its
   // own; the runtime counts into the registry that /metrics exposes.
   http::server_options server_options;
@@ -142,6 +144,28 @@ int run_engine(const run_options& options) {
       if (!wait) io.stop();
     });
   });
+  // SIGHUP: a year's notice was added to the calendar directory (docs/operations.md). The
+  // directory is read again whole; one that does not pass is refused, naming the file and the
+  // date, and the running calendar kept. The swap happens on the loop's only thread, between two
+  // events, and each partition then counts its provisional clocks again.
+  asio::signal_set reload(io, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      try {
+        calendar = working_calendar::load_directory(options.calendars);
+        engine.request_recalendar();
+        log::info("calendar reloaded",
+                  {{"directory", options.calendars.string()},
+                   {"last_notice_year", static_cast<int>(calendar.last_notice_year())},
+                   {"provisional_to", static_cast<int>(calendar.last_year())}});
+      } catch (const std::exception& e) {
+        log::error("calendar reload refused: the running calendar is kept", {{"error", e.what()}});
+      }
+      await_reload();
+    });
+  };
+  await_reload();
   log::info("engine started",
             {{"profile", policy.id},
              {"redis", describe_server(options.runtime)},
@@ -169,6 +193,7 @@ int run_engine(const run_options& options) {
       link.close();
     }
     signals.cancel();
+    reload.cancel();
     grace.cancel();
   });
   io.run();

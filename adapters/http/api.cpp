@@ -262,6 +262,8 @@ class renderer {
               {"overdue", overdue},
               {"missing", r.missing},
               {"privileges", r.privileges}};
+    // Contract 1.1: a due counted over a year without a notice says so beside it.
+    if (decision && decision->provisional) j["provisional"] = true;
     mask_applicant(j["applicant_id"], j["applicant"], r.applicant.kind);
     return j;
   }
@@ -276,6 +278,7 @@ class renderer {
       for (const auto& x : e.record->escalations) {
         if (x.open && x.level == e.level && contract_clock_name(x.clock) == e.clock) {
           j["due_at"] = time_text(x.due);
+          if (x.provisional) j["provisional"] = true;
         }
       }
       j["department"] = e.record->department;
@@ -293,6 +296,11 @@ class renderer {
       if (e.record) {
         if (const auto* d = e.record->armed_clock(clock_kind::decision)) {
           j["due_at"] = time_text(d->due);
+          if (d->provisional) {
+            j["provisional"] = true;
+          } else {
+            j.erase("provisional");
+          }
           j["remaining_seconds"] = seconds_between(s.as_of, d->due);
         }
       }
@@ -307,6 +315,7 @@ class renderer {
       }
       j["clock"] = worst ? json(contract_clock_name(worst->clock)) : json(nullptr);
       j["due_at"] = worst ? json(time_text(worst->due)) : json(nullptr);
+      if (worst && worst->provisional) j["provisional"] = true;
       j["late_seconds"] = worst ? json(seconds_between(worst->due, s.as_of)) : json(nullptr);
       overdue.push_back(std::move(j));
     }
@@ -317,6 +326,7 @@ class renderer {
       const auto* c = r.armed_clock(clock_kind::supplement);
       if (!c) c = r.armed_clock(clock_kind::supplement_grace);
       j["due_at"] = c ? json(time_text(c->due)) : json(nullptr);
+      if (c && c->provisional) j["provisional"] = true;
       j["remaining_seconds"] = c ? json(seconds_between(s.as_of, c->due)) : json(nullptr);
       awaiting.push_back(std::move(j));
     }

@@ -88,6 +88,7 @@ struct runtime::partition_worker {
   std::string read_from = "0";  // "0": our own pending entries first; then ">"
   std::string last_entry;       // the newest entry acknowledged, for trimming
   std::uint64_t since_trim = 0;
+  std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
   partition_worker(runtime& owner, std::uint32_t partition)
       : rt(owner), n(partition), keys(owner.options_.prefix, partition), conn(owner.executor_) {}
@@ -342,6 +343,60 @@ struct runtime::partition_worker {
     }
   }
 
+  // After a notice was loaded: every pending timer whose clock was counted provisionally is
+  // counted again on the new calendar, and each unit committed through the script like a timer's
+  // (case version checked, old timer removed, new one set, the notice published). All of it is
+  // here, in one function, so that another runtime can carry it over whole.
+  asio::awaitable<void> recalendar() {
+    // A snapshot of the pending timer ids first (nothing else writes this partition's timers
+    // meanwhile): the recount adds timers of its own, already counted on the new calendar.
+    std::vector<std::string> ids;
+    const std::size_t page = 10'000;
+    for (std::size_t start = 0;; start += page) {
+      std::vector<std::string> range{"ZRANGE", keys.timers(), std::to_string(start),
+                                     std::to_string(start + page - 1)};
+      const auto got = co_await conn.command(std::move(range));
+      for (const auto& id : got.elements()) ids.push_back(id.as_string());
+      if (got.elements().size() < page) break;
+    }
+    std::uint64_t moved = 0;
+    for (std::size_t begin = 0; begin < ids.size(); begin += opts().batch_size) {
+      const std::size_t end = std::min(ids.size(), begin + opts().batch_size);
+      std::vector<std::string> hmget{"HMGET", keys.timer_info()};
+      hmget.insert(hmget.end(), ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                   ids.begin() + static_cast<std::ptrdiff_t>(end));
+      const auto infos = co_await conn.command(std::move(hmget));
+      std::vector<timer_entry> timers;
+      std::set<std::string> case_ids;
+      for (const auto& info : infos.elements()) {
+        if (info.is_nil()) continue;
+        timers.push_back(timer_from_json(nlohmann::json::parse(info.as_string())));
+        case_ids.insert(timers.back().case_id);
+      }
+      std::sort(timers.begin(), timers.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.due, a.id) < std::tie(b.due, b.id);
+      });
+      memory_partition overlay(n);
+      const std::set<std::string> none;
+      const std::vector<std::string> no_events;
+      co_await load(overlay, case_ids, none, none, no_events);
+      commit_batch batch(keys, opts().limits);
+      std::vector<commit_unit> units;
+      for (const auto& t : timers) {
+        auto unit = rt.processor_.recalendar(t, overlay);
+        if (unit.ignored) continue;
+        moved += unit.timers_set.size();
+        batch.add(unit, overlay, "", wall_now());
+        overlay.commit(unit);
+        units.push_back(std::move(unit));
+        if (batch.size() >= opts().units_per_script) co_await flush(batch, units);
+      }
+      co_await flush(batch, units);
+    }
+    log::info("clocks counted again on the reloaded calendar",
+              {{"partition", n}, {"timers", ids.size()}, {"moved", moved}});
+  }
+
   // Inbound entries below the oldest pending one are done with: trim them (a blind MAXLEN would
   // delete pending entries). Applied ids older than the dedupe window go too.
   asio::awaitable<void> trim() {
@@ -377,6 +432,11 @@ struct runtime::partition_worker {
         if (!connected) {
           co_await connect();
           connected = true;
+        }
+        if (recalendared != rt.recalendar_requests_) {
+          const std::uint64_t requested = rt.recalendar_requests_;
+          co_await recalendar();
+          recalendared = requested;
         }
         co_await fire_due_timers();
         const bool catching_up = read_from == "0";
@@ -429,6 +489,10 @@ runtime::~runtime() = default;
 
 void runtime::stop() {
   stopping_->store(true);
+}
+
+void runtime::request_recalendar() {
+  ++recalendar_requests_;
 }
 
 asio::awaitable<void> runtime::run() {

@@ -62,6 +62,11 @@ class runtime {
   boost::asio::awaitable<void> run();
   void stop();
 
+  // A year's notice was loaded into the processor's calendar (SIGHUP): each partition, at its
+  // next turn, counts every open clock computed provisionally again and commits what moved
+  // (case_processor::recalendar). Call on the runtime's executor, between batches.
+  void request_recalendar();
+
  private:
   struct partition_worker;
   boost::asio::any_io_executor executor_;
@@ -69,6 +74,7 @@ class runtime {
   runtime_options options_;
   runtime_observer& observer_;
   std::shared_ptr<std::atomic<bool>> stopping_;
+  std::uint64_t recalendar_requests_ = 0;
 };
 
 // Writes JSONL envelopes to their partitions' inbound streams (clock.advance to every one),

@@ -957,3 +957,35 @@ TEST_CASE("the credit platform reads nothing back", "[http][roles]") {
     CHECK((co_await get(f.port(), "/api/v1/whoami", credit_platform)).status == 200);
   }());
 }
+
+TEST_CASE("a clock counted over a year without a notice is served marked provisional",
+          "[http][provisional]") {
+  fixture f;
+  auto r = make_case("C-90", 90, case_state::accepted, "市场监管局", "food_license",
+                     "2026-12-28T09:00:00+08:00");
+  xyp::case_clock decision{"C-90/t2/decision", clock_kind::decision,
+                           at("2027-01-26T23:59:59+08:00")};
+  decision.counted_from = at("2026-12-28T09:00:00+08:00");
+  decision.working_days = 20;
+  decision.provisional = true;
+  r.clocks.push_back(decision);
+  f.put(r);
+  f.run([&]() -> asio::awaitable<void> {
+    const auto got = co_await get(f.port(), "/api/v1/cases/C-90", viewer);
+    REQUIRE(got.status == 200);
+    const auto clock = got.doc()["clocks"][0];
+    CHECK(clock["due_at"] == "2027-01-26T23:59:59+08:00");
+    CHECK(clock["provisional"] == true);
+    CHECK(clock["working_days"] == 20);
+    CHECK(clock["counted_from"] == "2026-12-28T09:00:00+08:00");
+    const auto plain = co_await get(f.port(), "/api/v1/cases/C-02", viewer);
+    CHECK_FALSE(plain.doc()["clocks"][0].contains("provisional"));
+    const auto listed = co_await get(f.port(), "/api/v1/cases?state=accepted", viewer);
+    const auto listing = listed.doc();
+    bool marked = false;
+    for (const auto& c : listing["cases"]) {
+      if (c["case_id"] == "C-90") marked = c.value("provisional", false);
+    }
+    CHECK(marked);
+  }());
+}

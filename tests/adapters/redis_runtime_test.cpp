@@ -1,6 +1,7 @@
 // The Redis runtime against a real redis-server: the same events give the same cases, outbound
 // events and dead letters as the in-memory replay; repeated deliveries and pending entries left
 // by a dead consumer are handled; an unfit server is refused.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -238,4 +239,104 @@ TEST_CASE("an event delivered again after it was applied is acknowledged and cha
   CHECK(duplicates == 1);
   CHECK(server.command({"GET", keys.credit("11010519491231002X")}) == before);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+namespace {
+
+// Stops the runtime once it has committed as many recounted clocks as the reference did.
+class recalendar_observer : public redis::runtime_observer {
+ public:
+  recalendar_observer(redis::runtime*& engine, std::uint64_t expected)
+      : engine_(engine), expected_(expected) {}
+  void committed(std::uint32_t, const commit_unit& unit, redis::commit_status) override {
+    if (unit.cause.ends_with("/recalendar")) ++recounted;
+    if (recounted >= expected_ && engine_) engine_->stop();
+  }
+  std::uint64_t recounted = 0;
+
+ private:
+  redis::runtime*& engine_;
+  std::uint64_t expected_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a notice loaded into the running engine re-arms its provisional clocks as the in-memory "
+    "runtime does",
+    "[runtime][provisional]") {
+  // The notice is tests/data/calendars/cn-2027-fixture.json, INVENTED FOR THE TEST.
+  const char* notice = XYP_TEST_DATA_DIR "/calendars/cn-2027-fixture.json";
+  // The sample day keeps its clocks within 2026; two applications add clocks that run into 2027:
+  // one the notice moves (Wed 30 December: 31 (1), 4-7 January (5), provisionally; 8 January
+  // with the notice's 4 January off), and one it confirms (1 March 2027).
+  auto lines = sample_day();
+  const auto apply = [](const std::string& id, const std::string& case_id, const std::string& at) {
+    return json{{"id", id},
+                {"type", "case.apply"},
+                {"applicant_id", "92410404X8Y350JTN5"},
+                {"case_id", case_id},
+                {"at", at},
+                {"data",
+                 {{"matter", "HR-SERVICE"},
+                  {"applicant",
+                   {{"kind", "enterprise"}, {"name", "正元人力资源服务有限公司"}, {"contact", ""}}},
+                  {"channel", "window"},
+                  {"credit_track", false},
+                  {"commitment_signed", false},
+                  {"materials", {"application_form"}}}}}
+        .dump();
+  };
+  lines.push_back(apply("late-1", "ZZ-2026-900001", "2026-12-30T10:00:00+08:00"));
+  lines.push_back(apply("late-2", "ZZ-2027-900002", "2027-03-01T10:00:00+08:00"));
+
+  setup reference_setup;
+  memory_runtime reference(reference_setup.processor, 1);
+  for (const auto& line : lines) reference.submit(line);
+  std::vector<outbound_event> expected_out;
+  std::uint64_t expected_units = 0;
+  reference.set_listener([&](std::uint32_t, const commit_unit& u) {
+    ++expected_units;
+    expected_out.insert(expected_out.end(), u.outbound.begin(), u.outbound.end());
+  });
+  reference_setup.calendar.add_year_file(notice);
+  reference.recalendar();
+  REQUIRE(expected_units == 2);
+  REQUIRE(std::any_of(expected_out.begin(), expected_out.end(), [](const auto& o) {
+    return o.case_id == "ZZ-2026-900001" && o.data["kind"] == "deadline_changed" &&
+           o.data["due_at"] == "2027-01-08T23:59:59+08:00";
+  }));
+
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const auto written = submit(o, lines);
+  run_until_committed(s.processor, o, written);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto before = stream_events(server, keys.out()).size();
+
+  s.calendar.add_year_file(notice);
+  asio::io_context io;
+  redis::runtime* handle = nullptr;
+  recalendar_observer observer(handle, expected_units);
+  redis::runtime engine(io.get_executor(), s.processor, o, observer);
+  handle = &engine;
+  engine.request_recalendar();
+  asio::co_spawn(io, engine.run(), asio::detached);
+  io.run();
+  CHECK(observer.recounted == expected_units);
+
+  const auto out = stream_events(server, keys.out());
+  REQUIRE(out.size() == before + expected_out.size());
+  for (std::size_t i = 0; i < expected_out.size(); ++i) {
+    INFO("recount outbound #" << i);
+    CHECK(out[before + i] == to_json(expected_out[i]));
+  }
+  for (const auto& [id, record] : reference.partition(0).cases()) {
+    const auto doc = server.command({"HGET", keys.case_key(id), "doc"});
+    REQUIRE(doc.is_string());
+    CHECK(json::parse(doc.as_string()) == json(record));
+  }
+  CHECK(server.command({"ZCARD", keys.timers()}).as_integer() ==
+        static_cast<std::int64_t>(reference.partition(0).pending_timers()));
 }

@@ -10,7 +10,8 @@
 //     A line that is not JSON cannot be handed to ajv-cli: it counts as failing the schema here,
 //     and it is a failure of the check unless the engine refused it as malformed_json.
 //   node split.mjs outbound <replay-output> <dir>
-//     Every outbound event the replay printed -> <dir>/pass/ (must pass outbound).
+//     Every outbound event the replay printed -> <dir>/pass/ (must pass outbound); its dead-letter
+//     lines are left out.
 //
 // Prints one line "split: <pass> <fail> <passed here> <failed here>"; the reasons of the failures
 // go to stderr.
@@ -127,6 +128,8 @@ if (mode === 'inbound') {
   let pass = 0;
   lines(replayOutput).forEach((text, index) => {
     if (text.startsWith('#') || text.trim() === '') return;
+    // The replay's own report of a dead letter ({"dead_letter": {...}}) is not an outbound event.
+    if (Object.hasOwn(JSON.parse(text), 'dead_letter')) return;
     writeFileSync(join(dir, 'pass', name(source, index + 1)), text);
     pass += 1;
   });

@@ -73,13 +73,23 @@ const working_calendar& test_calendar() {
   return calendar;
 }
 
-bench::bench() : bench(test_policy()) {}
+bench::bench() : bench(test_policy(), test_calendar()) {}
 
-bench::bench(jurisdiction_policy p)
+bench::bench(jurisdiction_policy p) : bench(std::move(p), test_calendar()) {}
+
+bench::bench(const working_calendar& calendar) : bench(test_policy(), calendar) {}
+
+bench::bench(jurisdiction_policy p, const working_calendar& calendar)
     : policy(std::move(p)),
-      processor(policy, test_calendar(), clock_mode::simulated),
+      processor(policy, calendar, clock_mode::simulated),
       runtime_(processor, 1) {
   runtime_.set_listener([this](std::uint32_t, const commit_unit& u) { committed.push_back(u); });
+}
+
+std::vector<commit_unit> bench::recalendar() {
+  const auto before = committed.size();
+  runtime_.recalendar();
+  return {committed.begin() + static_cast<std::ptrdiff_t>(before), committed.end()};
 }
 
 void bench::put_case(case_record record) {

@@ -30,6 +30,9 @@ class bench {
   bench();
   // The same bench under another policy, e.g. a profile of config/profiles.
   explicit bench(jurisdiction_policy p);
+  // On a calendar of the test's own, which it may load a notice into (then recalendar()).
+  explicit bench(const working_calendar& calendar);
+  bench(jurisdiction_policy p, const working_calendar& calendar);
 
   // Commits a record as it stands (state, clocks and all), and its clocks' timers.
   void put_case(case_record record);
@@ -40,6 +43,9 @@ class bench {
   commit_unit send(const nlohmann::json& envelope);
   // Moves the simulated clock and fires what comes due; returns every unit committed.
   std::vector<commit_unit> advance_to(const std::string& rfc3339);
+
+  // memory_runtime::recalendar: the units it committed.
+  std::vector<commit_unit> recalendar();
 
   case_record record(const std::string& case_id) const;
   const memory_partition& partition() const { return runtime_.partition(0); }

@@ -83,6 +83,18 @@
     return m ? `${m[2]}-${m[3]} ${m[4]}:${m[5]}` : text;
   }
 
+  // A due time, with a "暂定" (provisional) badge when it was counted over a year whose holiday
+  // notice is not loaded yet: it may move when the notice comes.
+  function dueCell(text, provisional) {
+    const td = el('td', shortTime(text));
+    if (provisional) {
+      const badge = el('span', '暂定', 'provisional');
+      badge.title = '按法定节假日暂定：该年度放假通知发布后可能调整 (provisional)';
+      td.appendChild(badge);
+    }
+    return td;
+  }
+
   function span(seconds) {
     const s = Math.abs(Math.trunc(seconds));
     const days = Math.floor(s / 86400);
@@ -126,19 +138,19 @@
     fill('by-department', countRows(s.by_department, null, 'dept-count'));
 
     fill('nearing', s.nearing_decision.map((e) => row([
-      caseLink(e.case_id), e.department, e.matter_name, shortTime(e.due_at),
+      caseLink(e.case_id), e.department, e.matter_name, dueCell(e.due_at, e.provisional),
       el('td', e.remaining_seconds === undefined ? '—' : span(e.remaining_seconds), 'soon'),
     ])));
     fill('overdue', s.overdue.map((c) => row([
       caseLink(c.case_id), c.department, c.matter_name, CLOCKS[c.clock] || c.clock || '—',
-      shortTime(c.due_at),
+      dueCell(c.due_at, c.provisional),
       el('td', c.late_seconds === null ? '—' : `超期 ${span(c.late_seconds)}`, 'late'),
     ])));
     fill('awaiting', s.awaiting_materials.map((c) => {
       const late = c.remaining_seconds !== null && c.remaining_seconds < 0;
       return row([
         caseLink(c.case_id), STATES[c.state] || c.state, c.department,
-        el('td', c.missing.join('、'), 'wrap'), shortTime(c.due_at),
+        el('td', c.missing.join('、'), 'wrap'), dueCell(c.due_at, c.provisional),
         el('td', c.remaining_seconds === null ? '—'
           : late ? `逾期 ${span(c.remaining_seconds)}` : span(c.remaining_seconds),
         late ? 'late' : 'soon'),
@@ -180,7 +192,9 @@
         ['便利措施', c.privileges.join('、') || '—'], ['缺少材料', c.missing.join('、') || '—'],
       ];
       $('case-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
-      fill('case-clocks', c.clocks.map((k) => row([CLOCKS[k.clock] || k.kind, shortTime(k.due_at), k.status])));
+      fill('case-clocks', c.clocks.map((k) => row([
+        CLOCKS[k.clock] || k.kind, dueCell(k.due_at, k.provisional), k.status,
+      ])));
       fill('case-history', c.history.map((h) => row([
         shortTime(h.at), h.type, `${STATES[h.from] || h.from || '—'} → ${STATES[h.to] || h.to}`,
       ])));
