@@ -64,6 +64,11 @@ struct case_clock {
   clock_kind kind = clock_kind::decision;
   instant due;
   clock_status status = clock_status::armed;
+  instant counted_from{};  // the instant the working days are counted from
+  int working_days = 0;    // the length of the clock in working days, when it has one
+  bool provisional = false;
+
+  bool operator==(const case_clock&) const = default;
 };
 
 struct escalation_record {
@@ -72,6 +77,8 @@ struct escalation_record {
   instant due;
   instant raised_at;
   bool open = true;
+
+  bool operator==(const escalation_record&) const = default;
 };
 
 struct history_entry {
@@ -80,6 +87,8 @@ struct history_entry {
   instant at;
   std::string from;
   std::string to;
+
+  bool operator==(const history_entry&) const = default;
 };
 
 // The credit an applicant had when the engine last heard of it.
@@ -92,6 +101,8 @@ struct credit_snapshot {
   bool key_review = false;
   std::string source;
   instant as_of;
+
+  bool operator==(const credit_snapshot&) const = default;
 };
 
 struct case_record {
@@ -126,6 +137,8 @@ struct case_record {
 
   const case_clock* armed_clock(clock_kind k) const;
   bool has_privilege(std::string_view p) const;
+  // Field by field: the codec's round trip relies on it seeing every field.
+  bool operator==(const case_record&) const = default;
 };
 
 void to_json(nlohmann::json& j, const case_record& r);

@@ -79,6 +79,8 @@ struct applicant_info {
   applicant_kind kind = applicant_kind::person;
   std::string name;
   std::string contact;
+
+  bool operator==(const applicant_info&) const = default;
 };
 
 struct apply_data {
