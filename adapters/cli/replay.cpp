@@ -8,6 +8,7 @@
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
 #include "engine/calendar.hpp"
+#include "engine/json_writer.hpp"
 #include "engine/memory_runtime.hpp"
 #include "engine/policy.hpp"
 
@@ -72,6 +73,7 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
   const case_processor processor(policy, calendar, clock_mode::simulated);
   memory_runtime runtime(processor, options.partitions);
   tally t;
+  std::string text;  // one outbound line, its buffer reused
   runtime.set_listener([&](std::uint32_t, const commit_unit& unit) {
     if (unit.dead) {
       ++t.dead_by_code[std::string(to_string(unit.dead->code))];
@@ -92,7 +94,12 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
       } else if (o.type == "credit.hook") {
         ++t.hooks[o.data["kind"].get<std::string>()];
       }
-      if (!options.summary_only) out << to_json(o).dump() << "\n";
+      if (!options.summary_only) {
+        text.clear();
+        append_outbound(text, o);
+        text.push_back('\n');
+        out << text;
+      }
     }
   });
 
