@@ -79,23 +79,23 @@ void fields_of_case(V& v, R& r) {
   v(9, r.commitment_signed);
   v(10, r.needs_verification);
   v(11, r.tier);
-  v(12, r.eligibility_reason);
-  v(13, r.credit);
-  v(14, r.privileges);
-  v(15, r.materials);
-  v(16, r.missing);
-  v(17, r.replaced_by_commitment);
-  v(18, r.clocks);
-  v(19, r.escalations);
-  v(20, r.history);
-  v(21, r.applied_at);
-  v(22, r.accepted_at);
-  v(23, r.decided_at);
-  v(24, r.ledger_no);
-  v(25, r.satisfaction);
-  v(26, r.result);
-  v(27, r.version);
-  v(28, r.timer_seq);
+  v.word(12, 13, r.eligibility_reason, v.eligibility_reasons());
+  v(14, r.credit);
+  v(15, r.privileges);
+  v(16, r.materials);
+  v(17, r.missing);
+  v(18, r.replaced_by_commitment);
+  v(19, r.clocks);
+  v(20, r.escalations);
+  v(21, r.history);
+  v(22, r.applied_at);
+  v(23, r.accepted_at);
+  v(24, r.decided_at);
+  v(25, r.ledger_no);
+  v(26, r.satisfaction);
+  v.word(27, 28, r.result, v.state_names());  // the ledger's result is a state's name
+  v(29, r.version);
+  v(30, r.timer_seq);
 }
 
 // Dispatches a record to its field list.
@@ -224,6 +224,14 @@ const word_list& history_type_words() {
   return words;
 }
 
+// The reasons engine/eligibility gives.
+const word_list& eligibility_reason_words() {
+  static const word_list words{"not_opted_in",    "commitment_not_signed", "channel_not_allowed",
+                               "matter_excluded", "blacklisted",           "key_review",
+                               "below_tier",      "no_privilege"};
+  return words;
+}
+
 const word_list& escalation_level_words() {
   static const word_list words{"warning", "overdue"};
   return words;
@@ -287,6 +295,7 @@ class default_collector {
   const word_list& state_names() const { return state_words(); }
   const word_list& history_types() const { return history_type_words(); }
   const word_list& escalation_levels() const { return escalation_level_words(); }
+  const word_list& eligibility_reasons() const { return eligibility_reason_words(); }
 
   template <class T>
   void operator()(std::uint32_t, const T& value) {
@@ -324,6 +333,7 @@ class encoder {
   const word_list& state_names() const { return state_words(); }
   const word_list& history_types() const { return history_type_words(); }
   const word_list& escalation_levels() const { return escalation_level_words(); }
+  const word_list& eligibility_reasons() const { return eligibility_reason_words(); }
 
   template <class R>
   void record(const R& value) {
@@ -464,6 +474,7 @@ class decoder {
   const word_list& state_names() const { return state_words(); }
   const word_list& history_types() const { return history_type_words(); }
   const word_list& escalation_levels() const { return escalation_level_words(); }
+  const word_list& eligibility_reasons() const { return eligibility_reason_words(); }
 
   // Reads one scope through its field list: the whole record, which ends with the end tag, or
   // a nested record's body, which its length bounds.

@@ -131,6 +131,19 @@ TEST_CASE("A timer id of the machine's form is stored as its sequence number", "
   CHECK(decode_case(long_form) == verbatim);
 }
 
+TEST_CASE("Known words are stored as numbers and read back as the words", "[codec]") {
+  case_record r;
+  r.eligibility_reason = "channel_not_allowed";
+  r.result = "approved";
+  r.history.push_back(history_entry{"evt-1", "case.apply", {}, "", "applied"});
+  r.escalations.push_back(escalation_record{"overdue", clock_kind::supplement, {}, {}, true});
+  const auto bytes = encode_case(r);
+  for (const char* word : {"channel_not_allowed", "approved", "case.apply", "applied", "overdue"}) {
+    CHECK(bytes.find(word) == std::string::npos);
+  }
+  CHECK(decode_case(bytes) == r);
+}
+
 TEST_CASE("Every truncation of a valid encoding is refused", "[codec]") {
   const std::string bytes = encode_case(full_record());
   for (std::size_t n = 0; n < bytes.size(); ++n) {
@@ -164,8 +177,8 @@ TEST_CASE("An enum value beyond its range is refused", "[codec]") {
 }
 
 TEST_CASE("A list claiming more elements than there are bytes is refused", "[codec]") {
-  // Version, tag 14 (privileges), count 2^62, end.
-  CHECK_THROWS_AS(decode_case(std::string("\x01\x0e\x80\x80\x80\x80\x80\x80\x80\x80\x40\x00", 12)),
+  // Version, tag 15 (privileges), count 2^62, end.
+  CHECK_THROWS_AS(decode_case(std::string("\x01\x0f\x80\x80\x80\x80\x80\x80\x80\x80\x40\x00", 12)),
                   case_codec_error);
 }
 
