@@ -5,6 +5,7 @@
 //   - a case: the old JSON document (to_json + dump, parse + from_json) and the binary codec;
 //   - an outbound envelope: to_json(e).dump() and the writer.
 // Usage: xyp_codec_bench [events.jsonl] [--rounds N]
+#include <zlib.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,7 +40,23 @@ double ns_per_item(std::size_t items, int rounds, F f) {
   return best;
 }
 
-volatile std::size_t sink = 0;  // keeps the optimiser from dropping the work
+volatile std::size_t sink = 0;
+
+// The size of text compressed on its own with zlib (deflate, level 6, no header, no
+// dictionary), as a per-case compression of the stored form would give.
+std::size_t deflated_size(const std::string& text) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, text.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  const std::size_t size = z.total_out;
+  deflateEnd(&z);
+  return size;
+}  // keeps the optimiser from dropping the work
 
 std::string stage_of(const xyp::case_record& r) {
   using xyp::case_state;
@@ -124,7 +141,7 @@ int main(int argc, char** argv) {
 
   // Cases: sizes by stage.
   struct sizes {
-    std::size_t n = 0, json = 0, binary = 0, binary_max = 0;
+    std::size_t n = 0, json = 0, binary = 0, binary_max = 0, binary_deflated = 0;
   };
   std::map<std::string, sizes> by_stage;
   std::vector<std::string> encoded, documents;
@@ -133,24 +150,29 @@ int main(int argc, char** argv) {
   for (const auto& r : writes) {
     encoded.push_back(xyp::encode_case(r));
     documents.push_back(nlohmann::json(r).dump());
+    const std::size_t deflated = deflated_size(encoded.back());
     for (const auto& key : {stage_of(r), std::string("all")}) {
       auto& s = by_stage[key];
       ++s.n;
       s.json += documents.back().size();
       s.binary += encoded.back().size();
       s.binary_max = std::max(s.binary_max, encoded.back().size());
+      s.binary_deflated += deflated;
     }
   }
   std::size_t round_trips = 0;
   for (std::size_t i = 0; i < writes.size(); ++i) {
     round_trips += xyp::decode_case(encoded[i]) == writes[i] ? 1 : 0;
   }
-  std::printf("case bytes as written (mean; binary max), by stage:\n");
+  std::printf("case bytes as written (mean; binary max; binary deflated), by stage:\n");
   for (const auto& [stage, s] : by_stage) {
     if (s.n == 0) continue;
-    std::printf("  %-22s %7zu writes   JSON %6.0f B   binary %5.0f B (max %zu)\n", stage.c_str(),
-                s.n, static_cast<double>(s.json) / static_cast<double>(s.n),
-                static_cast<double>(s.binary) / static_cast<double>(s.n), s.binary_max);
+    const auto mean = [&](std::size_t total) {
+      return static_cast<double>(total) / static_cast<double>(s.n);
+    };
+    std::printf("  %-22s %7zu writes   JSON %6.0f B   binary %5.0f B (max %zu; deflated %.0f B)\n",
+                stage.c_str(), s.n, mean(s.json), mean(s.binary), s.binary_max,
+                mean(s.binary_deflated));
   }
   std::printf("  round trips exact: %zu of %zu\n", round_trips, writes.size());
 
