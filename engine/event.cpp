@@ -661,11 +661,12 @@ struct fast_parser {
   std::size_t capacity = 0;
 
   simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view raw) {
-    if (capacity < raw.size()) {
+    if (!buffer || capacity < raw.size()) {
       capacity = std::max<std::size_t>(raw.size(), 4096);
       buffer = std::make_unique<char[]>(capacity + simdjson::SIMDJSON_PADDING);
     }
-    std::memcpy(buffer.get(), raw.data(), raw.size());
+    // An empty view may have no data pointer at all: nothing to copy then.
+    if (!raw.empty()) std::memcpy(buffer.get(), raw.data(), raw.size());
     std::memset(buffer.get() + raw.size(), 0, simdjson::SIMDJSON_PADDING);
     return parser.parse(buffer.get(), raw.size(), /*realloc_if_needed=*/false);
   }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/event.hpp"
@@ -93,6 +94,16 @@ TEST_CASE("Numbers, byte order marks and escapes come out as the reference reads
   same_outcome(R"({"id":"\ud800","type":"credit.update"})");
   same_outcome("{\"id\":\"\xC3\x28\",\"type\":\"credit.update\"}");
   same_outcome(std::string("{\"id\":\"a\0b\",\"type\":\"credit.update\"}", 34));
+}
+
+TEST_CASE("An empty envelope is malformed, read first on a fresh thread or later",
+          "[envelope-reader]") {
+  // The fast reader's buffer is per thread and made on first use.
+  parse_result first;
+  std::thread([&] { first = parse_envelope(std::string_view{}); }).join();
+  same_outcome("");
+  REQUIRE(std::holds_alternative<rejection>(first));
+  CHECK(std::get<rejection>(first).code == dead_letter_code::malformed_json);
 }
 
 TEST_CASE("Random mutations of the sample day read the same in both readers", "[envelope-reader]") {
