@@ -69,6 +69,8 @@ struct case_clock {
   instant counted_from{};
   int working_days = 0;
   bool provisional = false;  // the count consulted a day of a year without a notice
+
+  bool operator==(const case_clock&) const = default;
 };
 
 struct escalation_record {
@@ -78,6 +80,8 @@ struct escalation_record {
   instant raised_at;
   bool open = true;
   bool provisional = false;  // the due came from a provisionally counted clock
+
+  bool operator==(const escalation_record&) const = default;
 };
 
 struct history_entry {
@@ -86,6 +90,8 @@ struct history_entry {
   instant at;
   std::string from;
   std::string to;
+
+  bool operator==(const history_entry&) const = default;
 };
 
 // The credit an applicant had when the engine last heard of it.
@@ -98,6 +104,8 @@ struct credit_snapshot {
   bool key_review = false;
   std::string source;
   instant as_of;
+
+  bool operator==(const credit_snapshot&) const = default;
 };
 
 struct case_record {
@@ -135,6 +143,8 @@ struct case_record {
 
   const case_clock* armed_clock(clock_kind k) const;
   bool has_privilege(std::string_view p) const;
+  // Field by field: the codec's round trip relies on it seeing every field.
+  bool operator==(const case_record&) const = default;
 };
 
 void to_json(nlohmann::json& j, const case_record& r);

@@ -1,9 +1,13 @@
 #include "engine/event.hpp"
 
+#include <simdjson.h>
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstddef>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_set>
@@ -180,12 +184,116 @@ std::string_view requirement(text_rule rule) {
 // What a list of material codes must hold beyond being non-empty strings.
 enum class list_rule { may_be_empty, non_empty };
 
+// The two JSON readers behind the field rules: nlohmann/json's DOM (the reference, and the reader
+// of whatever the fast one refuses) and simdjson's DOM (the hot path). Each presents one JSON
+// value with the few questions the rules ask; an object member that appears twice counts as its
+// last appearance in both, as nlohmann/json keeps it.
+class reference_value {
+ public:
+  explicit reference_value(const json& value) : value_(&value) {}
+
+  bool is_string() const { return value_->is_string(); }
+  std::string_view string() const { return value_->get_ref<const std::string&>(); }
+  bool is_bool() const { return value_->is_boolean(); }
+  bool boolean() const { return value_->get<bool>(); }
+  bool is_array() const { return value_->is_array(); }
+  bool is_object() const { return value_->is_object(); }
+  bool empty() const { return value_->empty(); }
+
+  // The value when it is an integer from 0 to 2^63 - 1; floats and larger numbers are not.
+  std::optional<std::int64_t> non_negative_integer() const {
+    const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (value_->is_number_unsigned() && value_->get<std::uint64_t>() <= max) {
+      return static_cast<std::int64_t>(value_->get<std::uint64_t>());
+    }
+    if (value_->is_number_integer() && !value_->is_number_unsigned() &&
+        value_->get<std::int64_t>() >= 0) {
+      return value_->get<std::int64_t>();
+    }
+    return std::nullopt;
+  }
+
+  // Calls f with each element of an array until it returns false.
+  template <class F>
+  void each_element(F f) const {
+    for (const auto& element : *value_) {
+      if (!f(reference_value{element})) return;
+    }
+  }
+
+  std::optional<reference_value> member(std::string_view key) const {
+    const auto it = value_->find(key);
+    if (it == value_->end()) return std::nullopt;
+    return reference_value{*it};
+  }
+
+ private:
+  const json* value_;
+};
+
+class fast_value {
+ public:
+  explicit fast_value(simdjson::dom::element value) : value_(value) {}
+
+  bool is_string() const { return value_.type() == simdjson::dom::element_type::STRING; }
+  std::string_view string() const {
+    std::string_view text;
+    if (value_.get_string().get(text) != simdjson::SUCCESS) return {};
+    return text;
+  }
+  bool is_bool() const { return value_.type() == simdjson::dom::element_type::BOOL; }
+  bool boolean() const {
+    bool flag = false;
+    if (value_.get_bool().get(flag) != simdjson::SUCCESS) return false;
+    return flag;
+  }
+  bool is_array() const { return value_.type() == simdjson::dom::element_type::ARRAY; }
+  bool is_object() const { return value_.type() == simdjson::dom::element_type::OBJECT; }
+  bool empty() const {
+    simdjson::dom::array array;
+    if (value_.get_array().get(array) != simdjson::SUCCESS) return true;
+    return array.begin() == array.end();
+  }
+
+  // simdjson reads an integer from 0 to 2^63 - 1 as INT64, larger ones as UINT64 or refuses them.
+  std::optional<std::int64_t> non_negative_integer() const {
+    if (value_.type() != simdjson::dom::element_type::INT64) return std::nullopt;
+    std::int64_t v = 0;
+    if (value_.get_int64().get(v) != simdjson::SUCCESS) return std::nullopt;
+    if (v < 0) return std::nullopt;
+    return v;
+  }
+
+  template <class F>
+  void each_element(F f) const {
+    simdjson::dom::array array;
+    if (value_.get_array().get(array) != simdjson::SUCCESS) return;
+    for (const simdjson::dom::element element : array) {
+      if (!f(fast_value{element})) return;
+    }
+  }
+
+  std::optional<fast_value> member(std::string_view key) const {
+    std::optional<fast_value> found;
+    simdjson::dom::object object;
+    if (value_.get_object().get(object) != simdjson::SUCCESS) return found;
+    for (const auto field : object) {
+      if (field.key == key) found = fast_value{field.value};
+    }
+    return found;
+  }
+
+ private:
+  simdjson::dom::element value_;
+};
+
 // Reads the fields of one JSON object into typed values. The first failure goes into a slot
 // shared with the readers of nested objects, and later reads then do nothing, so a parser reads
 // every field in contract order and looks at the slot once.
+template <class Value>
 class field_reader {
  public:
-  field_reader(const json& object, std::string path, std::optional<rejection>& failure)
+  field_reader(Value object, std::string path, std::optional<rejection>& failure)
       : object_(object), path_(std::move(path)), failure_(failure) {}
 
   bool failed() const { return failure_.has_value(); }
@@ -197,51 +305,47 @@ class field_reader {
   }
 
   void text(std::string_view key, std::string& out, presence p, text_rule rule) {
-    const json* value = find(key, p);
-    if (value == nullptr) return;
-    if (!value->is_string() || !meets(rule, value->get_ref<const std::string&>())) {
+    const auto value = find(key, p);
+    if (!value) return;
+    if (!value->is_string() || !meets(rule, value->string())) {
       return fail_field(key, requirement(rule));
     }
-    out = value->get_ref<const std::string&>();
+    out = value->string();
   }
 
   void flag(std::string_view key, bool& out, presence p) {
-    const json* value = find(key, p);
-    if (value == nullptr) return;
-    if (!value->is_boolean()) return fail_field(key, "must be true or false");
-    out = value->get<bool>();
+    const auto value = find(key, p);
+    if (!value) return;
+    if (!value->is_bool()) return fail_field(key, "must be true or false");
+    out = value->boolean();
   }
 
   template <class E, std::size_t N>
   void choice(std::string_view key, E& out, const std::array<enum_name<E>, N>& names) {
-    const json* value = find(key, presence::required);
-    if (value == nullptr) return;
+    const auto value = find(key, presence::required);
+    if (!value) return;
     std::optional<E> chosen;
-    if (value->is_string()) chosen = value_of(names, value->get_ref<const std::string&>());
+    if (value->is_string()) chosen = value_of(names, value->string());
     if (!chosen) return fail_field(key, "must be one of " + list_of(names));
     out = *chosen;
   }
 
   // An optional integer >= 0; floats and values beyond int64 are refused.
   void count(std::string_view key, std::optional<std::int64_t>& out) {
-    const json* value = find(key, presence::optional);
-    if (value == nullptr) return;
-    const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    if (value->is_number_unsigned() && value->get<std::uint64_t>() <= max) {
-      out = static_cast<std::int64_t>(value->get<std::uint64_t>());
-    } else if (value->is_number_integer() && !value->is_number_unsigned() &&
-               value->get<std::int64_t>() >= 0) {
-      out = value->get<std::int64_t>();
+    const auto value = find(key, presence::optional);
+    if (!value) return;
+    if (const auto number = value->non_negative_integer()) {
+      out = *number;
     } else {
       fail_field(key, "must be an integer from 0 to 9223372036854775807");
     }
   }
 
   void time(std::string_view key, instant& out) {
-    const json* value = find(key, presence::required);
-    if (value == nullptr) return;
+    const auto value = find(key, presence::required);
+    if (!value) return;
     std::optional<instant> parsed;
-    if (value->is_string()) parsed = parse_rfc3339(value->get_ref<const std::string&>());
+    if (value->is_string()) parsed = parse_rfc3339(value->string());
     if (!parsed) {
       return fail_field(key,
                         "must be an RFC 3339 date-time with an offset, such as "
@@ -252,8 +356,8 @@ class field_reader {
 
   // Material codes: non-empty strings, kept in first-seen order without repeats.
   void codes(std::string_view key, std::vector<std::string>& out, list_rule rule) {
-    const json* value = find(key, presence::required);
-    if (value == nullptr) return;
+    const auto value = find(key, presence::required);
+    if (!value) return;
     const bool at_least_one = rule == list_rule::non_empty;
     if (!value->is_array() || (at_least_one && value->empty())) {
       return fail_field(key, at_least_one ? "must be a non-empty array of material codes"
@@ -261,20 +365,24 @@ class field_reader {
     }
     std::vector<std::string> codes;
     std::unordered_set<std::string_view> seen;
-    for (const auto& element : *value) {
-      if (!element.is_string() || element.get_ref<const std::string&>().empty()) {
-        return fail_field(key, "must hold only non-empty strings");
+    bool all_codes = true;
+    value->each_element([&](const Value& element) {
+      if (!element.is_string() || element.string().empty()) {
+        all_codes = false;
+        return false;
       }
-      const auto& code = element.get_ref<const std::string&>();
-      if (seen.insert(code).second) codes.push_back(code);
-    }
+      const auto code = element.string();
+      if (seen.insert(code).second) codes.emplace_back(code);
+      return true;
+    });
+    if (!all_codes) return fail_field(key, "must hold only non-empty strings");
     out = std::move(codes);
   }
 
   // A reader for the nested object, or nothing when it is absent or not an object.
   std::optional<field_reader> object(std::string_view key, presence p) {
-    const json* value = find(key, p);
-    if (value == nullptr) return std::nullopt;
+    const auto value = find(key, p);
+    if (!value) return std::nullopt;
     if (!value->is_object()) {
       fail_field(key, "must be an object");
       return std::nullopt;
@@ -287,24 +395,22 @@ class field_reader {
     return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
   }
 
-  // The member, or nullptr when it is absent (a failure if required) or a failure is already
+  // The member, or nothing when it is absent (a failure if required) or a failure is already
   // kept. A JSON null is a value of the wrong type, not an absent field.
-  const json* find(std::string_view key, presence p) {
-    if (failed()) return nullptr;
-    const auto it = object_.find(key);
-    if (it == object_.end()) {
-      if (p == presence::required) fail_field(key, "is required");
-      return nullptr;
-    }
-    return &*it;
+  std::optional<Value> find(std::string_view key, presence p) {
+    if (failed()) return std::nullopt;
+    auto value = object_.member(key);
+    if (!value && p == presence::required) fail_field(key, "is required");
+    return value;
   }
 
-  const json& object_;
+  Value object_;
   std::string path_;
   std::optional<rejection>& failure_;
 };
 
-credit_update_data read_credit_update(field_reader& data) {
+template <class Value>
+credit_update_data read_credit_update(field_reader<Value>& data) {
   credit_update_data out;
   data.choice("grade", out.grade, credit_grade_names);
   data.count("score", out.score);
@@ -315,7 +421,8 @@ credit_update_data read_credit_update(field_reader& data) {
   return out;
 }
 
-apply_data read_apply(field_reader& data) {
+template <class Value>
+apply_data read_apply(field_reader<Value>& data) {
   apply_data out;
   data.text("matter", out.matter, presence::required, text_rule::non_empty);
   if (auto applicant = data.object("applicant", presence::required)) {
@@ -330,7 +437,8 @@ apply_data read_apply(field_reader& data) {
   return out;
 }
 
-accept_data read_accept(field_reader& data) {
+template <class Value>
+accept_data read_accept(field_reader<Value>& data) {
   accept_data out;
   data.codes("materials", out.materials, list_rule::may_be_empty);
   data.choice("verdict", out.decision, verdict_names);
@@ -338,53 +446,61 @@ accept_data read_accept(field_reader& data) {
   return out;
 }
 
-supplement_data read_supplement(field_reader& data) {
+template <class Value>
+supplement_data read_supplement(field_reader<Value>& data) {
   supplement_data out;
   data.codes("materials", out.materials, list_rule::non_empty);
   return out;
 }
 
-decide_data read_decide(field_reader& data) {
+template <class Value>
+decide_data read_decide(field_reader<Value>& data) {
   decide_data out;
   data.choice("outcome", out.result, outcome_names);
   data.text("reason", out.reason, presence::optional, text_rule::any);
   return out;
 }
 
-withdraw_data read_withdraw(field_reader& data) {
+template <class Value>
+withdraw_data read_withdraw(field_reader<Value>& data) {
   withdraw_data out;
   data.choice("scope", out.scope, withdraw_scope_names);
   data.text("reason", out.reason, presence::optional, text_rule::any);
   return out;
 }
 
-terminate_data read_terminate(field_reader& data) {
+template <class Value>
+terminate_data read_terminate(field_reader<Value>& data) {
   terminate_data out;
   data.text("reason", out.reason, presence::required, text_rule::non_empty);
   return out;
 }
 
-verify_data read_verify(field_reader& data) {
+template <class Value>
+verify_data read_verify(field_reader<Value>& data) {
   verify_data out;
   data.choice("result", out.result, verification_result_names);
   data.text("note", out.note, presence::optional, text_rule::any);
   return out;
 }
 
-feedback_data read_feedback(field_reader& data) {
+template <class Value>
+feedback_data read_feedback(field_reader<Value>& data) {
   feedback_data out;
   data.choice("rating", out.value, rating_names);
   data.text("comment", out.comment, presence::optional, text_rule::any);
   return out;
 }
 
-clock_advance_data read_clock_advance(field_reader& data) {
+template <class Value>
+clock_advance_data read_clock_advance(field_reader<Value>& data) {
   clock_advance_data out;
   data.time("to", out.to);
   return out;
 }
 
-event_data read_data(event_type type, field_reader& data) {
+template <class Value>
+event_data read_data(event_type type, field_reader<Value>& data) {
   switch (type) {
     case event_type::credit_update:
       return read_credit_update(data);
@@ -417,7 +533,8 @@ bool is_case_event(event_type type) {
 
 // clock.advance belongs to every partition and names no applicant; every other event names one
 // by a resident id or a unified social credit code.
-void read_applicant_id(field_reader& envelope, event_type type, std::string& out) {
+template <class Value>
+void read_applicant_id(field_reader<Value>& envelope, event_type type, std::string& out) {
   if (type == event_type::clock_advance) {
     envelope.text("applicant_id", out, presence::optional, text_rule::any);
     if (!out.empty())
@@ -434,7 +551,8 @@ void read_applicant_id(field_reader& envelope, event_type type, std::string& out
 
 // Credit updates and clock advances concern no one case: a case_id there is type-checked and
 // otherwise ignored, so the struct keeps it empty as event.hpp promises.
-void read_case_id(field_reader& envelope, event_type type, std::string& out) {
+template <class Value>
+void read_case_id(field_reader<Value>& envelope, event_type type, std::string& out) {
   if (is_case_event(type)) {
     envelope.text("case_id", out, presence::required, text_rule::id);
     return;
@@ -443,7 +561,8 @@ void read_case_id(field_reader& envelope, event_type type, std::string& out) {
   envelope.text("case_id", ignored, presence::optional, text_rule::any);
 }
 
-void read_actor(field_reader& envelope, std::optional<actor>& out) {
+template <class Value>
+void read_actor(field_reader<Value>& envelope, std::optional<actor>& out) {
   auto by = envelope.object("actor", presence::optional);
   if (!by) return;
   actor who;
@@ -453,7 +572,8 @@ void read_actor(field_reader& envelope, std::optional<actor>& out) {
 }
 
 // A person applies under a resident id, an enterprise under a unified social credit code.
-void check_applicant_kind(field_reader& envelope, const inbound_event& event) {
+template <class Value>
+void check_applicant_kind(field_reader<Value>& envelope, const inbound_event& event) {
   const auto* apply = std::get_if<apply_data>(&event.data);
   if (apply == nullptr) return;
   if (apply->applicant.kind == applicant_kind::person && !valid_resident_id(event.applicant_id)) {
@@ -497,21 +617,17 @@ std::string_view to_string(actor_role r) {
   return name_of(actor_role_names, r);
 }
 
-parse_result parse_envelope(std::string_view raw) {
-  if (raw.size() > max_envelope_bytes) {
-    return rejection{dead_letter_code::schema_violation,
-                     "the envelope is larger than 262144 bytes"};
-  }
-  const json document = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    return rejection{dead_letter_code::malformed_json, "the envelope is not valid JSON"};
-  }
+namespace {
+
+// The envelope rules, over either reader.
+template <class Value>
+parse_result read_envelope(Value document) {
   if (!document.is_object()) {
     return rejection{dead_letter_code::schema_violation, "the envelope must be a JSON object"};
   }
 
   std::optional<rejection> failure;
-  field_reader envelope{document, "", failure};
+  field_reader<Value> envelope{document, "", failure};
   inbound_event event;
   envelope.text("id", event.id, presence::required, text_rule::id);
 
@@ -535,6 +651,53 @@ parse_result parse_envelope(std::string_view raw) {
   if (!failure) check_applicant_kind(envelope, event);
   if (failure) return *failure;
   return event;
+}
+
+std::optional<rejection> too_large(std::string_view raw) {
+  if (raw.size() <= max_envelope_bytes) return std::nullopt;
+  return rejection{dead_letter_code::schema_violation, "the envelope is larger than 262144 bytes"};
+}
+
+// One simdjson parser and one padded input buffer per thread, reused for every envelope.
+struct fast_parser {
+  simdjson::dom::parser parser;
+  std::unique_ptr<char[]> buffer;
+  std::size_t capacity = 0;
+
+  simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view raw) {
+    if (!buffer || capacity < raw.size()) {
+      capacity = std::max<std::size_t>(raw.size(), 4096);
+      buffer = std::make_unique<char[]>(capacity + simdjson::SIMDJSON_PADDING);
+    }
+    // An empty view may have no data pointer at all: nothing to copy then.
+    if (!raw.empty()) std::memcpy(buffer.get(), raw.data(), raw.size());
+    std::memset(buffer.get() + raw.size(), 0, simdjson::SIMDJSON_PADDING);
+    return parser.parse(buffer.get(), raw.size(), /*realloc_if_needed=*/false);
+  }
+};
+
+}  // namespace
+
+parse_result parse_envelope_reference(std::string_view raw) {
+  if (auto refused = too_large(raw)) return *refused;
+  const json document = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    return rejection{dead_letter_code::malformed_json, "the envelope is not valid JSON"};
+  }
+  return read_envelope(reference_value{document});
+}
+
+parse_result parse_envelope(std::string_view raw) {
+  if (auto refused = too_large(raw)) return *refused;
+  thread_local fast_parser fast;
+  simdjson::dom::element document;
+  if (fast.parse(raw).get(document) != simdjson::SUCCESS) {
+    // Whatever simdjson refuses (broken JSON, but also integers beyond 64 bits, a byte order
+    // mark, nesting beyond its depth), nlohmann/json decides, as it always has: the outcome and
+    // the sentence stay those of the reference reader.
+    return parse_envelope_reference(raw);
+  }
+  return read_envelope(fast_value{document});
 }
 
 }  // namespace xyp

@@ -80,6 +80,8 @@ struct applicant_info {
   applicant_kind kind = applicant_kind::person;
   std::string name;
   std::string contact;
+
+  bool operator==(const applicant_info&) const = default;
 };
 
 struct apply_data {
@@ -150,6 +152,12 @@ using parse_result = std::variant<inbound_event, rejection>;
 // Validates raw envelope text strictly against CONTRACT.md (required fields and their types,
 // RFC 3339 times with an offset, id length, known types and enum values, applicant ids by their
 // check digit). Never throws on any input.
+// Reads with simdjson; what simdjson refuses goes to parse_envelope_reference, so that every
+// outcome and every detail sentence are the reference's.
 parse_result parse_envelope(std::string_view raw);
+
+// The same rules over nlohmann/json's DOM: the reader of last resort, and the reference that the
+// tests and the benchmark compare the fast reader with.
+parse_result parse_envelope_reference(std::string_view raw);
 
 }  // namespace xyp

@@ -214,7 +214,7 @@ commit_unit case_processor::apply_credit_update(const inbound_event& event,
 
 commit_unit case_processor::apply_case_event(const inbound_event& event, std::string_view raw,
                                              const partition_view& view) const {
-  const auto existing = view.find_case(event.case_id);
+  auto existing = view.find_case(event.case_id);  // moved from below: a copy of its own
   const bool is_new = event.type == event_type::case_apply;
   if (is_new && existing) {
     return dead(event.id, raw, dead_letter_code::duplicate_case,
@@ -238,7 +238,7 @@ commit_unit case_processor::apply_case_event(const inbound_event& event, std::st
 
   case_record before;
   if (existing) {
-    before = *existing;
+    before = std::move(*existing);
   } else {
     before.case_id = event.case_id;
     before.applicant_id = event.applicant_id;
@@ -265,12 +265,12 @@ commit_unit case_processor::fire(const timer_entry& timer, const partition_view&
   unit.cause = timer.id;
   unit.consumed_timer = timer.id;
   unit.ledger_before = unit.ledger_after = view.ledger_count();
-  const auto record = view.find_case(timer.case_id);
+  auto record = view.find_case(timer.case_id);  // moved from below: a copy of its own
   if (!record) {
     unit.ignored = true;
     return unit;
   }
-  case_record before = *record;
+  case_record before = std::move(*record);
   const auto clock = std::find_if(before.clocks.begin(), before.clocks.end(), [&](const auto& c) {
     return c.timer_id == timer.id && c.status == clock_status::armed;
   });

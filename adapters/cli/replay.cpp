@@ -9,6 +9,7 @@
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
 #include "engine/calendar.hpp"
+#include "engine/json_writer.hpp"
 #include "engine/memory_runtime.hpp"
 #include "engine/policy.hpp"
 
@@ -99,6 +100,7 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
   memory_runtime runtime(processor, options.partitions);
   runtime.follow_event_time(options.clock == replay_clock::events);
   tally t;
+  std::string text;  // one outbound line, its buffer reused
   runtime.set_listener([&](std::uint32_t, const commit_unit& unit) {
     if (unit.dead) {
       ++t.dead_by_code[std::string(to_string(unit.dead->code))];
@@ -120,7 +122,12 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
       } else if (o.type == "credit.hook") {
         ++t.hooks[o.data["kind"].get<std::string>()];
       }
-      if (!options.summary_only) out << to_json(o).dump() << "\n";
+      if (!options.summary_only) {
+        text.clear();
+        append_outbound(text, o);
+        text.push_back('\n');
+        out << text;
+      }
     }
   });
 

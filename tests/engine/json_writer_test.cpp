@@ -1,0 +1,105 @@
+#include "engine/json_writer.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/commit_unit.hpp"
+
+namespace {
+
+using namespace xyp;
+using json = nlohmann::json;
+
+std::string written(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+std::vector<std::string> tricky_strings() {
+  std::vector<std::string> strings{"",
+                                   "plain",
+                                   "\"quoted\"",
+                                   "back\\slash",
+                                   "/slash",
+                                   "line\nbreak\r\ttab\b\f",
+                                   "\x7f delete",
+                                   "石龙区市场监督管理局",
+                                   "emoji \xF0\x9F\x98\x80 and \xE2\x80\xA8 separator",
+                                   "\xC2\x80\xDF\xBF\xE0\xA0\x80\xEF\xBF\xBF\xF4\x8F\xBF\xBF",
+                                   std::string("nul\0inside", 10)};
+  for (int c = 0; c < 0x80; ++c) strings.emplace_back(1, static_cast<char>(c));
+  return strings;
+}
+
+TEST_CASE("Strings are escaped exactly as nlohmann/json escapes them", "[json-writer]") {
+  for (const auto& s : tricky_strings()) {
+    INFO(json(s).dump());
+    CHECK(written(s) == json(s).dump());
+  }
+}
+
+TEST_CASE("Bytes that are not UTF-8 become U+FFFD and the text stays valid JSON", "[json-writer]") {
+  for (const std::string bad :
+       {"\xFF", "a\xC3", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "ok\x80ok"}) {
+    const std::string text = written(bad);
+    INFO(text);
+    const json parsed = json::parse(text, nullptr, false);
+    REQUIRE_FALSE(parsed.is_discarded());
+    CHECK(parsed.get<std::string>().find("\xEF\xBF\xBD") != std::string::npos);
+  }
+}
+
+TEST_CASE("Nested objects and arrays come out as nlohmann/json dumps them", "[json-writer]") {
+  std::string out;
+  json_writer w{out};
+  w.begin_object()
+      .key("a")
+      .begin_array()
+      .end_array()
+      .key("b")
+      .begin_object()
+      .end_object()
+      .key("c")
+      .begin_array()
+      .value(std::int64_t{-5})
+      .value(std::uint64_t{18446744073709551615u})
+      .value(true)
+      .value(false)
+      .null()
+      .begin_array()
+      .value("x")
+      .end_array()
+      .begin_object()
+      .field("k", "v")
+      .end_object()
+      .end_array()
+      .field("d", json{{"z", 1}, {"y", {1, 2}}})
+      .field("e", 0)
+      .end_object();
+  const json expected = {
+      {"a", json::array()},
+      {"b", json::object()},
+      {"c", {-5, 18446744073709551615u, true, false, nullptr, {"x"}, {{"k", "v"}}}},
+      {"d", {{"z", 1}, {"y", {1, 2}}}},
+      {"e", 0}};
+  CHECK(out == expected.dump());
+}
+
+TEST_CASE("An outbound envelope is written as to_json(e).dump() writes it", "[json-writer]") {
+  const outbound_event e{"evt-1/1",
+                         "case.transitioned",
+                         "92410404X8Y350JTN5",
+                         "ZZ-\"2026\"\n-000037",
+                         *parse_rfc3339("2026-11-23T09:30:00.250+08:00"),
+                         "evt-1",
+                         {{"from", nullptr}, {"to", "applied"}, {"privileges", {"石龙", "\t"}}}};
+  std::string out = "prefix:";
+  append_outbound(out, e);
+  CHECK(out == "prefix:" + to_json(e).dump());
+}
+
+}  // namespace
