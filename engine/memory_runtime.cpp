@@ -80,6 +80,28 @@ void memory_partition::load_case_ids(const std::string& applicant_id,
   cases_by_applicant_[applicant_id].insert(case_ids.begin(), case_ids.end());
 }
 
+const case_record* memory_partition::peek_case(const std::string& case_id) const {
+  const auto it = cases_.find(case_id);
+  return it == cases_.end() ? nullptr : &it->second;
+}
+
+std::vector<timer_entry> memory_partition::due_timers(instant until, std::size_t limit) const {
+  std::vector<timer_entry> due;
+  for (auto it = timers_by_due_.begin(); it != timers_by_due_.end() && due.size() < limit; ++it) {
+    if (it->first > until) break;
+    due.push_back(timers_by_id_.at(it->second));
+  }
+  return due;
+}
+
+void memory_partition::keep(const commit_unit& unit, const loop_entry*) {
+  // One writer per partition: a conflict here is a defect, not a race.
+  const bool committed = commit(unit);
+  assert(committed && "version conflict in the single-writer in-memory runtime");
+  (void)committed;
+  if (on_keep_) on_keep_(unit);
+}
+
 std::optional<timer_entry> memory_partition::next_due_timer() const {
   if (timers_by_due_.empty()) return std::nullopt;
   const auto& [due, id] = *timers_by_due_.begin();
@@ -88,43 +110,24 @@ std::optional<timer_entry> memory_partition::next_due_timer() const {
 }
 
 memory_runtime::memory_runtime(const case_processor& processor, std::uint32_t partitions)
-    : processor_(processor), partitions_(partitions) {
+    : partitions_(partitions) {
   assert(partitions > 0);
+  loops_.reserve(partitions);
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    loops_.emplace_back(processor);
+    partitions_[n].set_listener([this, n](const commit_unit& unit) {
+      if (on_commit_) on_commit_(n, unit);
+    });
+  }
 }
 
 void memory_runtime::submit(std::string_view raw) {
-  auto parsed = parse_envelope(raw);
-  if (auto* refused = std::get_if<rejection>(&parsed)) {
-    commit_unit unit;
-    unit.dead = dead_letter{std::string(raw), refused->code, std::move(refused->detail)};
-    commit(partition_for_raw(raw, partitions()), unit);
-    return;
-  }
-  const auto& event = std::get<inbound_event>(parsed);
-  if (event.type == event_type::clock_advance) {
-    for (std::uint32_t n = 0; n < partitions(); ++n) apply_to(n, event, raw);
-    return;
-  }
-  apply_to(partition_of(event.applicant_id, partitions()), event, raw);
-}
-
-void memory_runtime::apply_to(std::uint32_t n, const inbound_event& event, std::string_view raw) {
-  const auto unit = processor_.apply(event, raw, partitions_[n]);
-  commit(n, unit);
-  if (unit.clock_to) fire_due_timers(n);
-}
-
-void memory_runtime::commit(std::uint32_t n, const commit_unit& unit) {
-  // One writer per partition: a conflict here is a defect, not a race.
-  const bool committed = partitions_[n].commit(unit);
-  assert(committed && "version conflict in the single-writer in-memory runtime");
-  (void)committed;
-  if (on_commit_) on_commit_(n, unit);
-}
-
-void memory_runtime::fire_due_timers(std::uint32_t n) {
-  while (const auto timer = partitions_[n].next_due_timer()) {
-    commit(n, processor_.fire(*timer, partitions_[n]));
+  const auto entry = make_entry("", std::string(raw));
+  for (const auto n : partitions_of(entry, partitions())) {
+    loops_[n].feed({entry});
+    const auto needs = loops_[n].run(partitions_[n]);
+    assert(needs.empty() && "the in-memory store holds everything");
+    (void)needs;
   }
 }
 
