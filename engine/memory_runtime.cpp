@@ -94,7 +94,7 @@ std::vector<timer_entry> memory_partition::due_timers(instant until, std::size_t
   return due;
 }
 
-void memory_partition::keep(const commit_unit& unit, const loop_entry*) {
+void memory_partition::keep(commit_unit unit, const loop_entry*) {
   // One writer per partition: a conflict here is a defect, not a race.
   const bool committed = commit(unit);
   assert(committed && "version conflict in the single-writer in-memory runtime");

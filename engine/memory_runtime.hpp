@@ -27,7 +27,7 @@ class memory_partition final : public partition_store {
   bool holds_timers_until(instant) const override { return true; }
   std::vector<timer_entry> due_timers(instant until, std::size_t limit) const override;
   // Commits the unit (a conflict is a defect here: one writer) and tells the listener.
-  void keep(const commit_unit& unit, const loop_entry* entry) override;
+  void keep(commit_unit unit, const loop_entry* entry) override;
   void set_listener(std::function<void(const commit_unit&)> on_keep) {
     on_keep_ = std::move(on_keep);
   }

@@ -142,8 +142,7 @@ store_needs partition_loop::run(partition_store& store, std::size_t budget) {
         }
         return needs;
       }
-      const auto unit = processor_.fire(due.front(), store);
-      store.keep(unit, nullptr);
+      store.keep(processor_.fire(due.front(), store), nullptr);
       continue;
     }
     if (next_ >= entries_.size()) {
@@ -160,10 +159,11 @@ store_needs partition_loop::run(partition_store& store, std::size_t budget) {
       }
       return needs;
     }
-    const auto unit = apply(e, store);
-    store.keep(unit, &e);
+    auto unit = apply(e, store);
+    const bool moves_clock = unit.clock_to.has_value();
+    store.keep(std::move(unit), &e);
     ++next_;
-    if (unit.clock_to) firing_until_ = store.now();
+    if (moves_clock) firing_until_ = store.now();
   }
   return needs;
 }

@@ -47,7 +47,7 @@ class partition_store : public partition_view {
   virtual std::vector<timer_entry> due_timers(instant until, std::size_t limit) const = 0;
   // Applies a unit to the view and keeps it for the durable commit. `entry` is the inbound entry
   // the unit acknowledges, null for a timer.
-  virtual void keep(const commit_unit& unit, const loop_entry* entry) = 0;
+  virtual void keep(commit_unit unit, const loop_entry* entry) = 0;
 };
 
 // What the store must fetch before the loop can go on.

@@ -123,7 +123,7 @@ std::string redis_store::member_of(const commit_unit& unit, const std::string& t
   return timer_member(timer_id, "");
 }
 
-void redis_store::keep(const commit_unit& unit, const loop_entry* entry) {
+void redis_store::keep(commit_unit unit, const loop_entry* entry) {
   const bool remember = is_credit_update(entry);
   pending_.add(
       unit, [this](const std::string& id) { return peek_case(id); },
@@ -173,7 +173,7 @@ void redis_store::keep(const commit_unit& unit, const loop_entry* entry) {
   if (remember && !unit.applied_event.empty()) applied_[unit.applied_event] = true;
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
   if (unit.clock_to && *unit.clock_to > clock_) clock_ = *unit.clock_to;
-  units_.push_back(unit);
+  units_.push_back(std::move(unit));
 }
 
 void redis_store::committed() {

@@ -47,7 +47,7 @@ class redis_store final : public partition_store {
   bool holds_applied(const std::string& event_id) const override;
   bool holds_timers_until(instant until) const override;
   std::vector<timer_entry> due_timers(instant until, std::size_t limit) const override;
-  void keep(const commit_unit& unit, const loop_entry* entry) override;
+  void keep(commit_unit unit, const loop_entry* entry) override;
 
   // What the runtime loads. A nullopt case or credit means there is none.
   void reset();  // forgets everything: the partition was lost or is taken anew
