@@ -288,13 +288,14 @@ struct runtime::partition_worker {
     const auto wall = wall_now();
     rt.observer_.commit_latency(std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started));
-    for (const auto& unit : store.pending_units()) {
-      rt.observer_.committed(n, unit, commit_status::ok);
-    }
+    // How late each firing was (wall clock at the commit), then the units themselves.
     for (const auto due : store.fired_due()) {
       rt.observer_.timer_lag(
           simulated() ? std::chrono::milliseconds{0}
                       : std::chrono::duration_cast<std::chrono::milliseconds>(wall - due));
+    }
+    for (const auto& unit : store.pending_units()) {
+      rt.observer_.committed(n, unit, commit_status::ok);
     }
     store.committed();
     // Nothing of ours is unacknowledged when the loop is idle: a pending entry then is one an
@@ -329,14 +330,18 @@ struct runtime::partition_worker {
     auto block = opts().block;
     const auto now = std::chrono::steady_clock::now();
     block = std::min(block, std::chrono::duration_cast<std::chrono::milliseconds>(renew_at - now));
+    // A timer due before the read would time out: read without blocking, and if nothing came,
+    // sleep on a steady_timer until it is due (Redis times a blocked read out only at its own
+    // event-loop ticks, up to 100 ms late).
+    std::optional<std::chrono::milliseconds> until_due;
     if (!simulated()) {
       if (const auto due = store.next_due()) {
-        block = std::min(block,
-                         std::chrono::duration_cast<std::chrono::milliseconds>(*due - wall_now()));
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - wall_now());
+        if (left < block) until_due = std::max(left, std::chrono::milliseconds{0});
       }
     }
     block = std::max(block, std::chrono::milliseconds{1});
-    const bool catching_up = read_from == "0";
+    const bool catching_up = read_from == "0" || until_due.has_value();
     std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
                                   opts().consumer, "COUNT", std::to_string(opts().batch_size)};
     if (!catching_up) {
@@ -353,7 +358,12 @@ struct runtime::partition_worker {
       entries = entries_from(got.elements()[0].elements().at(1));
     }
     if (entries.empty()) {
-      if (catching_up) read_from = ">";
+      if (read_from == "0") {
+        read_from = ">";
+      } else if (until_due && until_due->count() > 0) {
+        asio::steady_timer wake(co_await asio::this_coro::executor, *until_due);
+        co_await wake.async_wait(asio::use_awaitable);
+      }
       co_return;
     }
     rt.observer_.batch(n, entries.size());

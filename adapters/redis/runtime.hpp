@@ -29,7 +29,7 @@ struct runtime_options {
   std::uint32_t partitions = 1;
   std::string consumer = "engine-1";
   std::size_t batch_size = 256;                 // entries per XREADGROUP
-  std::size_t units_per_commit = 1024;          // units per FCALL at most (a timer storm is cut)
+  std::size_t units_per_commit = 512;           // units per FCALL at most (a timer storm is cut)
   std::chrono::milliseconds block{100};         // XREADGROUP BLOCK when no timer is due sooner
   std::chrono::milliseconds lease_ttl{10'000};  // renewed every third of it
   std::string owner;                            // the lease's owner id; empty: consumer-pid-random

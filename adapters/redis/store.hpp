@@ -19,8 +19,8 @@
 namespace xyp::redis {
 
 struct store_limits {
-  std::size_t cases = 20'000;         // cases kept in memory between batches
-  std::size_t credits = 50'000;       // credits and applicants' case lists kept
+  std::size_t cases = 10'000;         // cases kept in memory between batches
+  std::size_t credits = 20'000;       // credits and applicants' case lists kept
   std::size_t timer_window = 10'000;  // pending timers read from Redis at a time
 };
 
