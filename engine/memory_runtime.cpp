@@ -80,6 +80,28 @@ void memory_partition::load_case_ids(const std::string& applicant_id,
   cases_by_applicant_[applicant_id].insert(case_ids.begin(), case_ids.end());
 }
 
+const case_record* memory_partition::peek_case(const std::string& case_id) const {
+  const auto it = cases_.find(case_id);
+  return it == cases_.end() ? nullptr : &it->second;
+}
+
+std::vector<timer_entry> memory_partition::due_timers(instant until, std::size_t limit) const {
+  std::vector<timer_entry> due;
+  for (auto it = timers_by_due_.begin(); it != timers_by_due_.end() && due.size() < limit; ++it) {
+    if (it->first > until) break;
+    due.push_back(timers_by_id_.at(it->second));
+  }
+  return due;
+}
+
+void memory_partition::keep(commit_unit unit, const loop_entry*) {
+  // One writer per partition: a conflict here is a defect, not a race.
+  const bool committed = commit(unit);
+  assert(committed && "version conflict in the single-writer in-memory runtime");
+  (void)committed;
+  if (on_keep_) on_keep_(unit);
+}
+
 std::optional<timer_entry> memory_partition::next_due_timer() const {
   if (timers_by_due_.empty()) return std::nullopt;
   const auto& [due, id] = *timers_by_due_.begin();
@@ -98,58 +120,48 @@ memory_runtime::memory_runtime(const case_processor& processor, std::uint32_t pa
     : processor_(processor) {
   assert(partitions > 0);
   partitions_.reserve(partitions);
-  for (std::uint32_t n = 0; n < partitions; ++n) partitions_.emplace_back(n);
+  loops_.reserve(partitions);
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    partitions_.emplace_back(n);
+    loops_.emplace_back(processor);
+  }
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    partitions_[n].set_listener([this, n](const commit_unit& unit) {
+      if (on_commit_) on_commit_(n, unit);
+    });
+  }
+}
+
+void memory_runtime::run_loop(std::uint32_t n) {
+  const auto needs = loops_[n].run(partitions_[n]);
+  assert(needs.empty() && "the in-memory store holds everything");
+  (void)needs;
 }
 
 void memory_runtime::submit(std::string_view raw) {
-  auto parsed = parse_envelope(raw);
-  if (auto* refused = std::get_if<rejection>(&parsed)) {
-    commit_unit unit;
-    unit.dead = dead_letter{std::string(raw), refused->code, std::move(refused->detail)};
-    commit(partition_for_raw(raw, partitions()), unit);
-    return;
+  const auto entry = make_entry("", std::string(raw));
+  for (const auto n : partitions_of(entry, partitions())) {
+    const auto* event = std::get_if<inbound_event>(&entry.parsed);
+    if (events_clock_ && event != nullptr && event->type != event_type::clock_advance) {
+      // Time follows the event: what fell due before it fires first.
+      partitions_[n].advance_clock(event->at);
+      loops_[n].fire_until(partitions_[n].now());
+      run_loop(n);
+    }
+    loops_[n].feed({entry});
+    run_loop(n);
   }
-  const auto& event = std::get<inbound_event>(parsed);
-  if (event.type == event_type::clock_advance) {
-    for (std::uint32_t n = 0; n < partitions(); ++n) apply_to(n, event, raw);
-    return;
-  }
-  const auto n = partition_of(event.applicant_id, partitions());
-  if (events_clock_) {
-    partitions_[n].advance_clock(event.at);
-    fire_due_timers(n);
-  }
-  apply_to(n, event, raw);
-}
-
-void memory_runtime::apply_to(std::uint32_t n, const inbound_event& event, std::string_view raw) {
-  const auto unit = processor_.apply(event, raw, partitions_[n]);
-  commit(n, unit);
-  if (unit.clock_to) fire_due_timers(n);
-}
-
-void memory_runtime::commit(std::uint32_t n, const commit_unit& unit) {
-  // One writer per partition: a conflict here is a defect, not a race.
-  const bool committed = partitions_[n].commit(unit);
-  assert(committed && "version conflict in the single-writer in-memory runtime");
-  (void)committed;
-  if (on_commit_) on_commit_(n, unit);
 }
 
 void memory_runtime::recalendar() {
   for (std::uint32_t n = 0; n < partitions(); ++n) {
     // A snapshot: the timers a recount sets are counted on the new calendar already.
     for (const auto& timer : partitions_[n].pending_timer_list()) {
-      const auto unit = processor_.recalendar(timer, partitions_[n]);
-      if (!unit.ignored) commit(n, unit);
+      auto unit = processor_.recalendar(timer, partitions_[n]);
+      if (!unit.ignored) partitions_[n].keep(std::move(unit), nullptr);
     }
-    fire_due_timers(n);
-  }
-}
-
-void memory_runtime::fire_due_timers(std::uint32_t n) {
-  while (const auto timer = partitions_[n].next_due_timer()) {
-    commit(n, processor_.fire(*timer, partitions_[n]));
+    loops_[n].fire_until(partitions_[n].now());
+    run_loop(n);
   }
 }
 

@@ -11,14 +11,28 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/partition_loop.hpp"
 #include "engine/processor.hpp"
 
 namespace xyp {
 
-// One partition's state in memory, behind the interface the Redis store implements too.
-class memory_partition final : public partition_view {
+// One partition's state in memory, behind the store port the Redis store implements too. It
+// holds everything, so the loop never has to wait for it.
+class memory_partition final : public partition_store {
  public:
   explicit memory_partition(std::uint32_t number) : number_(number) {}
+  bool holds_case(const std::string&) const override { return true; }
+  const case_record* peek_case(const std::string& case_id) const override;
+  bool holds_credit(const std::string&) const override { return true; }
+  bool holds_cases_of(const std::string&) const override { return true; }
+  bool holds_applied(const std::string&) const override { return true; }
+  bool holds_timers_until(instant) const override { return true; }
+  std::vector<timer_entry> due_timers(instant until, std::size_t limit) const override;
+  // Commits the unit (a conflict is a defect here: one writer) and tells the listener.
+  void keep(commit_unit unit, const loop_entry* entry) override;
+  void set_listener(std::function<void(const commit_unit&)> on_keep) {
+    on_keep_ = std::move(on_keep);
+  }
 
   bool already_applied(const std::string& event_id) const override;
   std::optional<case_record> find_case(const std::string& case_id) const override;
@@ -60,16 +74,18 @@ class memory_partition final : public partition_view {
   std::uint32_t number_;
   std::uint64_t ledger_count_ = 0;
   instant clock_{};
+  std::function<void(const commit_unit&)> on_keep_;
 };
 
-// Routes events to partitions, commits each unit, and fires due timers in due order whenever a
-// clock.advance moves a partition's clock.
+// Routes events to partitions and runs each partition's loop over its in-memory store.
 class memory_runtime {
  public:
   // Called with every committed unit in commit order.
   using listener = std::function<void(std::uint32_t partition, const commit_unit&)>;
 
   memory_runtime(const case_processor& processor, std::uint32_t partitions);
+  memory_runtime(const memory_runtime&) = delete;  // its partitions call back into it
+  memory_runtime& operator=(const memory_runtime&) = delete;
 
   // With events_clock, time follows each event's own `at`: before an event is applied its
   // partition's clock moves to it (never back) and the timers due by then fire. Without it only
@@ -91,12 +107,11 @@ class memory_runtime {
   const memory_partition& partition(std::uint32_t n) const { return partitions_.at(n); }
 
  private:
-  void apply_to(std::uint32_t n, const inbound_event& event, std::string_view raw);
-  void commit(std::uint32_t n, const commit_unit& unit);
-  void fire_due_timers(std::uint32_t n);
+  void run_loop(std::uint32_t n);
 
   const case_processor& processor_;
   std::vector<memory_partition> partitions_;
+  std::vector<partition_loop> loops_;
   listener on_commit_;
   bool events_clock_ = false;
 };

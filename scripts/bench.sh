@@ -6,10 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The peer (tests/bench/peer): BullMQ and XState from npm, installed here, never by the tests.
+if [[ ! -d tests/bench/peer/node_modules ]] && command -v npm >/dev/null; then
+  (cd tests/bench/peer && npm install --no-audit --no-fund --silent)
+fi
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/bench -j"$(nproc)" --target xyp_bench
 out="build/bench/bench-$(date +%Y%m%dT%H%M%S).txt"
 build/bench/tests/bench/xyp_bench "$@" | tee "$out"
 echo
 echo "== figures (also in $out)"
-grep -E '^(drain|latency|cases|footprint|timers|ceiling):' "$out" || true
+grep -E '^(drain|peer|latency|cases|footprint|timers|ceiling):' "$out" || true

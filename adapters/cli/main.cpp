@@ -181,6 +181,16 @@ int main(int argc, char** argv) try {
   run_cmd->add_option("--batch", run.runtime.batch_size, "Entries per read")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  std::uint64_t lease_ms = 10'000;
+  run_cmd
+      ->add_option("--lease-ttl", lease_ms,
+                   "Partition lease in ms; renewed every third of it, taken over when it lapses")
+      ->check(CLI::Range(300, 600'000))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--cache-cases", run.runtime.cache.cases, "Cases kept in memory per partition")
+      ->check(CLI::Range(1, 100'000'000))
+      ->capture_default_str();
   run_cmd->add_option("--http", run.http, "Serve the API and dashboard on host:port")
       ->capture_default_str();
   run_cmd->add_option("--tokens", run.tokens,
@@ -246,6 +256,7 @@ int main(int argc, char** argv) try {
     default_to(run.profile, config_dir, "profiles/shilong.json");
     default_to(run.calendars, config_dir, "calendars");
     if (!run_redis.into(run.runtime, "run")) return xyp::cli::exit_usage;
+    run.runtime.lease_ttl = std::chrono::milliseconds(lease_ms);
     run.clock = clock == "simulated" ? xyp::clock_mode::simulated : xyp::clock_mode::system;
     xyp::log::set_level(log_level);
     return xyp::cli::run_engine(run);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "adapters/redis/keys.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/partition.hpp"
 
 namespace xyp::http {
@@ -136,7 +137,7 @@ asio::awaitable<std::vector<case_record>> read_cases(connection& c, const partit
   std::vector<case_record> out;
   if (ids.empty()) co_return out;
   command_list commands;
-  for (const auto& id : ids) commands.push_back(cmd("HGET", k.case_key(id), "doc"));
+  for (const auto& id : ids) commands.push_back(cmd("HGET", k.case_key(id), id));
   const auto replies = co_await c.pipeline(std::move(commands), timeout);
   for (const auto& r : replies) {
     if (!checked(r).is_string()) continue;
@@ -478,7 +479,7 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const redis_read_op
     for (const auto& d : options.departments) commands.push_back(cmd("ZCARD", k.by_department(d)));
     commands.push_back(cmd("ZCARD", k.overdue()));
     commands.push_back(cmd("ZCARD", k.all_cases()));
-    commands.push_back(cmd("HGET", k.meta(), "clock"));
+    commands.push_back(cmd("HGET", k.state(), "clock"));
     commands.push_back(cmd("ZRANGE", k.escalations(), "0", std::to_string(max_escalations_read - 1),
                            "WITHSCORES"));
     commands.push_back(cmd("ZRANGE", k.overdue(), "0", last));
@@ -661,10 +662,8 @@ asio::awaitable<store_status> probe_status(redis_link& link, std::string prefix,
 }
 
 std::optional<case_record> decode_case_doc(std::string_view doc) {
-  const auto j = nlohmann::json::parse(doc, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
   try {
-    return j.get<case_record>();
+    return decode_case(doc);
   } catch (const std::exception&) {
     return std::nullopt;
   }

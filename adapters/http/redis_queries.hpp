@@ -112,7 +112,7 @@ boost::asio::awaitable<store_status> probe_status(redis_link& link, std::string 
 status_probe make_redis_status_probe(redis_link& link, std::string prefix,
                                      std::uint32_t partitions);
 
-// A case record from the `doc` field of a case hash; nothing when the text is not one.
+// A case record as stored (engine/case_codec); nothing when the text is not one.
 std::optional<case_record> decode_case_doc(std::string_view doc);
 
 }  // namespace xyp::http

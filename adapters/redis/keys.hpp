@@ -12,6 +12,22 @@ namespace xyp::redis {
 
 inline constexpr std::string_view consumer_group = "engine";
 
+// The layout of the engine's own keys. `P:layout` holds it; a Redis with engine keys and no such
+// marker (or another value) holds a layout this engine would misread, and is refused at start.
+inline constexpr std::string_view layout_version = "2";
+inline std::string layout_key(std::string_view prefix) {
+  return std::string(prefix) + ":layout";
+}
+
+// Cases live in per-partition hashes, `case_buckets` of them, field case id -> stored case; a
+// case's bucket is crc32(case_id) mod case_buckets. Changing it changes the layout version.
+inline constexpr std::uint32_t case_buckets = 4096;
+std::uint32_t case_bucket(std::string_view case_id);
+
+// A timer as the partition's timer set holds it: member "<timer id>|<applicant id>" (the timer id
+// is "<case id>/t<k>/<kind>"), score the due time in ms.
+std::string timer_member(std::string_view timer_id, std::string_view applicant_id);
+
 // The keys of one partition.
 class partition_keys {
  public:
@@ -25,10 +41,17 @@ class partition_keys {
   std::string out() const { return base_ + "out"; }        // outbound stream, field event
   std::string dead() const { return base_ + "dead"; }      // fields event, error, detail
 
-  // Hash {v: version, doc: case record JSON}.
-  std::string case_key(std::string_view case_id) const {
-    return base_ + "case:" + std::string(case_id);
+  // Hash: case id -> stored case (engine/case_codec), for the cases of one bucket.
+  std::string case_bucket_key(std::uint32_t bucket) const {
+    return base_ + "c:" + std::to_string(bucket);
   }
+  std::string case_key(std::string_view case_id) const {
+    return case_bucket_key(case_bucket(case_id));
+  }
+  // The partition's owner: "<owner id> <epoch>", with a TTL; epoch: a counter bumped by every
+  // acquisition, never reset (the fencing token's monotonic half).
+  std::string lease() const { return base_ + "lease"; }
+  std::string epoch() const { return base_ + "epoch"; }
   // String: credit snapshot JSON.
   std::string credit(std::string_view applicant) const {
     return base_ + "credit:" + std::string(applicant);
@@ -37,13 +60,17 @@ class partition_keys {
   std::string applicant_cases(std::string_view applicant) const {
     return base_ + "applicant:" + std::string(applicant);
   }
-  // Sorted set: applied event id -> commit time (ms); trimmed to the dedupe window.
+  // Sorted set: applied ids of events that are not case events (credit.update) -> commit time
+  // (ms); trimmed to the dedupe window. A case event's id is found in its case's history.
   std::string applied() const { return base_ + "applied"; }
-  // Sorted set: timer id -> due (ms since the epoch); hash: timer id -> timer JSON.
+  // Sorted set: timer_member() -> due (ms since the epoch).
   std::string timers() const { return base_ + "timers"; }
-  std::string timer_info() const { return base_ + "timer"; }
   // Hash: ledger (entries handed out), clock (simulated time, ms).
-  std::string meta() const { return base_ + "meta"; }
+  std::string state() const { return base_ + "state"; }
+  // Keys of the previous layout (version 1): their presence without a layout marker means a
+  // Redis this engine must not read.
+  std::string old_meta() const { return base_ + "meta"; }
+  std::string old_timer_info() const { return base_ + "timer"; }
 
   // Back-office indexes, kept by the commit script; each a sorted set of case ids scored by the
   // case's application time (ms), so that listings page by (score, id).

@@ -1,5 +1,6 @@
 #include "adapters/redis/runtime.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,16 +9,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <map>
+#include <cstdio>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <unordered_set>
+#include <random>
 
 #include "adapters/log.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
-#include "engine/memory_runtime.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/partition.hpp"
+#include "engine/partition_loop.hpp"
 
 namespace xyp::redis {
 namespace {
@@ -36,45 +37,47 @@ std::int64_t to_ms(instant t) {
   return t.time_since_epoch().count();
 }
 
-// One inbound stream entry as read, with its envelope parsed once.
-struct stream_entry {
-  std::string id;
-  std::string raw;
-  bool has_event = false;
-  parse_result parsed;
-};
-
 // XREADGROUP / XAUTOCLAIM list: [[id, [field, value, ...]], ...]; a trimmed entry has nil fields.
-std::vector<stream_entry> entries_from(const reply& list) {
-  std::vector<stream_entry> entries;
+std::vector<loop_entry> entries_from(const reply& list) {
+  std::vector<loop_entry> entries;
+  entries.reserve(list.elements().size());
   for (const auto& item : list.elements()) {
-    stream_entry e;
-    e.id = item.elements().at(0).as_string();
+    std::string id = item.elements().at(0).as_string();
     const auto& fields = item.elements().at(1);
+    bool has_event = false;
+    std::string raw;
     if (fields.is_array()) {
       const auto& kv = fields.elements();
       for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
         if (kv[i].as_string() == "event") {
-          e.raw = kv[i + 1].as_string();
-          e.has_event = true;
+          raw = kv[i + 1].as_string();
+          has_event = true;
         }
       }
     }
-    e.parsed = e.has_event ? parse_envelope(e.raw)
-                           : parse_result{rejection{dead_letter_code::schema_violation,
-                                                    "stream entry has no field event"}};
-    entries.push_back(std::move(e));
+    if (has_event) {
+      entries.push_back(make_entry(std::move(id), std::move(raw)));
+    } else {
+      entries.push_back(loop_entry{
+          std::move(id), "",
+          rejection{dead_letter_code::schema_violation, "stream entry has no field event"}});
+    }
   }
   return entries;
 }
 
-// A unit whose script call said `conflict`: another writer touched the partition. The batch is
-// abandoned; its entries are still pending and are read again against fresh state.
-struct conflict_detected {};
+// A commit or renewal refused by the lease: another engine owns the partition now.
+struct fenced {};
 
-bool is_clock_advance(const stream_entry& e) {
-  const auto* event = std::get_if<inbound_event>(&e.parsed);
-  return event && event->type == event_type::clock_advance;
+bool starts_with(const std::string& text, std::string_view prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+std::string default_owner(const std::string& consumer) {
+  std::random_device random;
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", random());
+  return consumer + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
 }  // namespace
@@ -84,16 +87,27 @@ struct runtime::partition_worker {
   std::uint32_t n;
   partition_keys keys;
   connection conn;
-  std::string sha;
+  redis_store store;
+  partition_loop loop;
+  std::string token;  // "<owner> <epoch>" while serving; empty while not
+  std::chrono::steady_clock::time_point lease_until{}, renew_at{};
+  bool reclaim = true;          // pending entries not ours to wait for: claim them, read them first
   std::string read_from = "0";  // "0": our own pending entries first; then ">"
   std::string last_entry;       // the newest entry acknowledged, for trimming
   std::uint64_t since_trim = 0;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
   partition_worker(runtime& owner, std::uint32_t partition)
-      : rt(owner), n(partition), keys(owner.options_.prefix, partition), conn(owner.executor_) {}
+      : rt(owner),
+        n(partition),
+        keys(owner.options_.prefix, partition),
+        conn(owner.executor_),
+        store(keys, owner.processor_.mode(), owner.options_.cache, owner.options_.limits),
+        loop(owner.processor_) {}
 
   const runtime_options& opts() const { return rt.options_; }
+  bool simulated() const { return rt.processor_.mode() == clock_mode::simulated; }
+  std::chrono::milliseconds ttl() const { return opts().lease_ttl; }
 
   asio::awaitable<void> connect() {
     co_await conn.connect_with_backoff(opts().server, opts().connect_timeout);
@@ -103,298 +117,314 @@ struct runtime::partition_worker {
     if (group.is_error() && group.error_message().rfind("BUSYGROUP", 0) != 0) {
       throw error(errc::unexpected_reply, "XGROUP CREATE failed: " + group.error_message());
     }
-    co_await load_script();
-    // Entries a dead consumer left pending become ours; with one engine per partition, every
-    // pending entry is such an entry.
+    co_await load_functions();
+  }
+
+  asio::awaitable<void> load_functions() {
+    std::vector<std::string> load{"FUNCTION", "LOAD", "REPLACE", std::string(functions_source())};
+    const auto loaded = co_await conn.command(std::move(load));
+    if (loaded.is_error()) {
+      throw error(errc::unexpected_reply, "FUNCTION LOAD failed: " + loaded.error_message());
+    }
+  }
+
+  // FCALL, loading the library again when Redis lost it (FUNCTION FLUSH, a restart without it).
+  asio::awaitable<reply> fcall(std::vector<std::string> args) {
+    auto again = args;
+    auto result = co_await conn.command(std::move(args));
+    if (result.is_error() &&
+        result.error_message().find("Function not found") != std::string::npos) {
+      log::warn("redis lost the engine's functions: loading them again", {{"partition", n}});
+      co_await load_functions();
+      result = co_await conn.command(std::move(again));
+    }
+    if (result.is_error() && starts_with(result.error_message(), fenced_error)) throw fenced{};
+    if (result.is_error()) {
+      throw error(errc::unexpected_reply, "function call failed: " + result.error_message());
+    }
+    co_return result;
+  }
+
+  // Takes the partition's lease if it is free; on success the partition is read afresh.
+  asio::awaitable<bool> acquire() {
+    const auto sent = std::chrono::steady_clock::now();
+    const auto taken = co_await fcall(cmd("FCALL", "xyp_acquire", "2", keys.lease(), keys.epoch(),
+                                          rt.owner_, std::to_string(ttl().count())));
+    if (taken.elements().at(0).as_integer() == 0) co_return false;
+    token = taken.elements().at(1).as_string();
+    lease_until = sent + ttl();
+    renew_at = sent + ttl() / 3;
+    store.reset();
+    loop.reset();
+    const auto state = co_await conn.command(cmd("HMGET", keys.state(), "ledger", "clock"));
+    const auto& fields = state.elements();
+    store.load_state(
+        fields.at(0).is_nil() ? 0 : std::stoull(fields[0].as_string()),
+        fields.at(1).is_nil() ? instant{} : from_ms(std::stoll(fields[1].as_string())));
+    reclaim = true;
+    co_await refill_timers();
+    // Timers the clock made due before a previous owner could fire them fire first.
+    if (simulated()) loop.fire_until(store.now());
+    log::info("serving partition", {{"partition", n}, {"lease", token}});
+    rt.observer_.acquired(n, token);
+    co_return true;
+  }
+
+  asio::awaitable<void> renew_if_due() {
+    const auto now = std::chrono::steady_clock::now();
+    if (token.empty() || now < renew_at) co_return;
+    co_await fcall(
+        cmd("FCALL", "xyp_renew", "1", keys.lease(), token, std::to_string(ttl().count())));
+    lease_until = now + ttl();
+    renew_at = now + ttl() / 3;
+  }
+
+  // Reads are made only while the lease is surely ours for longer than a read can take, so that
+  // a successor, which claims every pending entry when it takes over, sees whatever we read.
+  bool lease_holds() const {
+    const auto margin = std::min<std::chrono::milliseconds>(opts().block * 2, ttl() / 3);
+    return std::chrono::steady_clock::now() + margin < lease_until;
+  }
+
+  // Stops serving: everything held for the partition goes; the lease is tried again later.
+  void drop(bool was_fenced) {
+    if (token.empty()) return;
+    if (was_fenced) {
+      log::warn("partition lost to another owner: dropping what it held",
+                {{"partition", n}, {"lease", token}});
+      rt.observer_.fenced(n);
+    }
+    token.clear();
+    store.reset();
+    loop.reset();
+    read_from = "0";
+  }
+
+  asio::awaitable<void> claim_pending() {
+    // Entries a previous owner read and did not commit become ours, and are read first.
     std::string cursor = "0-0";
     do {
-      std::vector<std::string> claim{"XAUTOCLAIM",    keys.events(), std::string(consumer_group),
-                                     opts().consumer, "0",           cursor,
-                                     "COUNT",         "1000",        "JUSTID"};
-      const auto claimed = co_await conn.command(std::move(claim));
+      const auto claimed =
+          co_await conn.command(cmd("XAUTOCLAIM", keys.events(), consumer_group, opts().consumer,
+                                    "0", cursor, "COUNT", "1000", "JUSTID"));
       if (claimed.is_error()) throw error(errc::unexpected_reply, claimed.error_message());
       cursor = claimed.elements().at(0).as_string();
     } while (cursor != "0-0");
     read_from = "0";
+    reclaim = false;
   }
 
-  asio::awaitable<void> load_script() {
-    std::vector<std::string> load{"SCRIPT", "LOAD", std::string(commit_script_source())};
-    const auto loaded = co_await conn.command(std::move(load));
-    sha = loaded.as_string();
-  }
-
-  // Loads what the events of a segment read into a fresh overlay: their cases, their applicants'
-  // credit (and, for credit updates, every case of the applicant), which ids were applied, the
-  // ledger count and the clock.
-  // (Arguments are named values, never braced temporaries: GCC 12 destroys a braced temporary
-  // in a co_await expression twice.)
-  asio::awaitable<void> load(memory_partition& overlay, const std::set<std::string>& case_ids,
-                             const std::set<std::string>& applicants,
-                             const std::set<std::string>& applicants_with_cases,
-                             const std::vector<std::string>& event_ids) {
-    std::vector<std::vector<std::string>> commands;
-    commands.push_back({"HMGET", keys.meta(), "ledger", "clock"});
-    for (const auto& id : case_ids) commands.push_back({"HGET", keys.case_key(id), "doc"});
-    for (const auto& a : applicants) commands.push_back({"GET", keys.credit(a)});
-    for (const auto& a : applicants_with_cases) {
-      commands.push_back({"SMEMBERS", keys.applicant_cases(a)});
+  // Reads the next window of pending timers into the store.
+  asio::awaitable<void> refill_timers() {
+    const std::size_t window = std::max<std::size_t>(opts().cache.timer_window, 1);
+    const auto horizon = store.timer_horizon();
+    if (horizon == INT64_MAX) co_return;
+    const std::string from = horizon == INT64_MIN ? "-inf" : "(" + std::to_string(horizon);
+    const auto got = co_await conn.command(cmd("ZRANGE", keys.timers(), from, "+inf", "BYSCORE",
+                                               "LIMIT", "0", std::to_string(window), "WITHSCORES"));
+    if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+    std::vector<std::pair<std::string, std::int64_t>> timers;
+    auto take = [&](const reply& list) {
+      const auto& e = list.elements();
+      for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+        timers.emplace_back(e[i].as_string(), std::stoll(e[i + 1].as_string()));
+      }
+    };
+    take(got);
+    const bool all = timers.size() < window;
+    if (!all) {
+      // Every timer sharing the last due time, so that the window ends between two due times.
+      const std::string last = std::to_string(timers.back().second);
+      const auto same =
+          co_await conn.command(cmd("ZRANGE", keys.timers(), last, last, "BYSCORE", "WITHSCORES"));
+      take(same);
     }
-    if (!event_ids.empty()) {
+    store.load_timers(timers, all);
+  }
+
+  // One round trip for everything the loop asked for.
+  asio::awaitable<void> fetch(const store_needs& needs) {
+    std::vector<std::vector<std::string>> commands;
+    for (const auto& id : needs.cases) commands.push_back({"HGET", keys.case_key(id), id});
+    for (const auto& a : needs.credits) commands.push_back({"GET", keys.credit(a)});
+    for (const auto& a : needs.cases_of) commands.push_back({"SMEMBERS", keys.applicant_cases(a)});
+    if (!needs.applied.empty()) {
       std::vector<std::string> zm{"ZMSCORE", keys.applied()};
-      zm.insert(zm.end(), event_ids.begin(), event_ids.end());
+      zm.insert(zm.end(), needs.applied.begin(), needs.applied.end());
       commands.push_back(std::move(zm));
     }
     const auto replies = co_await conn.pipeline(std::move(commands));
     std::size_t r = 0;
-    const auto& meta = replies[r++].elements();
-    overlay.load_ledger_count(meta[0].is_nil() ? 0 : std::stoull(meta[0].as_string()));
-    if (rt.processor_.mode() == clock_mode::simulated) {
-      overlay.load_clock(meta[1].is_nil() ? instant{} : from_ms(std::stoll(meta[1].as_string())));
-    } else {
-      overlay.load_clock(wall_now());
+    for (const auto& id : needs.cases) {
+      const auto& doc = replies[r++];
+      if (doc.is_error()) throw error(errc::unexpected_reply, doc.error_message());
+      store.load_case(id, doc.is_nil() ? std::nullopt
+                                       : std::optional<case_record>(decode_case(doc.as_string())));
     }
-    const std::set<std::string>& loaded = case_ids;
-    for (std::size_t i = 0; i < case_ids.size(); ++i, ++r) {
-      if (!replies[r].is_nil()) overlay.load_case(nlohmann::json::parse(replies[r].as_string()));
-    }
-    for (const auto& a : applicants) {
+    for (const auto& a : needs.credits) {
       const auto& credit = replies[r++];
-      if (!credit.is_nil()) {
-        overlay.load_credit(a, nlohmann::json::parse(credit.as_string()).get<credit_snapshot>());
-      }
+      store.load_credit(
+          a, credit.is_nil()
+                 ? std::nullopt
+                 : std::optional<credit_snapshot>(
+                       nlohmann::json::parse(credit.as_string()).get<credit_snapshot>()));
     }
-    std::vector<std::string> more;
-    for (const auto& a : applicants_with_cases) {
+    for (const auto& a : needs.cases_of) {
       std::vector<std::string> ids;
-      for (const auto& m : replies[r++].elements()) {
-        ids.push_back(m.as_string());
-        if (!loaded.contains(ids.back())) more.push_back(ids.back());
-      }
-      overlay.load_case_ids(a, ids);
+      for (const auto& m : replies[r++].elements()) ids.push_back(m.as_string());
+      store.load_cases_of(a, std::move(ids));
     }
-    if (!event_ids.empty()) {
+    if (!needs.applied.empty()) {
       const auto& scores = replies[r++].elements();
-      for (std::size_t i = 0; i < event_ids.size(); ++i) {
-        if (!scores[i].is_nil()) overlay.load_applied(event_ids[i]);
-      }
-    }
-    if (!more.empty()) {
-      std::vector<std::vector<std::string>> docs;
-      for (const auto& id : more) docs.push_back({"HGET", keys.case_key(id), "doc"});
-      const auto found = co_await conn.pipeline(std::move(docs));
-      for (const auto& doc : found) {
-        if (!doc.is_nil()) overlay.load_case(nlohmann::json::parse(doc.as_string()));
-      }
+      std::size_t i = 0;
+      for (const auto& id : needs.applied) store.load_applied(id, !scores.at(i++).is_nil());
     }
   }
 
-  // Sends the batch; throws conflict_detected when a unit could not be applied.
-  asio::awaitable<void> flush(commit_batch& batch, std::vector<commit_unit>& units) {
-    if (batch.empty()) co_return;
+  // Commits what the loop kept, in one Function call checked against the lease.
+  asio::awaitable<void> flush() {
+    if (store.pending().empty()) co_return;
     const auto started = std::chrono::steady_clock::now();
-    auto result = co_await conn.command(batch.evalsha(sha));
-    if (result.is_error() && result.error_message().rfind("NOSCRIPT", 0) == 0) {
-      co_await load_script();
-      result = co_await conn.command(batch.evalsha(sha));
-    }
-    if (result.is_error()) {
-      throw error(errc::unexpected_reply, "commit script failed: " + result.error_message());
-    }
+    const auto result = co_await fcall(store.pending().fcall(token));
+    const auto wall = wall_now();
     rt.observer_.commit_latency(std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started));
-    const auto& statuses = result.elements();
-    for (std::size_t i = 0; i < statuses.size() && i < units.size(); ++i) {
-      const auto status = commit_status_from(statuses[i].as_string());
-      if (status == commit_status::conflict) {
-        rt.observer_.conflict(n);
-        log::warn("version conflict: batch abandoned, entries will be read again",
-                  {{"partition", n}, {"cause", units[i].cause}});
-        batch.clear();
-        units.clear();
-        throw conflict_detected{};
-      }
-      rt.observer_.committed(n, units[i], status);
+    // How late each firing was (wall clock at the commit), then the units themselves.
+    for (const auto due : store.fired_due()) {
+      rt.observer_.timer_lag(
+          simulated() ? std::chrono::milliseconds{0}
+                      : std::chrono::duration_cast<std::chrono::milliseconds>(wall - due));
     }
-    batch.clear();
-    units.clear();
+    for (const auto& unit : store.pending_units()) {
+      rt.observer_.committed(n, unit, commit_status::ok);
+    }
+    store.committed();
+    // Nothing of ours is unacknowledged when the loop is idle: a pending entry then is one an
+    // earlier owner read after we took over, and is ours to read.
+    if (loop.idle() && result.is_integer() && result.as_integer() > 0) reclaim = true;
   }
 
-  // Applies a segment of entries with no clock.advance among them, in order.
-  asio::awaitable<void> apply_segment(std::vector<stream_entry>& entries, std::size_t begin,
-                                      std::size_t end) {
-    std::set<std::string> case_ids, applicants, applicants_with_cases;
-    std::vector<std::string> event_ids;
-    for (std::size_t i = begin; i < end; ++i) {
-      const auto* event = std::get_if<inbound_event>(&entries[i].parsed);
-      if (!event) continue;
-      event_ids.push_back(event->id);
-      if (!event->case_id.empty()) case_ids.insert(event->case_id);
-      if (!event->applicant_id.empty()) applicants.insert(event->applicant_id);
-      if (event->type == event_type::credit_update)
-        applicants_with_cases.insert(event->applicant_id);
-    }
-    memory_partition overlay(n);
-    co_await load(overlay, case_ids, applicants, applicants_with_cases, event_ids);
-    commit_batch batch(keys, opts().limits);
-    std::vector<commit_unit> units;
-    for (std::size_t i = begin; i < end; ++i) {
-      auto& e = entries[i];
-      commit_unit unit;
-      if (auto* refused = std::get_if<rejection>(&e.parsed)) {
-        unit.dead = dead_letter{e.raw, refused->code, refused->detail};
-      } else {
-        unit = rt.processor_.apply(std::get<inbound_event>(e.parsed), e.raw, overlay);
-      }
-      batch.add(unit, overlay, e.id, wall_now());
-      overlay.commit(unit);
-      units.push_back(std::move(unit));
-      last_entry = e.id;
-      if (batch.size() >= opts().units_per_script) co_await flush(batch, units);
-    }
-    co_await flush(batch, units);
-  }
-
-  asio::awaitable<void> apply_entries(std::vector<stream_entry> entries) {
-    rt.observer_.batch(n, entries.size());
-    std::size_t begin = 0;
-    while (begin < entries.size()) {
-      if (is_clock_advance(entries[begin])) {
-        // Time moves: commit it alone, then fire what came due, before the next event.
-        co_await apply_segment(entries, begin, begin + 1);
-        co_await fire_due_timers();
-        ++begin;
+  // Runs the loop until everything fed is applied and committed, fetching what it asks for.
+  asio::awaitable<void> drive() {
+    for (;;) {
+      if (!simulated()) store.set_wall_clock(wall_now());
+      const std::size_t room = opts().units_per_commit > store.pending().units()
+                                   ? opts().units_per_commit - store.pending().units()
+                                   : 0;
+      const auto needs = loop.run(store, room);
+      if (needs.timers) {
+        co_await flush();  // the window is read from Redis: what it holds must be there
+        co_await refill_timers();
         continue;
       }
-      std::size_t end = begin;
-      while (end < entries.size() && !is_clock_advance(entries[end])) ++end;
-      co_await apply_segment(entries, begin, end);
-      begin = end;
-    }
-    since_trim += entries.size();
-  }
-
-  // Fires every timer due on the partition's clock, in due order (then by id), each committed
-  // with its effects; a timer set by a firing and due already fires in its turn.
-  asio::awaitable<void> fire_due_timers() {
-    const std::string limit = std::to_string(opts().batch_size);
-    for (;;) {
-      instant now = wall_now();
-      if (rt.processor_.mode() == clock_mode::simulated) {
-        std::vector<std::string> clock_query{"HGET", keys.meta(), "clock"};
-        const auto clock = co_await conn.command(std::move(clock_query));
-        now = clock.is_nil() ? instant{} : from_ms(std::stoll(clock.as_string()));
+      if (!needs.empty()) {
+        co_await fetch(needs);
+        continue;
       }
-      std::vector<std::string> due_query{
-          "ZRANGEBYSCORE", keys.timers(), "-inf", std::to_string(to_ms(now)), "LIMIT", "0", limit};
-      const auto due = co_await conn.command(std::move(due_query));
-      if (due.elements().empty()) co_return;
-      std::vector<std::string> hmget{"HMGET", keys.timer_info()};
-      for (const auto& id : due.elements()) hmget.push_back(id.as_string());
-      const auto infos = co_await conn.command(std::move(hmget));
-      std::vector<timer_entry> timers;
-      std::vector<std::vector<std::string>> orphans;
-      for (std::size_t i = 0; i < infos.elements().size(); ++i) {
-        const auto& info = infos.elements()[i];
-        if (info.is_nil()) {
-          orphans.push_back({"ZREM", keys.timers(), due.elements()[i].as_string()});
-        } else {
-          timers.push_back(timer_from_json(nlohmann::json::parse(info.as_string())));
-        }
-      }
-      if (!orphans.empty()) co_await conn.pipeline(std::move(orphans));
-      std::sort(timers.begin(), timers.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.due, a.id) < std::tie(b.due, b.id);
-      });
-      std::set<std::string> case_ids;
-      for (const auto& t : timers) case_ids.insert(t.case_id);
-      memory_partition overlay(n);
-      const std::set<std::string> none;
-      const std::vector<std::string> no_events;
-      co_await load(overlay, case_ids, none, none, no_events);
-      overlay.load_clock(now);
-      commit_batch batch(keys, opts().limits);
-      std::vector<commit_unit> units;
-      std::set<std::pair<instant, std::string>> set_here;  // due timers set by these firings
-      std::size_t fired = 0;
-      for (const auto& t : timers) {
-        // A timer set by an earlier firing that sorts before this one fires first: fetch again.
-        if (!set_here.empty() && *set_here.begin() < std::make_pair(t.due, t.id)) break;
-        auto unit = rt.processor_.fire(t, overlay);
-        for (const auto& s : unit.timers_set) {
-          if (s.due <= now) set_here.insert({s.due, s.id});
-        }
-        batch.add(unit, overlay, "", wall_now());
-        overlay.commit(unit);
-        units.push_back(std::move(unit));
-        if (rt.processor_.mode() == clock_mode::system) {
-          rt.observer_.timer_lag(
-              std::chrono::duration_cast<std::chrono::milliseconds>(wall_now() - t.due));
-        } else {
-          rt.observer_.timer_lag(std::chrono::milliseconds{0});
-        }
-        ++fired;
-        if (batch.size() >= opts().units_per_script) co_await flush(batch, units);
-      }
-      co_await flush(batch, units);
-      if (fired == timers.size() && timers.size() < opts().batch_size && set_here.empty()) {
-        co_return;
-      }
+      co_await flush();
+      co_await renew_if_due();
+      if (loop.idle()) co_return;
     }
   }
 
   // After a notice was loaded: every pending timer whose clock was counted provisionally is
-  // counted again on the new calendar, and each unit committed through the script like a timer's
-  // (case version checked, old timer removed, new one set, the notice published). All of it is
-  // here, in one function, so that another runtime can carry it over whole.
+  // counted again on the new calendar (case_processor::recalendar), and the units committed like
+  // any others. The timer set is read in pages by rank from a snapshot of its size; the recount's
+  // own timers are counted on the new calendar already, and a repeated look at one is ignored.
   asio::awaitable<void> recalendar() {
-    // A snapshot of the pending timer ids first (nothing else writes this partition's timers
-    // meanwhile): the recount adds timers of its own, already counted on the new calendar.
-    std::vector<std::string> ids;
-    const std::size_t page = 10'000;
-    for (std::size_t start = 0;; start += page) {
-      std::vector<std::string> range{"ZRANGE", keys.timers(), std::to_string(start),
-                                     std::to_string(start + page - 1)};
-      const auto got = co_await conn.command(std::move(range));
-      for (const auto& id : got.elements()) ids.push_back(id.as_string());
-      if (got.elements().size() < page) break;
+    co_await drive();  // what is held is committed, so Redis holds every pending timer
+    const auto total = co_await conn.command(cmd("ZCARD", keys.timers()));
+    if (total.is_error()) throw error(errc::unexpected_reply, total.error_message());
+    std::vector<timer_entry> timers;
+    const std::int64_t page = 10'000;
+    for (std::int64_t start = 0; start < total.as_integer(); start += page) {
+      const auto got = co_await conn.command(cmd("ZRANGE", keys.timers(), std::to_string(start),
+                                                 std::to_string(start + page - 1), "WITHSCORES"));
+      if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+      const auto& e = got.elements();
+      for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+        if (auto t = timer_from_member(e[i].as_string(), std::stoll(e[i + 1].as_string()))) {
+          timers.push_back(std::move(*t));
+        }
+      }
     }
     std::uint64_t moved = 0;
-    for (std::size_t begin = 0; begin < ids.size(); begin += opts().batch_size) {
-      const std::size_t end = std::min(ids.size(), begin + opts().batch_size);
-      std::vector<std::string> hmget{"HMGET", keys.timer_info()};
-      hmget.insert(hmget.end(), ids.begin() + static_cast<std::ptrdiff_t>(begin),
-                   ids.begin() + static_cast<std::ptrdiff_t>(end));
-      const auto infos = co_await conn.command(std::move(hmget));
-      std::vector<timer_entry> timers;
-      std::set<std::string> case_ids;
-      for (const auto& info : infos.elements()) {
-        if (info.is_nil()) continue;
-        timers.push_back(timer_from_json(nlohmann::json::parse(info.as_string())));
-        case_ids.insert(timers.back().case_id);
+    const std::size_t step = std::max<std::size_t>(opts().batch_size, 1);
+    for (std::size_t begin = 0; begin < timers.size(); begin += step) {
+      const std::size_t end = std::min(timers.size(), begin + step);
+      store_needs needs;
+      for (std::size_t i = begin; i < end; ++i) {
+        if (!store.holds_case(timers[i].case_id)) needs.cases.insert(timers[i].case_id);
       }
-      std::sort(timers.begin(), timers.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.due, a.id) < std::tie(b.due, b.id);
-      });
-      memory_partition overlay(n);
-      const std::set<std::string> none;
-      const std::vector<std::string> no_events;
-      co_await load(overlay, case_ids, none, none, no_events);
-      commit_batch batch(keys, opts().limits);
-      std::vector<commit_unit> units;
-      for (const auto& t : timers) {
-        auto unit = rt.processor_.recalendar(t, overlay);
+      if (!needs.empty()) co_await fetch(needs);
+      for (std::size_t i = begin; i < end; ++i) {
+        auto unit = rt.processor_.recalendar(timers[i], store);
         if (unit.ignored) continue;
         moved += unit.timers_set.size();
-        batch.add(unit, overlay, "", wall_now());
-        overlay.commit(unit);
-        units.push_back(std::move(unit));
-        if (batch.size() >= opts().units_per_script) co_await flush(batch, units);
+        store.keep(std::move(unit), nullptr);
       }
-      co_await flush(batch, units);
+      co_await flush();
     }
     log::info("clocks counted again on the reloaded calendar",
-              {{"partition", n}, {"timers", ids.size()}, {"moved", moved}});
+              {{"partition", n}, {"timers", timers.size()}, {"moved", moved}});
+  }
+
+  asio::awaitable<void> read_and_apply() {
+    auto block = opts().block;
+    const auto now = std::chrono::steady_clock::now();
+    block = std::min(block, std::chrono::duration_cast<std::chrono::milliseconds>(renew_at - now));
+    // A timer due before the read would time out: read without blocking, and if nothing came,
+    // sleep on a steady_timer until it is due (Redis times a blocked read out only at its own
+    // event-loop ticks, up to 100 ms late).
+    std::optional<std::chrono::milliseconds> until_due;
+    if (!simulated()) {
+      if (const auto due = store.next_due()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - wall_now());
+        if (left < block) until_due = std::max(left, std::chrono::milliseconds{0});
+      }
+    }
+    block = std::max(block, std::chrono::milliseconds{1});
+    const bool catching_up = read_from == "0" || until_due.has_value();
+    std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
+                                  opts().consumer, "COUNT", std::to_string(opts().batch_size)};
+    if (!catching_up) {
+      read.push_back("BLOCK");
+      read.push_back(std::to_string(block.count()));
+    }
+    read.push_back("STREAMS");
+    read.push_back(keys.events());
+    read.push_back(read_from);
+    const auto got = co_await conn.command(std::move(read), block + opts().connect_timeout);
+    if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+    std::vector<loop_entry> entries;
+    if (!got.is_nil() && !got.elements().empty()) {
+      entries = entries_from(got.elements()[0].elements().at(1));
+    }
+    if (entries.empty()) {
+      if (read_from == "0") {
+        read_from = ">";
+      } else if (until_due && until_due->count() > 0) {
+        asio::steady_timer wake(co_await asio::this_coro::executor, *until_due);
+        co_await wake.async_wait(asio::use_awaitable);
+      }
+      co_return;
+    }
+    rt.observer_.batch(n, entries.size());
+    since_trim += entries.size();
+    last_entry = entries.back().id;
+    loop.feed(std::move(entries));
+    co_await drive();
+  }
+
+  // Fires what the system clock made due.
+  asio::awaitable<void> fire_due() {
+    if (simulated()) co_return;
+    if (store.held_timers() == 0 && store.timer_horizon() != INT64_MAX) co_await refill_timers();
+    const auto due = store.next_due();
+    const auto now = wall_now();
+    if (!due || *due > now) co_return;
+    loop.fire_until(now);
+    co_await drive();
   }
 
   // Inbound entries below the oldest pending one are done with: trim them (a blind MAXLEN would
@@ -416,6 +446,11 @@ struct runtime::partition_worker {
     co_await conn.pipeline(std::move(commands));
   }
 
+  asio::awaitable<void> wait(std::chrono::milliseconds how_long) {
+    asio::steady_timer pause(co_await asio::this_coro::executor, how_long);
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+
   asio::awaitable<void> run() {
     bool connected = false;
     // A server that accepts connections but refuses commands (LOADING after a restart) would
@@ -425,53 +460,55 @@ struct runtime::partition_worker {
     while (!rt.stopping_->load()) {
       try {
         if (failed) {
-          asio::steady_timer pause(co_await asio::this_coro::executor, delays.next());
-          co_await pause.async_wait(asio::use_awaitable);
+          co_await wait(delays.next());
           failed = false;
         }
         if (!connected) {
           co_await connect();
           connected = true;
         }
+        if (token.empty()) {
+          if (!co_await acquire()) {
+            // Another engine serves the partition: try again when its lease may have lapsed.
+            co_await wait(std::max<std::chrono::milliseconds>(ttl() / 5, opts().block));
+            continue;
+          }
+        }
+        co_await renew_if_due();
+        if (!lease_holds()) {
+          log::warn("lease not renewed in time: serving stops until it is taken again",
+                    {{"partition", n}});
+          drop(true);
+          continue;
+        }
+        if (reclaim) co_await claim_pending();
+        if (!loop.idle()) co_await drive();
         if (recalendared != rt.recalendar_requests_) {
           const std::uint64_t requested = rt.recalendar_requests_;
           co_await recalendar();
           recalendared = requested;
         }
-        co_await fire_due_timers();
-        const bool catching_up = read_from == "0";
-        std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
-                                      opts().consumer, "COUNT", std::to_string(opts().batch_size)};
-        if (!catching_up) {
-          read.push_back("BLOCK");
-          read.push_back(std::to_string(opts().block.count()));
-        }
-        read.push_back("STREAMS");
-        read.push_back(keys.events());
-        read.push_back(read_from);
-        const auto got =
-            co_await conn.command(std::move(read), opts().block + opts().connect_timeout);
-        if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
-        std::vector<stream_entry> entries;
-        if (!got.is_nil() && !got.elements().empty()) {
-          entries = entries_from(got.elements()[0].elements().at(1));
-        }
-        if (entries.empty()) {
-          if (catching_up) read_from = ">";
-          continue;
-        }
-        co_await apply_entries(std::move(entries));
+        co_await fire_due();
+        co_await read_and_apply();
         delays.reset();
         if (since_trim >= 10'000) co_await trim();
-      } catch (const conflict_detected&) {
-        read_from = "0";
+      } catch (const fenced&) {
+        drop(true);
       } catch (const error& e) {
         log::warn("redis failure: reconnecting", {{"partition", n}, {"error", e.what()}});
         conn.close();
         connected = false;
         failed = true;
-        read_from = "0";
+        // What Redis holds may be older than what we held (a restart loses the last second of an
+        // AOF): everything is read again once the lease is taken again.
+        drop(false);
         rt.observer_.reconnected(n);
+      }
+    }
+    if (!token.empty() && connected) {
+      try {
+        co_await conn.command(cmd("FCALL", "xyp_release", "1", keys.lease(), token));
+      } catch (const error&) {
       }
     }
   }
@@ -483,6 +520,7 @@ runtime::runtime(asio::any_io_executor executor, const case_processor& processor
       processor_(processor),
       options_(std::move(options)),
       observer_(observer),
+      owner_(options_.owner.empty() ? default_owner(options_.consumer) : options_.owner),
       stopping_(std::make_shared<std::atomic<bool>>(false)) {}
 
 runtime::~runtime() = default;
@@ -496,6 +534,7 @@ void runtime::request_recalendar() {
 }
 
 asio::awaitable<void> runtime::run() {
+  co_await check_layout(options_);
   std::vector<std::unique_ptr<partition_worker>> workers;
   for (std::uint32_t n = 0; n < options_.partitions; ++n) {
     workers.push_back(std::make_unique<partition_worker>(*this, n));
@@ -540,7 +579,50 @@ asio::awaitable<std::vector<std::string>> check_server(const runtime_options& op
         "Redis appendonly is off: a Redis crash loses every write since the last snapshot "
         "(see docs/operations.md)");
   }
+  co_await check_layout(options);
   co_return warnings;
+}
+
+asio::awaitable<void> check_layout(const runtime_options& options) {
+  connection conn(co_await asio::this_coro::executor);
+  co_await conn.connect(options.server, options.connect_timeout);
+  const std::string marker = layout_key(options.prefix);
+  const auto layout = co_await conn.command(cmd("GET", marker));
+  if (layout.is_string()) {
+    if (layout.as_string() == layout_version) co_return;
+    throw std::runtime_error("Redis holds the engine's keys under prefix " + options.prefix +
+                             " in layout " + layout.as_string() +
+                             ", and this engine reads layout " + std::string(layout_version) +
+                             ": run the engine version that wrote them, or start on an empty "
+                             "Redis (or another --prefix); see docs/operations.md");
+  }
+  // No marker: refuse keys of the previous layout, mark an empty one.
+  for (std::uint32_t n = 0; n < options.partitions; ++n) {
+    const partition_keys keys(options.prefix, n);
+    bool old = false;
+    const auto exists =
+        co_await conn.command(cmd("EXISTS", keys.old_meta(), keys.old_timer_info()));
+    old = exists.is_integer() && exists.as_integer() > 0;
+    std::string cursor = "0";
+    for (int round = 0; !old && round < 100; ++round) {
+      const auto found = co_await conn.command(
+          cmd("SCAN", cursor, "MATCH", partition_key_prefix(options.prefix, n) + "case:*", "COUNT",
+              "1000"));
+      if (found.is_error()) break;
+      cursor = found.elements().at(0).as_string();
+      old = !found.elements().at(1).elements().empty();
+      if (cursor == "0") break;
+    }
+    if (old) {
+      throw std::runtime_error(
+          "Redis holds partition " + std::to_string(n) + " under prefix " + options.prefix +
+          " in the previous layout (" + keys.old_meta() + ", " + keys.old_timer_info() +
+          " or case:* keys, and no " + marker +
+          "): this engine would misread it. Drain it with the previous engine version, then "
+          "start this one on an empty Redis or another --prefix; see docs/operations.md");
+    }
+  }
+  co_await conn.command(cmd("SET", marker, layout_version, "NX"));
 }
 
 asio::awaitable<std::uint64_t> submit_lines(const runtime_options& options,

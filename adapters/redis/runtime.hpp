@@ -1,8 +1,10 @@
 #pragma once
-// The engine as its users run it: each partition's inbound stream read through the consumer
-// group, every event and every due timer applied by the case processor and committed by one Lua
-// script, atomically with its acknowledgement. A crash of the engine or of Redis loses nothing
-// and doubles nothing: what was not committed is still pending and is applied again.
+// The engine as its users run it: each partition is served by the engine holding its lease. The
+// owner reads the inbound stream through the consumer group, keeps the partition's cases and
+// timers in memory, runs engine/partition_loop over them, and commits each batch with one
+// Function call that checks the lease's fencing token and writes, publishes and acknowledges the
+// whole batch. A crash of the engine or of Redis loses nothing and doubles nothing: what was not
+// committed is still pending and is applied again, by this owner or the next.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -14,8 +16,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "adapters/redis/commit_script.hpp"
+#include "adapters/redis/functions.hpp"
 #include "adapters/redis/redis_url.hpp"
+#include "adapters/redis/store.hpp"
 #include "engine/processor.hpp"
 
 namespace xyp::redis {
@@ -25,13 +28,21 @@ struct runtime_options {
   std::string prefix = "xyp";
   std::uint32_t partitions = 1;
   std::string consumer = "engine-1";
-  std::size_t batch_size = 256;          // entries per XREADGROUP
-  std::size_t units_per_script = 64;     // units per EVALSHA
-  std::chrono::milliseconds block{100};  // XREADGROUP BLOCK: also the timer poll period
+  std::size_t batch_size = 256;                 // entries per XREADGROUP
+  std::size_t units_per_commit = 512;           // units per FCALL at most (a timer storm is cut)
+  std::chrono::milliseconds block{100};         // XREADGROUP BLOCK when no timer is due sooner
+  std::chrono::milliseconds lease_ttl{10'000};  // renewed every third of it
+  std::string owner;                            // the lease's owner id; empty: consumer-pid-random
+  store_limits cache;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::hours dedupe_window{24 * 7};  // applied event ids kept this long
   commit_limits limits;
 };
+
+// Refuses a Redis holding the engine's keys in a layout other than this engine's (layout 1 had
+// `P:{n}:meta`, `P:{n}:case:*`, `P:{n}:timer`), and marks an empty one with this layout.
+// Throws std::runtime_error with what to do.
+boost::asio::awaitable<void> check_layout(const runtime_options& options);
 
 // What the runtime reports as it goes: the metrics adapter listens; every method may be ignored.
 class runtime_observer {
@@ -45,6 +56,9 @@ class runtime_observer {
   virtual void timer_lag(std::chrono::milliseconds /*lag*/) {}
   virtual void reconnected(std::uint32_t /*partition*/) {}
   virtual void conflict(std::uint32_t /*partition*/) {}
+  // The partition was taken (serving starts) or lost (another owner fenced this one).
+  virtual void acquired(std::uint32_t /*partition*/, const std::string& /*token*/) {}
+  virtual void fenced(std::uint32_t /*partition*/) {}
 };
 
 // Refuses a Redis that can evict keys (an evicted case is a lost case) and warns when AOF is
@@ -73,6 +87,7 @@ class runtime {
   const case_processor& processor_;
   runtime_options options_;
   runtime_observer& observer_;
+  std::string owner_;  // the lease owner id of this engine
   std::shared_ptr<std::atomic<bool>> stopping_;
   std::uint64_t recalendar_requests_ = 0;
 };

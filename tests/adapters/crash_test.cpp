@@ -39,6 +39,7 @@
 #include "adapters/redis/reply.hpp"
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/memory_runtime.hpp"
 #include "engine/policy.hpp"
 #include "support/redis_server.hpp"
@@ -354,7 +355,7 @@ bool drained(blocking_client& client, const std::string& prefix) {
     const redis::partition_keys keys(prefix, n);
     const auto replies = client.pipeline({{"XINFO", "STREAM", keys.events()},
                                           {"XINFO", "GROUPS", keys.events()},
-                                          {"HGET", keys.meta(), "clock"}});
+                                          {"HGET", keys.state(), "clock"}});
     if (replies[0].is_error() || replies[1].is_error()) return false;
     const auto stream = as_map(replies[0]);
     std::optional<std::map<std::string, redis::reply>> group;
@@ -381,13 +382,13 @@ class rig {
   rig(test::redis_server& server, std::string prefix)
       : server_(server),
         prefix_(std::move(prefix)),
-        engine_({XYP_BINARY, "run", "--redis", server.url(), "--prefix", prefix_, "--partitions",
-                 std::to_string(partitions), "--clock", "simulated", "--profile", profile,
-                 "--log-level", "warn"},
-                server.dir() / "engine.stderr"),
+        engine_(engine_args(server), server.dir() / "engine.stderr"),
+        other_(engine_args(server), server.dir() / "engine-2.stderr"),
         progress_(prefix_) {}
 
   engine_process& engine() { return engine_; }
+  // A second engine on the same partitions (the fencing tests).
+  engine_process& other() { return other_; }
   const outbound_progress& progress() const { return progress_; }
   const std::string& prefix() const { return prefix_; }
 
@@ -413,20 +414,41 @@ class rig {
   }
 
   std::string diagnostics() const {
-    return engine_.log_tail() + "--- redis-server\n" + server_.log_tail(10);
+    return engine_.log_tail() + (other_.pid() > 0 ? other_.log_tail() : std::string()) +
+           "--- redis-server\n" + server_.log_tail(10);
+  }
+
+  // Waits, bounded, until `done()`; between checks it waits for new outbound entries (100 ms at
+  // most), so this polls Redis state, never sleeps a fixed time.
+  template <class Done>
+  void wait_for(Done done, const std::string& what) {
+    wait_until(done, what);
   }
 
  private:
+  std::vector<std::string> engine_args(const test::redis_server& server) const {
+    // A lease of 1 s: a successor takes over a killed engine's partitions about a second later.
+    return {XYP_BINARY,    "run",       "--redis",      server.url(),
+            "--prefix",    prefix_,     "--partitions", std::to_string(partitions),
+            "--clock",     "simulated", "--profile",    profile,
+            "--log-level", "info",      "--lease-ttl",  "1000"};
+  }
+
   template <class Done>
   void wait_until(Done done, const std::string& what) {
     const auto deadline = std::chrono::steady_clock::now() + wait_limit;
     for (;;) {
       if (done()) return;
       int status = 0;
-      if (engine_.ended(status)) {
+      if (engine_.pid() > 0 && engine_.ended(status)) {
         FAIL("the engine " << describe_status(status) << " while the test waited for " << what
                            << "\n"
                            << diagnostics());
+      }
+      if (other_.pid() > 0 && other_.ended(status)) {
+        FAIL("the second engine " << describe_status(status) << " while the test waited for "
+                                  << what << "\n"
+                                  << diagnostics());
       }
       if (std::chrono::steady_clock::now() >= deadline) {
         FAIL("waited " << wait_limit.count() << " s for " << what << "; outbound seen "
@@ -441,6 +463,7 @@ class rig {
   test::redis_server& server_;
   std::string prefix_;
   engine_process engine_;
+  engine_process other_;
   outbound_progress progress_;
   std::unique_ptr<blocking_client> client_;
 };
@@ -579,7 +602,7 @@ void check_same_outcome(rig& r, const memory_runtime& reference, const replayed&
     for (std::size_t begin = 0; begin < case_ids.size(); begin += 1000) {
       std::vector<std::vector<std::string>> gets;
       for (std::size_t i = begin; i < std::min(case_ids.size(), begin + 1000); ++i) {
-        gets.push_back({"HGET", keys.case_key(case_ids[i]), "doc"});
+        gets.push_back({"HGET", keys.case_key(case_ids[i]), case_ids[i]});
       }
       const auto docs = client.pipeline(gets);
       for (std::size_t i = 0; i < docs.size(); ++i) {
@@ -588,7 +611,7 @@ void check_same_outcome(rig& r, const memory_runtime& reference, const replayed&
         if (!docs[i].is_string()) {
           differing.push_back(id + " (missing in Redis; replay state " +
                               want.value("state", json()).dump() + ")");
-        } else if (const auto got = json::parse(docs[i].as_string()); got != want) {
+        } else if (const json got = decode_case(docs[i].as_string()); got != want) {
           // The patch that turns the replay's document into Redis's.
           differing.push_back(id + " (state " + got.value("state", json()).dump() +
                               ", replay -> Redis: " + json::diff(want, got).dump() + ")");
@@ -605,7 +628,7 @@ void check_same_outcome(rig& r, const memory_runtime& reference, const replayed&
     // Timers still armed, the ledger count and the clock.
     CHECK(client.command({"ZCARD", keys.timers()}).as_integer() ==
           static_cast<std::int64_t>(part.pending_timers()));
-    const auto meta = client.command({"HMGET", keys.meta(), "ledger", "clock"}).elements();
+    const auto meta = client.command({"HMGET", keys.state(), "ledger", "clock"}).elements();
     REQUIRE(meta.size() == 2);
     CHECK(meta[0].is_string());
     CHECK(meta[1].is_string());
@@ -624,6 +647,45 @@ std::string prefix_for(const test::redis_server& server, const char* what) {
 void always_fsync(test::redis_server& server) {
   const auto set = server.command({"CONFIG", "SET", "appendfsync", "always"});
   REQUIRE_FALSE(set.is_error());
+}
+
+// The pid in a partition's lease ("<consumer>-<pid>-<random> <epoch>"), 0 when nobody holds it.
+pid_t lease_holder(blocking_client& client, const std::string& prefix, std::uint32_t n) {
+  const auto lease = client.command({"GET", redis::partition_keys(prefix, n).lease()});
+  if (!lease.is_string()) return 0;
+  const auto& text = lease.as_string();
+  const auto owner_end = text.find(' ');
+  const auto random_at = text.rfind('-', owner_end);
+  const auto pid_at = text.rfind('-', random_at - 1);
+  if (owner_end == std::string::npos || random_at == std::string::npos ||
+      pid_at == std::string::npos) {
+    return 0;
+  }
+  return static_cast<pid_t>(std::stol(text.substr(pid_at + 1, random_at - pid_at - 1)));
+}
+
+bool holds_every_lease(blocking_client& client, const std::string& prefix, pid_t pid) {
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    if (lease_holder(client, prefix, n) != pid) return false;
+  }
+  return true;
+}
+
+// How many calls Redis refused with the fencing error (INFO errorstats).
+std::int64_t fenced_refusals(blocking_client& client) {
+  const auto info = client.command({"INFO", "errorstats"}).as_string();
+  const auto at = info.find("errorstat_FENCED:count=");
+  if (at == std::string::npos) return 0;
+  return std::stoll(info.substr(at + std::string("errorstat_FENCED:count=").size()));
+}
+
+std::size_t log_lines_with(const fs::path& log, const std::string& text) {
+  std::ifstream in(log);
+  std::size_t count = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(text) != std::string::npos) ++count;
+  }
+  return count;
 }
 
 }  // namespace
@@ -706,6 +768,123 @@ TEST_CASE(
   }
   r.wait_until_drained();
   CHECK(r.engine().pid() == engine_pid);
+  stop_engine(r);
+  check_same_outcome(r, reference, expected);
+}
+
+TEST_CASE("two engines on the same partitions: one serves, the other waits and takes over",
+          "[crash][fencing]") {
+  setup s;
+  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 500u : 2'000u});
+  memory_runtime reference(s.processor, partitions);
+  const auto expected = replay(reference, lines);
+
+  test::redis_server server({.appendonly = true});
+  rig r(server, prefix_for(server, "two"));
+  redis::runtime_options o;
+  o.server = server.endpoint();
+  o.prefix = r.prefix();
+  o.partitions = partitions;
+  REQUIRE(submit(o, lines) >= lines.size());
+
+  r.engine().start("the first engine");
+  const pid_t first = r.engine().pid();
+  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), first); },
+             "the first engine to hold every lease");
+  r.other().start("the second engine, on the same partitions");
+  r.wait_for_outbound(expected.outbound_total / 2);
+  // While the first lives, the second never serves.
+  CHECK(holds_every_lease(r.client(), r.prefix(), first));
+  CHECK(log_lines_with(r.other().log(), "serving partition") == 0);
+
+  r.engine().kill();
+  const pid_t second = r.other().pid();
+  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), second); },
+             "the second engine to take every lease over");
+  r.wait_until_drained();
+  CHECK(log_lines_with(r.other().log(), "serving partition") == partitions);
+  CHECK(fenced_refusals(r.client()) == 0);
+  const auto status = r.other().terminate(stop_limit);
+  CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  check_same_outcome(r, reference, expected);
+}
+
+TEST_CASE(
+    "an engine stopped past its lease and continued finds itself fenced: its commit is refused "
+    "and it stops serving",
+    "[crash][fencing]") {
+  setup s;
+  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 5'000u});
+  memory_runtime reference(s.processor, partitions);
+  const auto expected = replay(reference, lines);
+
+  test::redis_server server({.appendonly = true});
+  rig r(server, prefix_for(server, "sigstop"));
+  redis::runtime_options o;
+  o.server = server.endpoint();
+  o.prefix = r.prefix();
+  o.partitions = partitions;
+  REQUIRE(submit(o, lines) >= lines.size());
+
+  r.engine().start("the first engine");
+  const pid_t first = r.engine().pid();
+  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), first); },
+             "the first engine to hold every lease");
+  r.other().start("the second engine, on the same partitions");
+  r.wait_for_outbound(expected.outbound_total / 5);
+
+  // Frozen in the middle of its backlog, past its lease.
+  ::kill(first, SIGSTOP);
+  const pid_t second = r.other().pid();
+  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), second); },
+             "the second engine to take the stopped engine's leases");
+  const auto taken_at = r.progress().seen();
+  r.wait_for_outbound(taken_at + 100);
+
+  // Continued: whatever it had in hand is refused, and it stops serving.
+  ::kill(first, SIGCONT);
+  r.wait_for(
+      [&] {
+        return log_lines_with(r.engine().log(), "partition lost to another owner") +
+                   log_lines_with(r.engine().log(), "lease not renewed in time") >=
+               partitions;
+      },
+      "the continued engine to notice, for every partition, that it lost it");
+  CHECK(fenced_refusals(r.client()) >= 1);
+  r.wait_until_drained();
+  CHECK(holds_every_lease(r.client(), r.prefix(), second));
+  // The first engine served each partition once, before it was stopped.
+  CHECK(log_lines_with(r.engine().log(), "serving partition") == partitions);
+
+  for (auto* engine : {&r.engine(), &r.other()}) {
+    const auto status = engine->terminate(stop_limit);
+    CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  }
+  check_same_outcome(r, reference, expected);
+}
+
+TEST_CASE("FUNCTION FLUSH while the engine runs: it loads its functions again and goes on",
+          "[crash][fencing]") {
+  setup s;
+  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 500u : 2'000u});
+  memory_runtime reference(s.processor, partitions);
+  const auto expected = replay(reference, lines);
+
+  test::redis_server server({.appendonly = true});
+  rig r(server, prefix_for(server, "flush"));
+  redis::runtime_options o;
+  o.server = server.endpoint();
+  o.prefix = r.prefix();
+  o.partitions = partitions;
+  REQUIRE(submit(o, lines) >= lines.size());
+
+  r.engine().start("the only start");
+  for (int k = 1; k <= 3; ++k) {
+    r.wait_for_outbound(expected.outbound_total * static_cast<std::uint64_t>(k) / 4);
+    REQUIRE_FALSE(r.client().command({"FUNCTION", "FLUSH"}).is_error());
+  }
+  r.wait_until_drained();
+  CHECK(log_lines_with(r.engine().log(), "redis lost the engine's functions") >= 1);
   stop_engine(r);
   check_same_outcome(r, reference, expected);
 }

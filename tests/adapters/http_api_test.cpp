@@ -24,6 +24,7 @@
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
 #include "tests/support/redis_server.hpp"
@@ -181,7 +182,7 @@ class fixture {
   void put(const case_record& r) {
     const partition_keys k(prefix, xyp::partition_of(r.applicant_id, partitions));
     const std::string score = ms(*r.applied_at);
-    cmd({"HSET", k.case_key(r.case_id), "v", std::to_string(r.version), "doc", json(r).dump()});
+    cmd({"HSET", k.case_key(r.case_id), r.case_id, xyp::encode_case(r)});
     cmd({"ZADD", k.all_cases(), score, r.case_id});
     cmd({"ZADD", k.by_department(r.department), score, r.case_id});
     cmd({"ZADD", k.by_matter(r.matter), score, r.case_id});
@@ -280,7 +281,7 @@ class fixture {
     cmd({"ZADD", p1.ledger_by_date(), "20261120", "2"});
 
     // The simulated clock, and a credit hook on the outbound stream.
-    cmd({"HSET", p0.meta(), "clock", ms(at("2026-11-23T09:00:00+08:00"))});
+    cmd({"HSET", p0.state(), "clock", ms(at("2026-11-23T09:00:00+08:00"))});
     cmd({"XADD", p1.out(), "*", "event",
          json{{"id", "evt-9/1"},
               {"type", "credit.hook"},

@@ -26,6 +26,7 @@
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
 #include "tests/support/redis_server.hpp"
@@ -152,7 +153,7 @@ class fixture {
     const xyp::redis::partition_keys k(prefix, 0);
     const std::string score = std::to_string(r.applied_at->time_since_epoch().count());
     for (const auto& args : std::vector<std::vector<std::string>>{
-             {"HSET", k.case_key(r.case_id), "v", "1", "doc", json(r).dump()},
+             {"HSET", k.case_key(r.case_id), r.case_id, xyp::encode_case(r)},
              {"ZADD", k.all_cases(), score, r.case_id},
              {"ZADD", k.by_department(r.department), score, r.case_id},
              {"ZADD", k.by_matter(r.matter), score, r.case_id},

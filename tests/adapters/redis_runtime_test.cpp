@@ -5,14 +5,18 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "adapters/redis/connection.hpp"
+#include "adapters/redis/functions.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/memory_runtime.hpp"
 #include "engine/policy.hpp"
 #include "support/redis_server.hpp"
@@ -135,9 +139,9 @@ TEST_CASE("the sample day through Redis ends exactly as its in-memory replay", "
   const auto dead = server.command({"XLEN", keys.dead()});
   CHECK(static_cast<std::uint64_t>(dead.as_integer()) == expected_dead);
   for (const auto& [id, record] : reference.partition(0).cases()) {
-    const auto doc = server.command({"HGET", keys.case_key(id), "doc"});
+    const auto doc = server.command({"HGET", keys.case_key(id), id});
     REQUIRE(doc.is_string());
-    CHECK(json::parse(doc.as_string()) == json(record));
+    CHECK(json(decode_case(doc.as_string())) == json(record));
   }
   const auto pending = server.command({"ZCARD", keys.timers()});
   CHECK(static_cast<std::size_t>(pending.as_integer()) == reference.partition(0).pending_timers());
@@ -158,9 +162,9 @@ TEST_CASE("with several partitions every applicant's cases land in their own par
   for (std::uint32_t n = 0; n < 3; ++n) {
     const redis::partition_keys keys(o.prefix, n);
     for (const auto& [id, record] : reference.partition(n).cases()) {
-      const auto doc = server.command({"HGET", keys.case_key(id), "doc"});
+      const auto doc = server.command({"HGET", keys.case_key(id), id});
       REQUIRE(doc.is_string());
-      CHECK(json::parse(doc.as_string())["state"] == json(record)["state"]);
+      CHECK(decode_case(doc.as_string()).state == record.state);
     }
   }
 }
@@ -333,10 +337,73 @@ TEST_CASE(
     CHECK(out[before + i] == to_json(expected_out[i]));
   }
   for (const auto& [id, record] : reference.partition(0).cases()) {
-    const auto doc = server.command({"HGET", keys.case_key(id), "doc"});
+    const auto doc = server.command({"HGET", keys.case_key(id), id});
     REQUIRE(doc.is_string());
-    CHECK(json::parse(doc.as_string()) == json(record));
+    CHECK(decode_case(doc.as_string()) == record);
   }
   CHECK(server.command({"ZCARD", keys.timers()}).as_integer() ==
         static_cast<std::int64_t>(reference.partition(0).pending_timers()));
+}
+
+TEST_CASE("a Redis holding the previous key layout is refused at start, never read", "[runtime]") {
+  test::redis_server server;
+  const auto o = options_for(server, 2);
+  // Layout 1 kept the partition's ledger and clock in P:{n}:meta and had no layout marker.
+  server.command({"HSET", redis::partition_keys(o.prefix, 1).old_meta(), "ledger", "3"});
+  asio::io_context io;
+  auto refused = asio::co_spawn(io, redis::check_server(o), asio::use_future);
+  io.run();
+  CHECK_THROWS_WITH(refused.get(), Catch::Contains("previous layout"));
+  CHECK(server.command({"EXISTS", redis::layout_key(o.prefix)}).as_integer() == 0);
+}
+
+TEST_CASE("an empty Redis is marked with the engine's layout, and another layout is refused",
+          "[runtime]") {
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  {
+    asio::io_context io;
+    auto checked = asio::co_spawn(io, redis::check_server(o), asio::use_future);
+    io.run();
+    checked.get();
+  }
+  CHECK(server.command({"GET", redis::layout_key(o.prefix)}).as_string() ==
+        std::string(redis::layout_version));
+  server.command({"SET", redis::layout_key(o.prefix), "9"});
+  asio::io_context io;
+  auto refused = asio::co_spawn(io, redis::check_server(o), asio::use_future);
+  io.run();
+  CHECK_THROWS_WITH(refused.get(), Catch::Contains("layout 9"));
+}
+
+TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[runtime][fencing]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // Another engine holds the partition; this one's batch, with a stale token, is refused whole.
+  server.command({"SET", keys.lease(), "other-1-abc 7"});
+  asio::io_context io;
+  // Named, so that its captures outlive the coroutine.
+  const auto commit_with_stale_token = [&]() -> asio::awaitable<redis::reply> {
+    redis::connection c(co_await asio::this_coro::executor);
+    co_await c.connect(o.server, std::chrono::milliseconds(2000));
+    co_await c.command(
+        redis::cmd("FUNCTION", "LOAD", "REPLACE", std::string(redis::functions_source())));
+    redis::batch_commit batch(keys, {});
+    commit_unit unit;
+    unit.cause = "e-1";
+    unit.outbound.push_back(
+        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json::object()});
+    batch.add(
+        unit, [](const std::string&) -> const case_record* { return nullptr; },
+        [](const std::string& id) { return id; }, "", instant{}, false);
+    co_return co_await c.command(batch.fcall("mine-2-def 6"));
+  };
+  auto attempt = asio::co_spawn(io, commit_with_stale_token(), asio::use_future);
+  io.run();
+  const auto result = attempt.get();
+  REQUIRE(result.is_error());
+  CHECK(result.error_message().rfind("FENCED", 0) == 0);
+  CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
 }

@@ -20,6 +20,7 @@
 
 #include "adapters/cli/traffic.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/case_codec.hpp"
 #include "engine/event.hpp"
 #include "engine/partition.hpp"
 #include "engine/policy.hpp"
@@ -312,7 +313,7 @@ backlog engine_backlog(const bench_context& ctx, sync_client& c, const std::stri
     b.pending += std::stoull(group["pending"]);
     if (group["last-delivered-id"] != last || group["pending"] != "0") b.caught_up = false;
     if (simulated) {
-      const auto clock = c.command({"HGET", k.meta(), "clock"});
+      const auto clock = c.command({"HGET", k.state(), "clock"});
       if (!clock.is_nil()) {
         b.timers_due += c.command({"ZCOUNT", k.timers(), "-inf", clock.as_string()}).as_integer();
       }
@@ -341,6 +342,13 @@ void wait_caught_up(const bench_context& ctx, const std::string& prefix, bool si
   }
 }
 
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 // CPU seconds of the engine and of redis-server over a stretch of the run: where the time went.
 class cpu_meter {
  public:
@@ -350,6 +358,9 @@ class cpu_meter {
         engine_start_(cpu_seconds(engine).value_or(0)),
         redis_start_(cpu_seconds(redis).value_or(0)),
         start_ns_(monotonic_ns()) {}
+
+  double engine_seconds() const { return cpu_seconds(engine_).value_or(0) - engine_start_; }
+  double redis_seconds() const { return cpu_seconds(redis_).value_or(0) - redis_start_; }
 
   // Call while the engine is still running.
   std::string report() const {
@@ -465,6 +476,7 @@ drain_result bench_drain(const bench_context& ctx) {
   wait_caught_up(ctx, prefix, true, engine);
   const auto done = monotonic_ns();
   const auto cpu_used = cpu.report();
+  const double engine_cpu = cpu.engine_seconds(), redis_cpu = cpu.redis_seconds();
   const auto redis_used =
       redis_time(c, seconds_between(started, done)) +
       "; AOF rewrites meanwhile: " + std::to_string(aof_rewrites(c) - rewrites_before);
@@ -482,8 +494,51 @@ drain_result bench_drain(const bench_context& ctx) {
             << ", the real runtime in a child process, simulated clock, AOF everysec\n";
   print_engine_stats(stats);
   std::cout << cpu_used << "\n" << redis_used << "\n";
+  std::cout << "  per event: engine "
+            << std::llround(1e6 * engine_cpu / static_cast<double>(lines.size()))
+            << " us CPU, redis-server "
+            << std::llround(1e6 * redis_cpu / static_cast<double>(lines.size()))
+            << " us CPU (load average " << load_average() << ")\n";
   std::cout << reproduce(o, "drain") << "\n";
   return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// peer: a Node.js worker on BullMQ and XState (tests/bench/peer), against the same Redis in the
+// same run: apply, accept and decide per case, each a GET, one transition and one MULTI.
+
+void bench_peer(const bench_context& ctx, std::optional<double> drained) {
+  const auto& o = ctx.options;
+  const fs::path dir = XYP_PEER_DIR;
+  if (!fs::exists(dir / "node_modules")) {
+    std::cout << "peer: not run (" << (dir / "node_modules").string()
+              << " missing: scripts/bench.sh installs it with npm)\n";
+    return;
+  }
+  flush_all(ctx);
+  const auto cases = std::max<std::uint64_t>(1000, o.scaled(o.drain_events) / 3);
+  note("the peer drains " + std::to_string(cases * 3) + " jobs");
+  auto c = ctx.client();
+  c.command({"CONFIG", "RESETSTAT"});
+  const double before = cpu_seconds(ctx.redis_pid).value_or(0);
+  const auto text =
+      run_and_capture({"node", (dir / "worker.mjs").string(), "--port",
+                       std::to_string(ctx.server.port()), "--cases", std::to_string(cases)});
+  const double after = cpu_seconds(ctx.redis_pid).value_or(0);
+  const auto line = text.substr(text.rfind('{'));
+  const auto peer = nlohmann::json::parse(line);
+  const double rate = peer.at("peer_events_per_s").get<double>();
+  const double events = peer.at("peer_events").get<double>();
+  std::cout << "peer: " << std::llround(rate) << " events/s (BullMQ + XState, "
+            << peer.at("peer_events").get<std::uint64_t>() << " jobs in "
+            << fixed(peer.at("peer_seconds").get<double>(), 2) << " s); node CPU "
+            << std::llround(peer.at("peer_cpu_us_per_event").get<double>())
+            << " us/event, Redis CPU " << std::llround(1e6 * (after - before) / events)
+            << " us/event (whole run, queueing included)\n";
+  if (drained) {
+    std::cout << "  our drain / the peer's: " << fixed(*drained / rate, 1) << "x\n";
+  }
+  std::cout << reproduce(o, "drain") << " --only peer\n";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -692,8 +747,11 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
   for (const auto& k : ctx.keys(prefix)) {
     const auto ids = c.command({"ZRANDMEMBER", k.all_cases(), "1000"});
     for (const auto& id : ids.elements()) {
-      hash_bytes += memory_usage(c, k.case_key(id.as_string()));
-      doc_bytes += c.command({"HSTRLEN", k.case_key(id.as_string()), "doc"}).as_integer();
+      // A bucket's bytes shared out over its cases.
+      const auto bucket = k.case_key(id.as_string());
+      const auto fields = std::max<std::int64_t>(1, c.command({"HLEN", bucket}).as_integer());
+      hash_bytes += memory_usage(c, bucket) / fields;
+      doc_bytes += c.command({"HSTRLEN", bucket, id.as_string()}).as_integer();
       ++sampled;
     }
   }
@@ -711,7 +769,7 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
       }
     } while (cursor != "0");
     indexes += memory_usage(c, k.escalations());
-    timers += memory_usage(c, k.timers()) + memory_usage(c, k.timer_info());
+    timers += memory_usage(c, k.timers());
     timer_count += c.command({"ZCARD", k.timers()}).as_integer();
     applied += memory_usage(c, k.applied());
     streams += memory_usage(c, k.events()) + memory_usage(c, k.out()) + memory_usage(c, k.dead());
@@ -804,11 +862,8 @@ void system_clock_storm(const bench_context& ctx, std::uint64_t size) {
     const auto ids = c.command({"ZRANGE", k.timers(), "0", "-1"});
     std::vector<std::vector<std::string>> writes;
     for (const auto& id : ids.elements()) {
-      auto timer =
-          nlohmann::json::parse(c.command({"HGET", k.timer_info(), id.as_string()}).as_string());
-      timer["due"] = format_rfc3339(due);
+      // The timer's due time is its score.
       writes.push_back({"ZADD", k.timers(), "XX", due_ms, id.as_string()});
-      writes.push_back({"HSET", k.timer_info(), id.as_string(), timer.dump()});
       ++moved;
     }
     if (!writes.empty()) c.pipeline(writes);
@@ -928,9 +983,9 @@ void bench_cases(const bench_context& ctx, bool footprint, bool timers) {
     std::int64_t to = 0;
     for (const auto& [n, id] : storm_cases[i]) {
       std::int64_t first = std::numeric_limits<std::int64_t>::max();
-      const auto doc = c.command({"HGET", ctx.keys(prefix)[n].case_key(id), "doc"});
+      const auto doc = c.command({"HGET", ctx.keys(prefix)[n].case_key(id), id});
       if (doc.is_nil()) continue;
-      const auto record = nlohmann::json::parse(doc.as_string());
+      const nlohmann::json record = decode_case(doc.as_string());
       for (const auto& clock : record.at("clocks")) {
         if (clock.at("status") != "armed") continue;
         const auto due = parse_rfc3339(clock.at("due_at").get<std::string>());
@@ -1029,6 +1084,7 @@ int run_bench(bench_options options) {
 
   std::optional<double> drained;
   if (options.wants("drain")) drained = bench_drain(ctx).events_per_s;
+  if (options.wants("peer")) bench_peer(ctx, drained);
   if (options.wants("latency")) {
     for (const auto rate : options.latency_rates) bench_latency(ctx, rate);
   }
@@ -1050,8 +1106,8 @@ int main(int argc, char** argv) try {
   CLI::App app{"xyp_bench: Xinyipi's throughput, latency, timers, footprint and Redis ceiling"};
   xyp::bench::bench_options options;
   app.add_option("--only", options.only,
-                 "Figures to run (repeat): drain, latency, footprint, timers, ceiling")
-      ->check(CLI::IsMember({"drain", "latency", "footprint", "timers", "ceiling"}));
+                 "Figures to run (repeat): drain, peer, latency, footprint, timers, ceiling")
+      ->check(CLI::IsMember({"drain", "peer", "latency", "footprint", "timers", "ceiling"}));
   app.add_option("--scale", options.scale, "Scale every size (events, cases, requests)")
       ->check(CLI::Range(0.0001, 10.0))
       ->capture_default_str();

@@ -1,0 +1,257 @@
+#include "adapters/redis/functions.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/case_codec.hpp"
+
+namespace xyp::redis {
+namespace {
+
+// xyp_commit: KEYS[1] the lease, KEYS[2] the inbound stream; ARGV[1] the token, then commands as
+// (name, key index, argument count, arguments...). Returns the entries still pending in the
+// group after the batch's XACK.
+constexpr std::string_view source = R"lua(#!lua name=xyp
+local function owner_of(lease)
+  return string.match(lease, '^(%S+) ')
+end
+
+-- KEYS: lease, epoch. ARGV: owner id, ttl ms. {1, token} when taken, {0, holder} when held.
+local function acquire(keys, args)
+  local held = redis.call('GET', keys[1])
+  if held and owner_of(held) ~= args[1] then return {0, held} end
+  local epoch = redis.call('INCR', keys[2])
+  local token = args[1] .. ' ' .. epoch
+  redis.call('SET', keys[1], token, 'PX', args[2])
+  return {1, token}
+end
+
+-- KEYS: lease. ARGV: token, ttl ms.
+local function renew(keys, args)
+  if redis.call('GET', keys[1]) ~= args[1] then
+    return redis.error_reply('FENCED the partition has another owner')
+  end
+  redis.call('PEXPIRE', keys[1], args[2])
+  return 1
+end
+
+-- KEYS: lease. ARGV: token.
+local function release(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then redis.call('DEL', keys[1]) end
+  return 1
+end
+
+local function commit(keys, args)
+  if redis.call('GET', keys[1]) ~= args[1] then
+    return redis.error_reply('FENCED the partition has another owner')
+  end
+  local i, n = 2, #args
+  while i <= n do
+    local argc = tonumber(args[i + 2])
+    redis.call(args[i], keys[tonumber(args[i + 1])], unpack(args, i + 3, i + 2 + argc))
+    i = i + 3 + argc
+  end
+  return redis.call('XPENDING', keys[2], 'engine')[1]
+end
+
+redis.register_function('xyp_acquire', acquire)
+redis.register_function('xyp_renew', renew)
+redis.register_function('xyp_release', release)
+redis.register_function('xyp_commit', commit)
+)lua";
+
+// Values per command: Lua's unpack() takes a few thousand at most.
+constexpr std::size_t chunk_values = 4000;
+
+std::string ms_text(instant t) {
+  return std::to_string(t.time_since_epoch().count());
+}
+
+bool has_open_overdue(const case_record& r) {
+  for (const auto& e : r.escalations) {
+    if (e.open && e.level == "overdue") return true;
+  }
+  return false;
+}
+
+std::string escalation_member(const case_record& r, const escalation_record& e) {
+  return r.case_id + "|" + std::string(to_string(e.clock)) + "|" + e.level;
+}
+
+std::string date_number(const std::string& yyyy_mm_dd) {
+  std::string digits;
+  for (char c : yyyy_mm_dd) {
+    if (c != '-') digits += c;
+  }
+  return digits;
+}
+
+}  // namespace
+
+std::string_view functions_source() {
+  return source;
+}
+
+void batch_commit::zadd(const std::string& key, std::string member, std::string score) {
+  zsets_[key][std::move(member)] = std::move(score);
+}
+
+void batch_commit::zrem(const std::string& key, std::string member) {
+  zsets_[key][std::move(member)] = std::nullopt;
+}
+
+void batch_commit::add_case(const case_record& r, const case_record* old) {
+  hashes_[keys_.case_key(r.case_id)][r.case_id] = encode_case(r);
+  const std::string score = ms_text(r.applied_at.value_or(instant{}));
+  if (!old) {
+    sets_[keys_.applicant_cases(r.applicant_id)].insert(r.case_id);
+    zadd(keys_.all_cases(), r.case_id, score);
+    zadd(keys_.by_department(r.department), r.case_id, score);
+    zadd(keys_.by_matter(r.matter), r.case_id, score);
+  }
+  if (!old || old->state != r.state) {
+    if (old) zrem(keys_.by_state(to_string(old->state)), r.case_id);
+    zadd(keys_.by_state(to_string(r.state)), r.case_id, score);
+  }
+  const bool overdue_before = old && has_open_overdue(*old);
+  if (has_open_overdue(r) != overdue_before) {
+    if (overdue_before) {
+      zrem(keys_.overdue(), r.case_id);
+    } else {
+      zadd(keys_.overdue(), r.case_id, score);
+    }
+  }
+  for (std::size_t e = 0; e < r.escalations.size(); ++e) {
+    const auto& esc = r.escalations[e];
+    const bool was_open = old && e < old->escalations.size() && old->escalations[e].open;
+    if (esc.open && !was_open) {
+      zadd(keys_.escalations(), escalation_member(r, esc), ms_text(esc.raised_at));
+    } else if (!esc.open && was_open) {
+      zrem(keys_.escalations(), escalation_member(r, esc));
+    }
+  }
+}
+
+void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, instant wall,
+                            bool remember_id) {
+  ++units_;
+  if (unit.credit) {
+    strings_[keys_.credit(unit.credit->first)] = nlohmann::json(unit.credit->second).dump();
+  }
+  for (const auto& t : unit.timers_set) {
+    zadd(keys_.timers(), timer_member(t.id, t.applicant_id), ms_text(t.due));
+  }
+  for (const auto& o : unit.outbound) {
+    out_.push_back(to_json(o).dump());
+    if (o.type == "ledger.entry") {
+      const std::string no = std::to_string(o.data["no"].get<std::uint64_t>());
+      hashes_[keys_.ledger()][no] = o.data.dump();
+      zadd(keys_.ledger_by_date(), no, date_number(o.data["date"].get<std::string>()));
+    }
+  }
+  if (unit.dead) dead_.push_back(*unit.dead);
+  if (remember_id && !unit.applied_event.empty()) {
+    zadd(keys_.applied(), unit.applied_event, ms_text(wall));
+  }
+  if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
+  if (unit.clock_to) clock_ = unit.clock_to;
+  if (!entry_id.empty()) acks_.emplace_back(entry_id);
+}
+
+std::vector<std::string> batch_commit::fcall(const std::string& token) const {
+  std::vector<std::string> keys{keys_.lease(), keys_.events()};
+  std::map<std::string, std::size_t> key_index{{keys[0], 1}, {keys[1], 2}};
+  std::vector<std::string> args{token};
+  auto index_of = [&](const std::string& key) {
+    const auto [it, inserted] = key_index.try_emplace(key, keys.size() + 1);
+    if (inserted) keys.push_back(key);
+    return std::to_string(it->second);
+  };
+  // One command, split into several when its values are too many for unpack().
+  auto emit = [&](std::string_view name, const std::string& key, const std::vector<std::string>& v,
+                  std::size_t group) {
+    const std::string k = index_of(key);
+    const std::size_t per = std::max<std::size_t>(group, chunk_values / group * group);
+    for (std::size_t at = 0; at < v.size(); at += per) {
+      const std::size_t n = std::min(per, v.size() - at);
+      args.emplace_back(name);
+      args.push_back(k);
+      args.push_back(std::to_string(n));
+      args.insert(args.end(), v.begin() + static_cast<std::ptrdiff_t>(at),
+                  v.begin() + static_cast<std::ptrdiff_t>(at + n));
+    }
+  };
+  std::vector<std::string> v;
+  for (const auto& [key, fields] : hashes_) {
+    v.clear();
+    for (const auto& [f, value] : fields) {
+      v.push_back(f);
+      v.push_back(value);
+    }
+    emit("HSET", key, v, 2);
+  }
+  for (const auto& [key, members] : sets_) {
+    v.assign(members.begin(), members.end());
+    emit("SADD", key, v, 1);
+  }
+  for (const auto& [key, value] : strings_) emit("SET", key, {value}, 1);
+  for (const auto& [key, members] : zsets_) {
+    std::vector<std::string> adds, removes;
+    for (const auto& [member, score] : members) {
+      if (score) {
+        adds.push_back(*score);
+        adds.push_back(member);
+      } else {
+        removes.push_back(member);
+      }
+    }
+    if (!removes.empty()) emit("ZREM", key, removes, 1);
+    if (!adds.empty()) emit("ZADD", key, adds, 2);
+  }
+  const std::string maxlen = std::to_string(limits_.out_maxlen);
+  for (const auto& o : out_) emit("XADD", keys_.out(), {"MAXLEN", "~", maxlen, "*", "event", o}, 6);
+  for (const auto& d : dead_) {
+    emit("XADD", keys_.dead(),
+         {"*", "event", d.raw, "error", std::string(to_string(d.code)), "detail", d.detail}, 7);
+  }
+  v.clear();
+  if (ledger_) {
+    v.push_back("ledger");
+    v.push_back(std::to_string(*ledger_));
+  }
+  if (clock_) {
+    v.push_back("clock");
+    v.push_back(ms_text(*clock_));
+  }
+  if (!v.empty()) emit("HSET", keys_.state(), v, 2);
+  if (!acks_.empty()) {
+    // XACK's group name leads every chunk.
+    for (std::size_t at = 0; at < acks_.size(); at += chunk_values) {
+      std::vector<std::string> part{std::string(consumer_group)};
+      const std::size_t n = std::min(chunk_values, acks_.size() - at);
+      part.insert(part.end(), acks_.begin() + static_cast<std::ptrdiff_t>(at),
+                  acks_.begin() + static_cast<std::ptrdiff_t>(at + n));
+      emit("XACK", keys_.events(), part, part.size());
+    }
+  }
+  std::vector<std::string> command{"FCALL", "xyp_commit", std::to_string(keys.size())};
+  command.reserve(3 + keys.size() + args.size());
+  command.insert(command.end(), keys.begin(), keys.end());
+  command.insert(command.end(), std::make_move_iterator(args.begin()),
+                 std::make_move_iterator(args.end()));
+  return command;
+}
+
+void batch_commit::clear() {
+  units_ = 0;
+  hashes_.clear();
+  zsets_.clear();
+  sets_.clear();
+  strings_.clear();
+  out_.clear();
+  dead_.clear();
+  acks_.clear();
+  clock_.reset();
+  ledger_.reset();
+}
+
+}  // namespace xyp::redis

@@ -1,0 +1,20 @@
+#include "adapters/redis/keys.hpp"
+
+#include <zlib.h>
+
+namespace xyp::redis {
+
+std::uint32_t case_bucket(std::string_view case_id) {
+  const auto crc =
+      crc32(0L, reinterpret_cast<const Bytef*>(case_id.data()), static_cast<uInt>(case_id.size()));
+  return static_cast<std::uint32_t>(crc % case_buckets);
+}
+
+std::string timer_member(std::string_view timer_id, std::string_view applicant_id) {
+  std::string member;
+  member.reserve(timer_id.size() + 1 + applicant_id.size());
+  member.append(timer_id).append("|").append(applicant_id);
+  return member;
+}
+
+}  // namespace xyp::redis
