@@ -24,9 +24,9 @@ set(CPACK_PACKAGE_VENDOR "Xinyipi maintainers")
 set(CPACK_PACKAGE_CONTACT "Xinyipi maintainers <maintainers@users.noreply.b-seed-98023c76.example>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "credit-based approval workflow engine (信易批) for government approval cases")
+# The long description; CPack puts the summary above it.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "credit-based approval workflow engine (信易批) for government approval cases
-Xinyipi runs each approval case as a state machine driven by events from Redis
+    "Xinyipi runs each approval case as a state machine driven by events from Redis
 streams, with deadlines in Chinese working days, escalations, credit hooks on
 breaches and an HTTP back office. Jurisdiction profiles and working-day
 calendars are data in /usr/share/xinyipi; the service (xinyipi.service) takes
