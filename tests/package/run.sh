@@ -80,7 +80,7 @@ fi
 expected="xinyipi $version (contract 1.1, commit $commit)"
 got=$(env -u XYP_CONFIG_DIR "$installed" --version 2>&1)
 if [[ $got == "$expected" ]]; then pass "--version prints \"$expected\""; else
-  fail "--version prints \"$expected\"" "got: $got"
+  fail "--version prints \"$expected\"" "got: $got (a build configured at another commit? scripts/build.sh release)"
 fi
 
 # The replay takes no path: the unpacked binary must find <root>/usr/share/xinyipi by itself.
@@ -119,6 +119,15 @@ if cmp -s <(drop_config "$scratch/installed-short.out") <(drop_config "$scratch/
   pass "the unpacked binary reads the unpacked sample day, not the source folder's"
 else
   fail "the unpacked binary reads the unpacked sample day, not the source folder's"
+fi
+
+# A plain `cmake --install` (a user's, outside the package) stays under its prefix: the
+# service's files with fixed system paths are the package's only. DESTDIR keeps a mistake here.
+if DESTDIR="$scratch/plain" cmake --install "$build" --prefix /usr >/dev/null 2>&1 &&
+  [[ $(ls "$scratch/plain") == usr && -x $scratch/plain/usr/bin/xinyipi ]]; then
+  pass "a plain cmake --install writes nothing outside its prefix"
+else
+  fail "a plain cmake --install writes nothing outside its prefix" "$(ls "$scratch/plain" 2>&1)"
 fi
 
 # The unit and its environment file.
