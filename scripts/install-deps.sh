@@ -23,6 +23,7 @@ packages=(
   libboost1.81-dev libhiredis-dev nlohmann-json3-dev libsimdjson-dev catch2
   libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev libicu-dev
   redis-server redis-tools
+  dpkg-dev file  # cpack -G DEB's dependency lookup (dpkg-shlibdeps, file)
 )
 if $browser; then
   packages+=(chromium fonts-wqy-zenhei)

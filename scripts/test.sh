@@ -11,6 +11,9 @@ echo "== release build and tests"
 scripts/build.sh release
 ctest --test-dir build/release --output-on-failure -j2
 
+echo "== Debian package (cpack) unpacked into a scratch root and run from there"
+BUILD_DIR=build/release tests/package/run.sh
+
 echo "== contract schemas (docs/schema) against generated, sample and outbound lines"
 XINYIPI=build/release/adapters/cli/xinyipi tests/schema/run.sh
 

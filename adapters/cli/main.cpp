@@ -15,6 +15,7 @@
 #include "adapters/log.hpp"
 #include "engine/calendar.hpp"
 #include "engine/policy.hpp"
+#include "xinyipi_version.hpp"  // generated at configure time (adapters/cli/CMakeLists.txt)
 
 namespace {
 
@@ -111,6 +112,8 @@ int main(int argc, char** argv) try {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"xinyipi (信易批): credit-based approval workflow engine"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "xinyipi " XYP_VERSION " (contract " XYP_CONTRACT_VERSION
+                                    ", commit " XYP_COMMIT ")");
   app.fallthrough();  // --config-dir may come after the subcommand too
   // Where profiles, calendars and the sample day are: --config-dir, else $XYP_CONFIG_DIR, else
   // the installed tree's share/xinyipi, else the source folder this binary was built from.
