@@ -36,7 +36,6 @@ std::optional<timer_entry> timer_from_member(const std::string& member, std::int
   return timer_entry{id, id.substr(0, seq_at), member.substr(bar + 1), *kind, from_ms(due_ms)};
 }
 
-
 redis_store::redis_store(const partition_keys& keys, clock_mode mode, store_limits limits,
                          commit_limits commit)
     : keys_(keys), mode_(mode), limits_(limits), pending_(keys_, commit) {}
