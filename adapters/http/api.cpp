@@ -530,12 +530,13 @@ std::optional<page_position> decode_cursor(std::string_view text) {
 }
 
 api::api(const server_options& options, case_queries& queries, event_sink& sink,
-         metrics::registry& registry, status_probe probe)
+         metrics::registry& registry, status_probe probe, const health_board* health)
     : options_(options),
       queries_(queries),
       sink_(sink),
       registry_(registry),
-      probe_(std::move(probe)) {}
+      probe_(std::move(probe)),
+      health_(health) {}
 
 boost::asio::awaitable<response> api::handle(request req) {
   const auto started = std::chrono::steady_clock::now();
@@ -594,6 +595,11 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   if (path == "/healthz") {
     route_name = "/healthz";
     if (!get) co_return method_not_allowed("GET", version);
+    if (health_) {
+      // From memory only: no Redis round trip on this path.
+      auto verdict = health_->judge();
+      co_return json_response(verdict.healthy ? 200 : 503, std::move(verdict.body), version);
+    }
     const auto status = co_await probe_();
     json partitions = json::array();
     for (const auto& p : status.partitions) {

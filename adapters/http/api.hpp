@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include "adapters/http/health.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/options.hpp"
 #include "adapters/http/ports.hpp"
@@ -26,7 +27,7 @@ response error_response(unsigned status, std::string_view code, std::string_view
 class api {
  public:
   api(const server_options& options, case_queries& queries, event_sink& sink,
-      metrics::registry& registry, status_probe probe);
+      metrics::registry& registry, status_probe probe, const health_board* health = nullptr);
 
   // Never throws: a failing store is 503, a defect 500, both logged once.
   boost::asio::awaitable<response> handle(request req);
@@ -40,6 +41,7 @@ class api {
   event_sink& sink_;
   metrics::registry& registry_;
   status_probe probe_;
+  const health_board* health_;  // when set, /healthz answers from it alone
 };
 
 // Opaque listing cursors: base64url of "<applied ms>:<case id>".

@@ -96,10 +96,11 @@ std::optional<listen_address> parse_listen_address(std::string_view text) {
 }
 
 server::server(asio::any_io_executor executor, server_options options, case_queries& queries,
-               event_sink& sink, metrics::registry& registry, status_probe probe)
+               event_sink& sink, metrics::registry& registry, status_probe probe,
+               const health_board* health)
     : strand_(asio::make_strand(std::move(executor))),
       options_(std::move(options)),
-      api_(options_, queries, sink, registry, std::move(probe)),
+      api_(options_, queries, sink, registry, std::move(probe), health),
       acceptor_(strand_),
       drained_(strand_) {
   const auto address = asio::ip::make_address(

@@ -33,7 +33,8 @@ struct session;
 class server {
  public:
   server(boost::asio::any_io_executor executor, server_options options, case_queries& queries,
-         event_sink& sink, metrics::registry& registry, status_probe probe);
+         event_sink& sink, metrics::registry& registry, status_probe probe,
+         const health_board* health = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
