@@ -2,6 +2,7 @@
 // The HTTP API as a function from request to response: routing, bearer tokens and roles,
 // validation, rendering (JSON, CSV, Prometheus text, the dashboard's files). No sockets here; the
 // server feeds it requests, and tests may call it directly.
+#include <atomic>
 #include <string>
 #include <string_view>
 
@@ -41,7 +42,8 @@ class api {
   event_sink& sink_;
   metrics::registry& registry_;
   status_probe probe_;
-  const health_board* health_;  // when set, /healthz answers from it alone
+  const health_board* health_;                  // when set, /healthz answers from it alone
+  std::atomic<std::size_t> store_requests_{0};  // under way; see max_store_requests
 };
 
 // Opaque listing cursors: base64url of "<applied ms>:<case id>".

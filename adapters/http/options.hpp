@@ -31,6 +31,9 @@ struct server_options {
   // Open connections one client address may hold; the excess is closed at accept, before
   // anything is read from it. 0: no cap per address.
   std::size_t max_connections_per_address = 32;
+  // Requests that read or write Redis (/api/..., /metrics) under way at once; the excess gets 503
+  // with Retry-After at once instead of queueing on the store. 0: no limit.
+  std::size_t max_store_requests = 64;
   std::vector<token_entry> tokens;
   // Serve the dashboard from this directory instead of the copy embedded at build time.
   std::optional<std::filesystem::path> dashboard_dir;
