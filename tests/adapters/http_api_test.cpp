@@ -1055,3 +1055,33 @@ TEST_CASE("a client address over its connection cap is closed before its request
     CHECK(status == 200);
   }());
 }
+
+TEST_CASE("the same case id under two applicants in two partitions lists as two whole rows",
+          "[http]") {
+  fixture f;
+  // Two applicants the partitioning puts apart.
+  int other = 41;
+  while (xyp::partition_of(person_id(other), partitions) ==
+         xyp::partition_of(person_id(40), partitions))
+    ++other;
+  f.put(make_case("DUP-1", 40, case_state::applied, "市场监管局", "food_license",
+                  "2026-11-24T09:00:00+08:00"));
+  f.put(make_case("DUP-1", other, case_state::approved, "市场监管局", "food_license",
+                  "2026-11-24T10:00:00+08:00"));
+  f.run([&]() -> asio::awaitable<void> {
+    const auto list = co_await get(f.port(), "/api/v1/cases?limit=5", supervisor);
+    REQUIRE(list.status == 200);
+    const auto doc = list.doc();
+    std::set<std::string> applicants;
+    int rows = 0;
+    for (const auto& c : doc["cases"]) {
+      if (c.value("case_id", "") != "DUP-1") continue;
+      ++rows;
+      INFO(c.dump());
+      CHECK(c.value("state", "") != "");
+      applicants.insert(c.value("applicant_id", ""));
+    }
+    CHECK(rows == 2);
+    CHECK(applicants == std::set<std::string>{person_id(40), person_id(other)});
+  }());
+}
