@@ -58,7 +58,10 @@ health_board::verdict health_board::judge() const {
   }
   for (const auto& [n, p] : partitions_) {
     auto& row = rows[n];
-    row["partition"] = n;
+    if (row.is_null()) {
+      // Not in the last probe (Redis unreachable): the same fields, unknown.
+      row = {{"partition", n}, {"lag", nullptr}, {"pending", 0}, {"timers_pending", 0}};
+    }
     row["commit_failures_in_a_row"] = p.failures_in_a_row;
     row["last_commit"] =
         p.last_commit
