@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -102,7 +103,8 @@ int run_engine(const run_options& options) {
 
   const case_processor processor(policy, calendar, options.clock);
   metrics::registry registry;
-  http::runtime_metrics observer(registry);
+  http::health_board health;
+  http::runtime_metrics observer(registry, &health);
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
 
@@ -118,12 +120,15 @@ int run_engine(const run_options& options) {
   }
   http::redis_case_queries queries(link, read_options);
   http::redis_event_sink sink(link, options.runtime.prefix, options.runtime.partitions);
+  // /healthz's probe has a connection of its own, so API reads never queue in front of it.
+  http::redis_link health_link(io.get_executor(), options.runtime.server);
   std::unique_ptr<http::server> server;
   if (!options.http.empty()) {
     try {
       server = std::make_unique<http::server>(
           io.get_executor(), server_options, queries, sink, registry,
-          http::make_redis_status_probe(link, options.runtime.prefix, options.runtime.partitions));
+          http::make_redis_status_probe(link, options.runtime.prefix, options.runtime.partitions),
+          &health);
     } catch (const std::exception& e) {
       std::cerr << "xinyipi run: cannot listen on " << options.http << ": " << e.what() << "\n";
       return exit_usage;
@@ -177,7 +182,14 @@ int run_engine(const run_options& options) {
     asio::co_spawn(io, server->run(), [&](std::exception_ptr failure) {
       if (failure) log::error("http server stopped by a defect");
       link.close();  // its connection would keep io.run() going
+      health.stop();
+      health_link.close();
     });
+    asio::co_spawn(io,
+                   http::keep_probing(
+                       health, http::make_redis_status_probe(health_link, options.runtime.prefix,
+                                                             options.runtime.partitions)),
+                   asio::detached);
   }
   asio::co_spawn(io, engine.run(), [&](std::exception_ptr failure) {
     if (failure) {

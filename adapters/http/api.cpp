@@ -540,20 +540,47 @@ std::optional<page_position> decode_cursor(std::string_view text) {
 }
 
 api::api(const server_options& options, case_queries& queries, event_sink& sink,
-         metrics::registry& registry, status_probe probe)
+         metrics::registry& registry, status_probe probe, const health_board* health)
     : options_(options),
       queries_(queries),
       sink_(sink),
       registry_(registry),
-      probe_(std::move(probe)) {}
+      probe_(std::move(probe)),
+      health_(health) {}
 
 boost::asio::awaitable<response> api::handle(request req) {
   const auto started = std::chrono::steady_clock::now();
   std::string route_name = "unmatched";
   json fields = json::object();
   response res;
+  // Requests that reach Redis are bounded: past the limit the answer is a quick 503 rather than
+  // a queue on the store that the engine's commits would wait behind.
+  const auto path = split_target(req.target()).path;
+  const bool store_backed =
+      (path.starts_with("/api/") && path != "/api/v1/openapi.json") || path == "/metrics";
+  struct slot {
+    std::atomic<std::size_t>* count = nullptr;
+    ~slot() {
+      if (count) count->fetch_sub(1);
+    }
+  } held;
+  bool overloaded = false;
+  if (store_backed && options_.max_store_requests > 0) {
+    if (store_requests_.fetch_add(1) >= options_.max_store_requests) {
+      store_requests_.fetch_sub(1);
+      overloaded = true;
+    } else {
+      held.count = &store_requests_;
+    }
+  }
   try {
-    res = co_await route(req, route_name, fields);
+    if (overloaded) {
+      route_name = "overloaded";
+      res = error_response(503, "overloaded", "too many requests are reading the store; try again");
+      res.set(bhttp::field::retry_after, "1");
+    } else {
+      res = co_await route(req, route_name, fields);
+    }
   } catch (const redis::error& e) {
     log::warn("store unavailable", {{"route", route_name}, {"error", e.what()}});
     res = error_response(503, "unavailable", "the case store is not reachable; try again");
@@ -604,6 +631,11 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
   if (path == "/healthz") {
     route_name = "/healthz";
     if (!get) co_return method_not_allowed("GET", version);
+    if (health_) {
+      // From memory only: no Redis round trip on this path.
+      auto verdict = health_->judge();
+      co_return json_response(verdict.healthy ? 200 : 503, std::move(verdict.body), version);
+    }
     const auto status = co_await probe_();
     json partitions = json::array();
     for (const auto& p : status.partitions) {

@@ -2,6 +2,7 @@
 // The HTTP API as a function from request to response: routing, bearer tokens and roles,
 // validation, rendering (JSON, CSV, Prometheus text, the dashboard's files). No sockets here; the
 // server feeds it requests, and tests may call it directly.
+#include <atomic>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include "adapters/http/health.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/options.hpp"
 #include "adapters/http/ports.hpp"
@@ -26,7 +28,7 @@ response error_response(unsigned status, std::string_view code, std::string_view
 class api {
  public:
   api(const server_options& options, case_queries& queries, event_sink& sink,
-      metrics::registry& registry, status_probe probe);
+      metrics::registry& registry, status_probe probe, const health_board* health = nullptr);
 
   // Never throws: a failing store is 503, a defect 500, both logged once.
   boost::asio::awaitable<response> handle(request req);
@@ -40,6 +42,8 @@ class api {
   event_sink& sink_;
   metrics::registry& registry_;
   status_probe probe_;
+  const health_board* health_;                  // when set, /healthz answers from it alone
+  std::atomic<std::size_t> store_requests_{0};  // under way; see max_store_requests
 };
 
 // Opaque listing cursors: base64url of "<applied ms>:<case id>".

@@ -21,9 +21,19 @@ struct server_options {
   // A whole request must arrive within read_timeout of the read starting (also the keep-alive
   // idle limit); a response must be taken within write_timeout. A slow client holds nothing else.
   std::chrono::milliseconds read_timeout{10'000};
+  // A request's headers (and, between keep-alive requests, the next request's headers) must
+  // arrive within header_timeout: a client that trickles its headers is closed. The body then has
+  // what is left of read_timeout.
+  std::chrono::milliseconds header_timeout{5'000};
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // stop(): requests under way may finish
   std::size_t max_connections = 512;
+  // Open connections one client address may hold; the excess is closed at accept, before
+  // anything is read from it. 0: no cap per address.
+  std::size_t max_connections_per_address = 32;
+  // Requests that read or write Redis (/api/..., /metrics) under way at once; the excess gets 503
+  // with Retry-After at once instead of queueing on the store. 0: no limit.
+  std::size_t max_store_requests = 64;
   std::vector<token_entry> tokens;
   // Serve the dashboard from this directory instead of the copy embedded at build time.
   std::optional<std::filesystem::path> dashboard_dir;

@@ -297,18 +297,22 @@ asio::awaitable<case_page> list_on(connection& c, const redis_read_options& opti
     page.next = bound;
   }
 
-  // Docs, partition by partition, then back into listing order.
-  std::map<std::string, case_record> found;
+  // Docs, partition by partition, then back into listing order. Keyed by partition too: the same
+  // case id under two applicants lives in two partitions, and each row is its own case.
+  std::map<std::pair<std::uint32_t, std::string>, case_record> found;
   for (std::uint32_t n = 0; n < options.partitions; ++n) {
     std::vector<std::string> ids;
     for (const auto& r : merged) {
       if (r.partition == n) ids.push_back(r.at.case_id);
     }
     auto records = co_await read_cases(c, partition_keys(options.prefix, n), ids, timeout);
-    for (auto& record : records) found.emplace(record.case_id, std::move(record));
+    for (auto& record : records) {
+      auto key = std::make_pair(n, record.case_id);
+      found.emplace(std::move(key), std::move(record));
+    }
   }
   for (const auto& r : merged) {
-    if (auto it = found.find(r.at.case_id); it != found.end()) {
+    if (auto it = found.find(std::make_pair(r.partition, r.at.case_id)); it != found.end()) {
       page.cases.push_back(std::move(it->second));
     }
   }

@@ -42,8 +42,10 @@ std::string_view outcome_of(const commit_unit& unit, redis::commit_status status
 
 }  // namespace
 
-void runtime_metrics::committed(std::uint32_t, const commit_unit& unit,
+void runtime_metrics::committed(std::uint32_t partition, const commit_unit& unit,
                                 redis::commit_status status) {
+  // Any answer from the commit script, a refusal included, is Redis taking writes.
+  if (health_) health_->commit_succeeded(partition);
   m_.events_applied(input_type(unit), outcome_of(unit, status)).inc();
   if (status != redis::commit_status::ok) return;
   if (unit.dead) m_.dead_letters(to_string(unit.dead->code)).inc();
@@ -68,7 +70,10 @@ void runtime_metrics::timer_lag(std::chrono::milliseconds lag) {
   m_.timer_firing_lag().observe(std::chrono::duration<double>(lag).count());
 }
 
-void runtime_metrics::reconnected(std::uint32_t) {
+void runtime_metrics::reconnected(std::uint32_t partition) {
+  // The runtime reconnects after every Redis failure in its loop (a refused commit, OOM, a lost
+  // connection): for health, a failure in a row.
+  if (health_) health_->commit_failed(partition);
   m_.redis_reconnects().inc();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The Redis runtime's observer that counts into the metrics registry: pass one to
 // redis::runtime and /metrics shows what the engine did.
+#include "adapters/http/health.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/redis/runtime.hpp"
 
@@ -8,7 +9,9 @@ namespace xyp::http {
 
 class runtime_metrics final : public redis::runtime_observer {
  public:
-  explicit runtime_metrics(metrics::registry& registry) : registry_(registry), m_(registry) {}
+  // With a health board, commits and Redis failures are also reported to it.
+  explicit runtime_metrics(metrics::registry& registry, health_board* health = nullptr)
+      : registry_(registry), m_(registry), health_(health) {}
 
   void committed(std::uint32_t partition, const commit_unit& unit,
                  redis::commit_status status) override;
@@ -21,6 +24,7 @@ class runtime_metrics final : public redis::runtime_observer {
  private:
   metrics::registry& registry_;
   metrics::engine_metrics m_;
+  health_board* health_;
 };
 
 }  // namespace xyp::http

@@ -28,8 +28,10 @@ namespace detail {
 
 // One connection; touched only on its own strand.
 struct session {
-  explicit session(tcp::socket socket) : stream(std::move(socket)) {}
+  session(tcp::socket socket, asio::ip::address peer)
+      : stream(std::move(socket)), peer(std::move(peer)) {}
   beast::tcp_stream stream;
+  asio::ip::address peer;
   bool busy = false;      // a request is being answered
   bool stopping = false;  // the server is stopping: no further request on this connection
 };
@@ -94,10 +96,11 @@ std::optional<listen_address> parse_listen_address(std::string_view text) {
 }
 
 server::server(asio::any_io_executor executor, server_options options, case_queries& queries,
-               event_sink& sink, metrics::registry& registry, status_probe probe)
+               event_sink& sink, metrics::registry& registry, status_probe probe,
+               const health_board* health)
     : strand_(asio::make_strand(std::move(executor))),
       options_(std::move(options)),
-      api_(options_, queries, sink, registry, std::move(probe)),
+      api_(options_, queries, sink, registry, std::move(probe), health),
       acceptor_(strand_),
       drained_(strand_) {
   const auto address = asio::ip::make_address(
@@ -142,14 +145,28 @@ asio::awaitable<void> server::accept_loop() {
       co_await drained_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) {
+      socket.close(ec);
+      continue;
+    }
     std::shared_ptr<detail::session> s;
     std::uint64_t id = 0;
     {
+      // Refused before anything is read: a client holding its address's share of connections
+      // (slow headers, or just many) cannot take the slots other clients, health probes
+      // included, need.
       const std::lock_guard lock(sessions_mutex_);
-      if (sessions_.size() < options_.max_connections) {
+      auto& held = per_address_[peer.address()];
+      if (sessions_.size() < options_.max_connections &&
+          (options_.max_connections_per_address == 0 ||
+           held < options_.max_connections_per_address)) {
+        ++held;
         id = next_id_++;
-        s = std::make_shared<detail::session>(std::move(socket));
+        s = std::make_shared<detail::session>(std::move(socket), peer.address());
         sessions_.emplace(id, s);
+      } else if (held == 0) {
+        per_address_.erase(peer.address());
       }
     }
     if (!s) {
@@ -211,7 +228,11 @@ void server::session_ended(std::uint64_t id) {
   bool drained = false;
   {
     const std::lock_guard lock(sessions_mutex_);
-    sessions_.erase(id);
+    if (const auto found = sessions_.find(id); found != sessions_.end()) {
+      const auto held = per_address_.find(found->second->peer);
+      if (held != per_address_.end() && --held->second == 0) per_address_.erase(held);
+      sessions_.erase(found);
+    }
     drained = sessions_.empty() && stopping_;
   }
   if (drained) asio::post(strand_, [this] { drained_.cancel(); });
@@ -225,10 +246,21 @@ asio::awaitable<void> server::serve(std::shared_ptr<detail::session> s) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(options_.max_body_bytes);
     parser.header_limit(header_limit);
-    s->stream.expires_after(options_.read_timeout);
+    // The headers have header_timeout (a trickle of header bytes is cut off there), the whole
+    // request read_timeout.
+    const auto started = std::chrono::steady_clock::now();
+    s->stream.expires_after(std::min(options_.header_timeout, options_.read_timeout));
     error_code ec;
-    co_await bhttp::async_read(s->stream, buffer, parser,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_read_header(s->stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser.is_done()) {
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      s->stream.expires_after(
+          std::max(options_.read_timeout - spent, std::chrono::milliseconds(1)));
+      co_await bhttp::async_read(s->stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec == bhttp::error::body_limit) {
       co_await refuse(*s,
                       error_response(413, "payload_too_large",

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include <boost/asio/ip/address.hpp>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -31,7 +33,8 @@ struct session;
 class server {
  public:
   server(boost::asio::any_io_executor executor, server_options options, case_queries& queries,
-         event_sink& sink, metrics::registry& registry, status_probe probe);
+         event_sink& sink, metrics::registry& registry, status_probe probe,
+         const health_board* health = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -62,6 +65,7 @@ class server {
 
   std::mutex sessions_mutex_;  // guards sessions_ and next_id_; no I/O under it
   std::map<std::uint64_t, std::shared_ptr<detail::session>> sessions_;
+  std::map<boost::asio::ip::address, std::size_t> per_address_;  // open connections by peer
   std::uint64_t next_id_ = 0;
 };
 

@@ -19,10 +19,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstddef>
-#include <iostream>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
+
+#include "adapters/log.hpp"
 
 namespace xyp::redis {
 
@@ -529,7 +530,7 @@ asio::awaitable<reply> round_trip_one(state_ref weak, std::vector<std::string> a
 asio::awaitable<void> keep_connecting(state_ref weak, endpoint where, milliseconds attempt_timeout,
                                       backoff delays) {
   const std::string peer = describe(where);
-  std::string reported;  // the failure last written to stderr
+  std::string reported;  // the failure last logged
   std::size_t failures = 0;
   asio::steady_timer pause(co_await asio::this_coro::executor);
   for (;;) {
@@ -540,8 +541,7 @@ asio::awaitable<void> keep_connecting(state_ref weak, endpoint where, millisecon
     try {
       co_await open(weak, where, attempt_timeout);
       if (failures > 0) {
-        std::cerr << "redis " << peer << " reachable again after " << failures
-                  << " failed attempt(s)\n";
+        log::info("redis reachable again", {{"redis", peer}, {"failed_attempts", failures}});
       }
       co_return;
     } catch (const error& e) {
@@ -549,7 +549,8 @@ asio::awaitable<void> keep_connecting(state_ref weak, endpoint where, millisecon
       ++failures;
       if (reported != e.what()) {
         reported = e.what();
-        std::cerr << reported << "; retrying with backoff\n";
+        log::warn("redis unreachable, retrying with backoff",
+                  {{"redis", peer}, {"error", reported}});
       }
     }
     pause.expires_after(delays.next());

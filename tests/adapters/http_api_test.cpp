@@ -13,6 +13,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -125,7 +127,8 @@ case_record make_case(const std::string& id, int applicant, case_state state,
 // The test's redis, its seed in the commit script's layout, and the server under test.
 class fixture {
  public:
-  explicit fixture(std::chrono::milliseconds read_timeout = std::chrono::seconds(10))
+  explicit fixture(std::chrono::milliseconds read_timeout = std::chrono::seconds(10),
+                   const std::function<void(xyp::http::server_options&)>& tweak = {})
       : link_(io_.get_executor(), redis_.endpoint()),
         queries_(link_, read_options()),
         sink_(link_, prefix, partitions) {
@@ -144,6 +147,7 @@ class fixture {
         {credit_platform, xyp::http::role::credit_platform, "credit platform", "credit-platform"},
         {case_system, xyp::http::role::case_system, "case system", "case-system"}};
     options.matter_names = {{"food_license", "食品经营许可"}, {"building_permit", "施工许可"}};
+    if (tweak) tweak(options);
     server_ = std::make_unique<xyp::http::server>(
         io_.get_executor(), options, queries_, sink_, registry_,
         xyp::http::make_redis_status_probe(link_, prefix, partitions));
@@ -988,5 +992,129 @@ TEST_CASE("a clock counted over a year without a notice is served marked provisi
       if (c["case_id"] == "C-90") marked = c.value("provisional", false);
     }
     CHECK(marked);
+  }());
+}
+
+namespace {
+
+// A connection from `from` that sends the start of a request and then nothing more.
+asio::awaitable<std::unique_ptr<beast::tcp_stream>> trickle(std::uint16_t port, const char* from) {
+  auto stream = std::make_unique<beast::tcp_stream>(co_await asio::this_coro::executor);
+  auto& socket = stream->socket();
+  socket.open(asio::ip::tcp::v4());
+  socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(from), 0));
+  co_await stream->async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                 asio::use_awaitable);
+  boost::system::error_code ec;
+  const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  co_await asio::async_write(*stream, asio::buffer(partial),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  co_return stream;
+}
+
+// GET /healthz from the source address `from`; 0 when the server closed without answering.
+asio::awaitable<unsigned> health_from(std::uint16_t port, const char* from) {
+  auto stream = co_await trickle(port, from);
+  boost::system::error_code ec;
+  const std::string rest = "1\r\nConnection: close\r\n\r\n";
+  co_await asio::async_write(*stream, asio::buffer(rest),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  co_await bhttp::async_read(*stream, buffer, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec ? 0u : res.result_int();
+}
+
+// Reads until the server closes; true when it closed (EOF or reset) rather than answered.
+asio::awaitable<bool> closed_unanswered(beast::tcp_stream& stream) {
+  std::array<char, 256> sink{};
+  boost::system::error_code ec;
+  std::size_t got = 0;
+  while (!ec)
+    got += co_await stream.async_read_some(asio::buffer(sink),
+                                           asio::redirect_error(asio::use_awaitable, ec));
+  co_return got == 0;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "hundreds of connections trickling headers from one address leave healthz answering every "
+    "other address, and are cut off at the header deadline",
+    "[http][limits]") {
+  fixture f(std::chrono::seconds(60), [](xyp::http::server_options& o) {
+    o.max_connections = 64;
+    o.max_connections_per_address = 32;
+    o.header_timeout = std::chrono::milliseconds(500);
+  });
+  f.run([&]() -> asio::awaitable<void> {
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<beast::tcp_stream>> slow;
+    for (int i = 0; i < 300; ++i) slow.push_back(co_await trickle(f.port(), "127.0.0.1"));
+
+    int answered = 0;
+    for (int i = 0; i < 50; ++i) {
+      if (co_await health_from(f.port(), "127.0.0.2") == 200) ++answered;
+    }
+    CHECK(answered == 50);
+
+    // Every slow connection is closed unanswered, long before the 60 s read timeout.
+    int closed = 0;
+    for (auto& s : slow) {
+      if (co_await closed_unanswered(*s)) ++closed;
+    }
+    CHECK(closed == 300);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  }());
+}
+
+TEST_CASE("a client address over its connection cap is closed before its request is read",
+          "[http][limits]") {
+  fixture f(std::chrono::seconds(60), [](xyp::http::server_options& o) {
+    o.max_connections_per_address = 4;
+    o.header_timeout = std::chrono::seconds(60);
+  });
+  f.run([&]() -> asio::awaitable<void> {
+    std::vector<std::unique_ptr<beast::tcp_stream>> held;
+    for (int i = 0; i < 4; ++i) held.push_back(co_await trickle(f.port(), "127.0.0.1"));
+    CHECK(co_await health_from(f.port(), "127.0.0.1") == 0);
+    CHECK(co_await health_from(f.port(), "127.0.0.3") == 200);
+    // A slot freed is a slot to use again.
+    held.pop_back();
+    unsigned status = 0;
+    for (int i = 0; i < 100 && status != 200; ++i) {
+      status = co_await health_from(f.port(), "127.0.0.1");
+    }
+    CHECK(status == 200);
+  }());
+}
+
+TEST_CASE("the same case id under two applicants in two partitions lists as two whole rows",
+          "[http]") {
+  fixture f;
+  // Two applicants the partitioning puts apart.
+  int other = 41;
+  while (xyp::partition_of(person_id(other), partitions) ==
+         xyp::partition_of(person_id(40), partitions))
+    ++other;
+  f.put(make_case("DUP-1", 40, case_state::applied, "市场监管局", "food_license",
+                  "2026-11-24T09:00:00+08:00"));
+  f.put(make_case("DUP-1", other, case_state::approved, "市场监管局", "food_license",
+                  "2026-11-24T10:00:00+08:00"));
+  f.run([&]() -> asio::awaitable<void> {
+    const auto list = co_await get(f.port(), "/api/v1/cases?limit=5", supervisor);
+    REQUIRE(list.status == 200);
+    const auto doc = list.doc();
+    std::set<std::string> applicants;
+    int rows = 0;
+    for (const auto& c : doc["cases"]) {
+      if (c.value("case_id", "") != "DUP-1") continue;
+      ++rows;
+      INFO(c.dump());
+      CHECK(c.value("state", "") != "");
+      applicants.insert(c.value("applicant_id", ""));
+    }
+    CHECK(rows == 2);
+    CHECK(applicants == std::set<std::string>{person_id(40), person_id(other)});
   }());
 }

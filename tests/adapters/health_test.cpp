@@ -1,0 +1,188 @@
+// /healthz tells the truth: with every commit failing (Redis at maxmemory with noeviction) it is a
+// 503 naming the reason, from the engine's own reports held in memory; once Redis takes writes
+// again it is 200. A real redis-server, the real runtime and the real HTTP server.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "adapters/http/health.hpp"
+#include "adapters/http/redis_queries.hpp"
+#include "adapters/http/runtime_metrics.hpp"
+#include "adapters/http/server.hpp"
+#include "adapters/log.hpp"
+#include "adapters/redis/runtime.hpp"
+#include "engine/calendar.hpp"
+#include "engine/policy.hpp"
+#include "support/redis_server.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+struct health_reply {
+  unsigned status = 0;
+  json body;
+};
+
+asio::awaitable<health_reply> get_health(std::uint16_t port) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                asio::use_awaitable);
+  bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/healthz", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  co_await bhttp::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  co_await bhttp::async_read(stream, buffer, res, asio::use_awaitable);
+  co_return health_reply{res.result_int(), json::parse(res.body())};
+}
+
+bool names_reason(const json& body, const char* reason) {
+  for (const auto& r : body.value("reasons", json::array())) {
+    if (r.value("reason", "") == reason) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("healthz is 503 with the reason while every commit fails, and 200 once redis recovers",
+          "[http][health]") {
+  xyp::log::set_level("off");
+  xyp::test::redis_server redis;
+  const auto policy = xyp::load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
+  const auto calendar = xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
+  const xyp::case_processor processor{policy, calendar, xyp::clock_mode::simulated};
+
+  xyp::redis::runtime_options o;
+  o.server = redis.endpoint();
+  o.prefix = "health";
+  o.partitions = 1;
+  o.block = 20ms;
+
+  // Events waiting in the stream, then Redis refuses every write.
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(XYP_CONFIG_DIR "/samples/day.jsonl");
+    for (std::string line; std::getline(in, line) && lines.size() < 20;) {
+      if (!line.empty()) lines.push_back(line);
+    }
+    asio::io_context io;
+    auto written = asio::co_spawn(io, xyp::redis::submit_lines(o, lines), asio::use_future);
+    io.run();
+    REQUIRE(written.get() == lines.size());
+  }
+  REQUIRE_FALSE(redis.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}).is_error());
+  REQUIRE_FALSE(redis.command({"CONFIG", "SET", "maxmemory", "1"}).is_error());
+
+  asio::io_context io;
+  xyp::metrics::registry registry;
+  xyp::http::health_limits limits;
+  limits.probe_period = 50ms;
+  xyp::http::health_board board(limits);
+  xyp::http::runtime_metrics observer(registry, &board);
+  xyp::redis::runtime engine(io.get_executor(), processor, o, observer);
+
+  xyp::http::redis_link link(io.get_executor(), redis.endpoint());
+  xyp::http::redis_link health_link(io.get_executor(), redis.endpoint());
+  xyp::http::redis_read_options read;
+  read.prefix = o.prefix;
+  xyp::http::redis_case_queries queries(link, read);
+  xyp::http::redis_event_sink sink(link, o.prefix, 1);
+  xyp::http::server_options options;
+  options.port = 0;
+  xyp::http::server server(io.get_executor(), options, queries, sink, registry,
+                           xyp::http::make_redis_status_probe(link, o.prefix, 1), &board);
+
+  bool engine_done = false;
+  bool server_done = false;
+  bool probe_done = false;
+  asio::co_spawn(io, engine.run(), [&](std::exception_ptr) { engine_done = true; });
+  asio::co_spawn(io, server.run(), [&](std::exception_ptr) { server_done = true; });
+  asio::co_spawn(
+      io,
+      xyp::http::keep_probing(board, xyp::http::make_redis_status_probe(health_link, o.prefix, 1)),
+      [&](std::exception_ptr) { probe_done = true; });
+
+  bool done = false;
+  std::exception_ptr failure;
+  // Named: a coroutine lambda's captures live in the closure, which must outlive the coroutine.
+  const auto check = [&]() -> asio::awaitable<void> {
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    // Bounded waits: the engine backs off between failures, up to 2 s.
+    health_reply h;
+    for (int i = 0; i < 200; ++i) {
+      h = co_await get_health(server.port());
+      if (h.status == 503 && names_reason(h.body, "commits_failing")) break;
+      pause.expires_after(50ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    INFO(h.body.dump());
+    CHECK(h.status == 503);
+    CHECK(h.body["status"] == "degraded");
+    CHECK(h.body["redis"] == true);
+    CHECK(names_reason(h.body, "commits_failing"));
+
+    REQUIRE_FALSE(redis.command({"CONFIG", "SET", "maxmemory", "0"}).is_error());
+    for (int i = 0; i < 200; ++i) {
+      h = co_await get_health(server.port());
+      if (h.status == 200) break;
+      pause.expires_after(50ms);
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    INFO(h.body.dump());
+    CHECK(h.status == 200);
+    CHECK(h.body["status"] == "ok");
+    CHECK(h.body["reasons"].empty());
+    CHECK(h.body["partitions"][0]["commit_failures_in_a_row"] == 0);
+  };
+  asio::co_spawn(io, check(), [&](std::exception_ptr e) {
+    done = true;
+    failure = e;
+  });
+  while (!done && io.run_one() > 0) {
+  }
+  engine.stop();
+  server.stop();
+  board.stop();
+  link.close();
+  health_link.close();
+  io.run_for(10s);
+  CHECK(engine_done);
+  CHECK(server_done);
+  CHECK(probe_done);
+  if (failure) std::rethrow_exception(failure);
+}
+
+TEST_CASE("healthz is 503 when the lag measured by the probe passes the threshold",
+          "[http][health]") {
+  xyp::http::health_limits limits;
+  limits.max_lag = 100;
+  xyp::http::health_board board(limits);
+  xyp::http::store_status s;
+  s.reachable = true;
+  s.partitions.push_back({0, 100, 0, 0});
+  s.partitions.push_back({1, 101, 0, 0});
+  board.probed(s);
+  auto v = board.judge();
+  CHECK_FALSE(v.healthy);
+  REQUIRE(v.body["reasons"].size() == 1);
+  CHECK(v.body["reasons"][0]["reason"] == "lag_too_high");
+  CHECK(v.body["reasons"][0]["partition"] == 1);
+  s.partitions[1].lag = 3;
+  board.probed(s);
+  CHECK(board.judge().healthy);
+}
