@@ -17,6 +17,7 @@
 #include "engine/policy.hpp"
 #include "engine/processor.hpp"
 #include "support/redis_server.hpp"
+#include "support/runtime_helpers.hpp"
 
 using namespace xyp;
 using nlohmann::json;
@@ -27,30 +28,8 @@ namespace asio = boost::asio;
 
 constexpr std::uint32_t partitions = 3;
 
-std::vector<std::string> sample_day() {
-  std::ifstream in(XYP_CONFIG_DIR "/samples/day.jsonl");
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-// Stops the runtime once it has committed as many stream entries as were written.
-class stop_when_done : public redis::runtime_observer {
- public:
-  stop_when_done(redis::runtime*& engine, std::uint64_t expected)
-      : engine_(engine), expected_(expected) {}
-  void committed(std::uint32_t, const commit_unit& unit, redis::commit_status) override {
-    if (unit.consumed_timer.empty()) ++entries_;
-    if (entries_ >= expected_ && engine_) engine_->stop();
-  }
-
- private:
-  redis::runtime*& engine_;
-  std::uint64_t expected_;
-  std::uint64_t entries_ = 0;
-};
+using test::counting_observer;
+using test::sample_day;
 
 }  // namespace
 
@@ -77,7 +56,7 @@ TEST_CASE(
     REQUIRE(count > 0);
     asio::io_context run_io;
     redis::runtime* handle = nullptr;
-    stop_when_done observer(handle, count);
+    counting_observer observer(handle, count);
     redis::runtime engine(run_io.get_executor(), processor, o, observer);
     handle = &engine;
     asio::co_spawn(run_io, engine.run(), asio::detached);
