@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on its embedded default: installs what is missing, builds, starts a private
-# redis-server on loopback (AOF on, data under var/redis), starts the engine with the Shilong
+# redis-server on loopback (AOF on, data under var/redis, emptied at each start), starts the engine with the Shilong
 # profile and the simulated clock, submits the sample day, shows the outbound events arriving and
 # a summary, and keeps the engine (and its dashboard) running until Ctrl-C stops what it started.
 set -euo pipefail
@@ -14,11 +14,14 @@ scripts/install-deps.sh
 scripts/build.sh release
 bin=build/release/adapters/cli/xinyipi
 
-mkdir -p var/redis
 if redis-cli -p "$port" ping >/dev/null 2>&1; then
   echo "port $port is taken: set XYP_REDIS_PORT to a free port" >&2
   exit 1
 fi
+# The demonstration starts afresh each run: the sample day is submitted again, and a Redis kept
+# from an earlier version of the engine would be refused for its older key layout.
+rm -rf var/redis
+mkdir -p var/redis
 redis-server --port "$port" --bind 127.0.0.1 --dir "$root/var/redis" --appendonly yes \
   --appendfsync everysec --save "" --maxmemory-policy noeviction --daemonize no \
   --logfile "$root/var/redis/redis.log" &
