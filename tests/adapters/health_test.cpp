@@ -22,6 +22,7 @@
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
 #include "engine/policy.hpp"
+#include "support/http_client.hpp"
 #include "support/redis_server.hpp"
 
 namespace {
@@ -38,16 +39,8 @@ struct health_reply {
 };
 
 asio::awaitable<health_reply> get_health(std::uint16_t port) {
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
-  co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                                asio::use_awaitable);
-  bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/healthz", 11};
-  req.set(bhttp::field::host, "127.0.0.1");
-  co_await bhttp::async_write(stream, req, asio::use_awaitable);
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  co_await bhttp::async_read(stream, buffer, res, asio::use_awaitable);
-  co_return health_reply{res.result_int(), json::parse(res.body())};
+  const auto r = co_await xyp::test::http_call(port, bhttp::verb::get, "/healthz");
+  co_return health_reply{r.status, r.doc()};
 }
 
 bool names_reason(const json& body, const char* reason) {

@@ -29,6 +29,7 @@
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace {
@@ -64,45 +65,12 @@ std::string person_id(int serial) {
   return first + xyp::resident_id_check_char(first);
 }
 
-struct client_reply {
-  unsigned status = 0;
-  std::string body;
-  bhttp::fields headers;
-  json doc() const { return json::parse(body); }
-};
-
-// One request on its own connection.
-asio::awaitable<client_reply> call(std::uint16_t port, bhttp::verb verb, std::string target,
-                                   std::optional<std::string> token = std::nullopt,
-                                   std::string body = {},
-                                   std::string content_type = "application/json") {
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
-  const asio::ip::tcp::endpoint where(asio::ip::make_address("127.0.0.1"), port);
-  co_await stream.async_connect(where, asio::use_awaitable);
-  bhttp::request<bhttp::string_body> req{verb, target, 11};
-  req.set(bhttp::field::host, "127.0.0.1");
-  if (token) req.set(bhttp::field::authorization, "Bearer " + *token);
-  if (!body.empty()) {
-    if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
-    req.body() = std::move(body);
-  }
-  req.prepare_payload();
-  co_await bhttp::async_write(stream, req, asio::use_awaitable);
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);
-  co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
-  auto res = parser.release();
-  client_reply out;
-  out.status = res.result_int();
-  out.body = res.body();
-  out.headers = res.base();
-  co_return out;
-}
+using client_reply = xyp::test::http_reply;
+using xyp::test::http_call;
 
 asio::awaitable<client_reply> get(std::uint16_t port, std::string target,
                                   std::optional<std::string> token = std::nullopt) {
-  co_return co_await call(port, bhttp::verb::get, std::move(target), std::move(token));
+  co_return co_await http_call(port, bhttp::verb::get, std::move(target), std::move(token));
 }
 
 // A case as the engine would have written it.
@@ -594,7 +562,8 @@ TEST_CASE(
     auto as_stored = nlohmann::ordered_json::parse(sent);
     as_stored["actor"] = {{"id", "clerk-07"}, {"role", "clerk"}};
     const std::string body = as_stored.dump();
-    const auto accepted = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, sent);
+    const auto accepted =
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, sent);
     REQUIRE(accepted.status == 202);
     CHECK(accepted.doc()["id"] == "evt-post-1");
     const auto n = xyp::partition_of(person_id(40), partitions);
@@ -606,14 +575,14 @@ TEST_CASE(
     CHECK(f.redis().command({"XLEN", partition_keys(prefix, 1 - n).events()}).as_integer() == 0);
 
     const auto by_viewer =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", viewer, sent);
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", viewer, sent);
     CHECK(by_viewer.status == 403);
     CHECK(by_viewer.doc()["error"] == "forbidden");
 
     auto broken = json::parse(sent);
     broken.erase("applicant_id");
     const auto no_applicant =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
     CHECK(no_applicant.status == 400);
     CHECK(no_applicant.doc()["error"] == "schema_violation");
     CHECK(no_applicant.doc()["detail"].get<std::string>().find("applicant_id") !=
@@ -622,17 +591,17 @@ TEST_CASE(
     broken = json::parse(sent);
     broken["data"]["channel"] = "carrier pigeon";
     const auto bad_channel =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, broken.dump());
     CHECK(bad_channel.status == 400);
     CHECK(bad_channel.doc()["detail"].get<std::string>().find("data.channel") != std::string::npos);
 
     const auto malformed =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, "{\"id\": ");
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, "{\"id\": ");
     CHECK(malformed.status == 400);
     CHECK(malformed.doc()["error"] == "malformed_json");
 
-    const auto unknown_type = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
-                                            R"({"id":"x","type":"case.teleport"})");
+    const auto unknown_type = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events",
+                                                 clerk, R"({"id":"x","type":"case.teleport"})");
     CHECK(unknown_type.status == 400);
     CHECK(unknown_type.doc()["error"] == "unknown_type");
 
@@ -640,10 +609,10 @@ TEST_CASE(
         R"({"id":"evt-clock-1","type":"clock.advance",)"
         R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2026-11-24T00:00:00+08:00"}})";
     const auto by_clerk =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, advance);
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, advance);
     CHECK(by_clerk.status == 403);
     const auto by_supervisor =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, advance);
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, advance);
     REQUIRE(by_supervisor.status == 202);
     CHECK(by_supervisor.doc()["partitions"] == json::array({0, 1}));
     CHECK(f.redis().command({"XLEN", partition_keys(prefix, 1 - n).events()}).as_integer() == 1);
@@ -658,7 +627,7 @@ TEST_CASE("an oversized body is refused with 413 before it is read", "[http]") {
   fixture f;
   f.run([&]() -> asio::awaitable<void> {
     std::string huge(64 * 1024, 'x');
-    const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, huge);
+    const auto r = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, huge);
     CHECK(r.status == 413);
     CHECK(json::parse(r.body)["error"] == "payload_too_large");
     // The server goes on serving.
@@ -870,13 +839,13 @@ TEST_CASE("credit comes from the credit platform only: a clerk or a supervisor c
   f.run([&]() -> asio::awaitable<void> {
     const auto body = credit_event("evt-credit-1", 41, "AAA");
     for (const auto& token : {clerk, supervisor, case_system, viewer}) {
-      const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", token, body);
+      const auto r = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", token, body);
       CHECK(r.status == 403);
       CHECK(r.doc()["error"] == "forbidden");
     }
     CHECK(stream_length(f, 41) == 0);
     const auto by_platform =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", credit_platform, body);
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", credit_platform, body);
     CHECK(by_platform.status == 202);
     CHECK(stream_length(f, 41) == 1);
   }());
@@ -886,17 +855,18 @@ TEST_CASE("case events come from the back office or the case system, the clock f
           "[http][roles]") {
   fixture f;
   f.run([&]() -> asio::awaitable<void> {
-    const auto by_platform = co_await call(f.port(), bhttp::verb::post, "/api/v1/events",
-                                           credit_platform, apply_event("evt-r-1", 42));
+    const auto by_platform = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events",
+                                                credit_platform, apply_event("evt-r-1", 42));
     CHECK(by_platform.status == 403);
-    const auto by_case_system = co_await call(f.port(), bhttp::verb::post, "/api/v1/events",
-                                              case_system, apply_event("evt-r-2", 42));
+    const auto by_case_system = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events",
+                                                   case_system, apply_event("evt-r-2", 42));
     CHECK(by_case_system.status == 202);
     const std::string advance =
         R"({"id":"evt-clock-9","type":"clock.advance",)"
         R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2026-11-24T00:00:00+08:00"}})";
     for (const auto& token : {clerk, case_system, credit_platform}) {
-      const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", token, advance);
+      const auto r =
+          co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", token, advance);
       CHECK(r.status == 403);
     }
   }());
@@ -909,22 +879,22 @@ TEST_CASE("the actor is the token's holder: a different claimed actor is refused
     auto claimed = json::parse(apply_event("evt-actor-1", 43));
     claimed["actor"] = {{"id", "supervisor-01"}, {"role", "supervisor"}};
     const auto r =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
     CHECK(r.status == 403);
     CHECK(r.doc()["detail"].get<std::string>().find("supervisor-01") != std::string::npos);
     CHECK(stream_length(f, 43) == 0);
 
     claimed["actor"] = {{"id", "clerk-07"}, {"role", "supervisor"}};
     const auto wrong_role =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
     CHECK(wrong_role.status == 403);
 
     claimed["actor"] = {{"id", "clerk-07"}, {"role", "clerk"}};
     const auto honest =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk, claimed.dump());
     CHECK(honest.status == 202);
-    const auto by_system = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", case_system,
-                                         apply_event("evt-actor-2", 43));
+    const auto by_system = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events",
+                                              case_system, apply_event("evt-actor-2", 43));
     REQUIRE(by_system.status == 202);
     const auto n = xyp::partition_of(person_id(43), partitions);
     const auto stream = f.redis().command({"XRANGE", partition_keys(prefix, n).events(), "-", "+"});
@@ -938,14 +908,14 @@ TEST_CASE("an event sent as anything but JSON is refused with 415", "[http][role
   fixture f;
   f.run([&]() -> asio::awaitable<void> {
     for (const char* type : {"text/plain", "application/x-www-form-urlencoded", ""}) {
-      const auto r = co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
-                                   apply_event("evt-type-1", 44), type);
+      const auto r = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
+                                        apply_event("evt-type-1", 44), type);
       CHECK(r.status == 415);
       CHECK(r.doc()["error"] == "unsupported_media_type");
     }
     const auto with_charset =
-        co_await call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
-                      apply_event("evt-type-2", 44), "application/json; charset=utf-8");
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
+                           apply_event("evt-type-2", 44), "application/json; charset=utf-8");
     CHECK(with_charset.status == 202);
     CHECK(stream_length(f, 44) == 1);
   }());

@@ -29,6 +29,7 @@
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace {
@@ -47,35 +48,12 @@ std::string person_id(int serial) {
   return first + xyp::resident_id_check_char(first);
 }
 
-struct reply {
-  unsigned status = 0;
-  std::string body;
-  bhttp::fields headers;
-};
+using reply = xyp::test::http_reply;
 
 asio::awaitable<reply> call(std::uint16_t port, bhttp::verb verb, std::string target,
                             std::optional<std::string> token, std::string body = {}) {
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
-  co_await stream.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
-  bhttp::request<bhttp::string_body> req{verb, target, 11};
-  req.set(bhttp::field::host, "127.0.0.1");
-  if (token) req.set(bhttp::field::authorization, "Bearer " + *token);
-  if (!body.empty()) {
-    req.set(bhttp::field::content_type, "application/json");
-    req.body() = std::move(body);
-  }
-  req.prepare_payload();
-  co_await bhttp::async_write(stream, req, asio::use_awaitable);
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(16 * 1024 * 1024);
-  co_await bhttp::async_read(stream, buffer, parser, asio::use_awaitable);
-  auto res = parser.release();
-  reply out;
-  out.status = res.result_int();
-  out.body = res.body();
-  out.headers = res.base();
-  co_return out;
+  co_return co_await xyp::test::http_call(port, verb, std::move(target), std::move(token),
+                                          std::move(body));
 }
 
 std::string read_text(const std::string& path) {
