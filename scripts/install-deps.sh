@@ -21,7 +21,7 @@ done
 packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libboost1.81-dev libhiredis-dev nlohmann-json3-dev libsimdjson-dev catch2
-  libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev libicu-dev
+  libspdlog-dev libfmt-dev libcli11-dev zlib1g-dev libicu-dev libjemalloc-dev
   redis-server redis-tools
   dpkg-dev file  # cpack -G DEB's dependency lookup (dpkg-shlibdeps, file)
 )
