@@ -123,6 +123,10 @@ class async_context {
   redisAsyncContext* ac_ = nullptr;
 };
 
+}  // namespace
+
+namespace detail {
+
 // Where a hiredis callback leaves an outcome for the coroutine awaiting it. The timer only parks
 // the coroutine: the callback cancels it to wake it, and its expiry, if any, is the deadline.
 struct waiter {
@@ -156,6 +160,13 @@ struct batch : waiter {
   std::size_t unanswered = 0;  // hiredis callbacks still to come; the last frees their holder
   std::vector<reply> replies;
 };
+
+}  // namespace detail
+
+namespace {
+
+using detail::batch;
+using detail::waiter;
 
 enum class wake { done, deadline, cancelled };
 
@@ -286,6 +297,20 @@ class link : public std::enable_shared_from_this<link> {
     }
     if (b->unanswered == 0) delete holder;
     if (refused) {
+      b->fail(error(errc::connection_lost,
+                    "connection to redis " + peer_ + " lost: hiredis refused a command"));
+    }
+  }
+
+  // Queues one command already encoded in the protocol.
+  void send_formatted(const std::shared_ptr<batch>& b, std::string_view resp) {
+    assert(context_);
+    auto* holder = new std::shared_ptr<batch>(b);
+    ++b->unanswered;
+    if (redisAsyncFormattedCommand(context_.get(), &link::on_reply, holder, resp.data(),
+                                   resp.size()) != REDIS_OK) {
+      --b->unanswered;
+      delete holder;
       b->fail(error(errc::connection_lost,
                     "connection to redis " + peer_ + " lost: hiredis refused a command"));
     }
@@ -519,6 +544,17 @@ asio::awaitable<std::vector<reply>> round_trip(state_ref weak,
                                  std::to_string(timeout->count()) + " ms");
 }
 
+// Sends now; sent_command::get() awaits the reply.
+template <class Send>
+std::pair<std::shared_ptr<batch>, std::string> start(const state_ref& weak, Send&& send) {
+  auto s = weak.lock();
+  const std::shared_ptr<detail::link> l = s ? s->current : nullptr;
+  if (!l || !l->open()) throw not_connected(s.get());
+  auto b = std::make_shared<batch>(s->executor, 1);
+  send(*l, b);
+  return {std::move(b), l->peer()};
+}
+
 asio::awaitable<reply> round_trip_one(state_ref weak, std::vector<std::string> args,
                                       std::optional<milliseconds> timeout) {
   std::vector<std::vector<std::string>> one;
@@ -599,6 +635,32 @@ asio::awaitable<reply> connection::command(std::vector<std::string> args,
 asio::awaitable<std::vector<reply>> connection::pipeline(
     std::vector<std::vector<std::string>> commands, std::optional<milliseconds> timeout) {
   return round_trip(state_, std::move(commands), timeout);
+}
+
+sent_command connection::send(const std::vector<std::string>& args) {
+  require_request_response(args);
+  auto [b, peer] = start(state_, [&](detail::link& l, const std::shared_ptr<batch>& b) {
+    l.send(b, std::vector<std::vector<std::string>>{args});
+  });
+  return sent_command(std::move(b), std::move(peer));
+}
+
+sent_command connection::send_formatted(std::string_view resp) {
+  auto [b, peer] = start(
+      state_, [&](detail::link& l, const std::shared_ptr<batch>& b) { l.send_formatted(b, resp); });
+  return sent_command(std::move(b), std::move(peer));
+}
+
+asio::awaitable<reply> sent_command::get() {
+  if (!batch_) throw std::logic_error("sent_command::get() on an empty or awaited command");
+  const auto b = std::move(batch_);
+  const wake woke = co_await park(*b);
+  if (woke == wake::cancelled) throw_cancelled();
+  if (b->failure) throw *b->failure;
+  if (b->replies.empty()) {
+    throw error(errc::connection_lost, "connection to redis " + peer_ + " lost before a reply");
+  }
+  co_return std::move(b->replies.front());
 }
 
 bool connection::connected() const noexcept {

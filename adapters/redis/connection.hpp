@@ -18,7 +18,26 @@ namespace xyp::redis {
 
 namespace detail {
 struct connection_state;
-}
+struct batch;
+}  // namespace detail
+
+// A command on its way whose reply is awaited later, so that work can go on while Redis runs it.
+// Commands sent after it on the same connection are answered after it. Await reply() once; a
+// sent_command dropped unawaited discards its reply.
+class sent_command {
+ public:
+  sent_command() = default;
+  bool valid() const noexcept { return static_cast<bool>(batch_); }
+  // The reply; throws like connection::command (connection_lost when the connection dropped).
+  boost::asio::awaitable<reply> get();
+
+ private:
+  friend class connection;
+  sent_command(std::shared_ptr<detail::batch> b, std::string peer)
+      : batch_(std::move(b)), peer_(std::move(peer)) {}
+  std::shared_ptr<detail::batch> batch_;
+  std::string peer_;
+};
 
 // How long a reconnect loop waits before its next attempt: 50 ms, doubling up to 2 s; back to
 // the start after a success.
@@ -92,6 +111,14 @@ class connection {
   boost::asio::awaitable<reply> command(
       std::vector<std::string> args,
       std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+  // Sends one command now and returns without waiting for its reply. Throws connection_lost when
+  // not connected.
+  sent_command send(const std::vector<std::string>& args);
+
+  // Sends one command already encoded in the protocol (an array of bulk strings, see
+  // resp_command), for a large command built in one buffer instead of thousands of strings.
+  sent_command send_formatted(std::string_view resp);
 
   // Queues every command, writes them in one go and returns their replies in order. Fails as a
   // whole if the connection drops before the last reply; some commands may have run by then.

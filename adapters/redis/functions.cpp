@@ -2,7 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unordered_map>
+
+#include "adapters/redis/resp.hpp"
 #include "engine/case_codec.hpp"
+#include "engine/json_writer.hpp"
 
 namespace xyp::redis {
 namespace {
@@ -141,7 +145,7 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
     zadd(keys_.timers(), timer_member(t.id, t.applicant_id), ms_text(t.due));
   }
   for (const auto& o : unit.outbound) {
-    out_.push_back(to_json(o).dump());
+    append_outbound(out_.emplace_back(), o);
     if (o.type == "ledger.entry") {
       const std::string no = std::to_string(o.data["no"].get<std::uint64_t>());
       hashes_[keys_.ledger()][no] = o.data.dump();
@@ -157,88 +161,123 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
   if (!entry_id.empty()) acks_.emplace_back(entry_id);
 }
 
-std::vector<std::string> batch_commit::fcall(const std::string& token) const {
+std::string batch_commit::fcall(const std::string& token) const {
+  // The keys come first in the command but are known only as the commands name them: the
+  // arguments go into one buffer, the keys into another, and the two are joined at the end.
   std::vector<std::string> keys{keys_.lease(), keys_.events()};
-  std::map<std::string, std::size_t> key_index{{keys[0], 1}, {keys[1], 2}};
-  std::vector<std::string> args{token};
-  auto index_of = [&](const std::string& key) {
-    const auto [it, inserted] = key_index.try_emplace(key, keys.size() + 1);
-    if (inserted) keys.push_back(key);
-    return std::to_string(it->second);
+  std::unordered_map<std::string, std::int64_t> key_index{{keys[0], 1}, {keys[1], 2}};
+  resp_command args(256 * 1024);
+  args.arg(token);
+  auto index_of = [&](std::string_view key) {
+    const auto [it, inserted] =
+        key_index.try_emplace(std::string(key), static_cast<std::int64_t>(keys.size()) + 1);
+    if (inserted) keys.emplace_back(key);
+    return it->second;
   };
-  // One command, split into several when its values are too many for unpack().
-  auto emit = [&](std::string_view name, const std::string& key, const std::vector<std::string>& v,
-                  std::size_t group) {
-    const std::string k = index_of(key);
-    const std::size_t per = std::max<std::size_t>(group, chunk_values / group * group);
-    for (std::size_t at = 0; at < v.size(); at += per) {
-      const std::size_t n = std::min(per, v.size() - at);
-      args.emplace_back(name);
-      args.push_back(k);
-      args.push_back(std::to_string(n));
-      args.insert(args.end(), v.begin() + static_cast<std::ptrdiff_t>(at),
-                  v.begin() + static_cast<std::ptrdiff_t>(at + n));
+  // One command of `count` values, split into several when they are too many for unpack(); each
+  // value is `per_value` arguments written by `write(i)`, `lead` arguments lead every chunk.
+  auto emit = [&](std::string_view name, std::string_view key, std::size_t count,
+                  std::size_t per_value, auto&& lead, auto&& write) {
+    const std::int64_t k = index_of(key);
+    const std::size_t per_chunk = std::max<std::size_t>(1, chunk_values / per_value);
+    for (std::size_t at = 0; at < count; at += per_chunk) {
+      const std::size_t n = std::min(per_chunk, count - at);
+      args.arg(name);
+      args.arg(k);
+      args.arg(static_cast<std::int64_t>(lead() + n * per_value));
+      lead.write(args);
+      for (std::size_t i = at; i < at + n; ++i) write(i);
     }
   };
-  std::vector<std::string> v;
-  for (const auto& [key, fields] : hashes_) {
-    v.clear();
-    for (const auto& [f, value] : fields) {
-      v.push_back(f);
-      v.push_back(value);
+  struct no_lead {
+    std::size_t operator()() const { return 0; }
+    void write(resp_command&) const {}
+  };
+  std::vector<const std::pair<const std::string, std::string>*> fields;
+  for (const auto& [key, hash] : hashes_) {
+    fields.clear();
+    for (const auto& f : hash) fields.push_back(&f);
+    emit("HSET", key, fields.size(), 2, no_lead{}, [&](std::size_t i) {
+      args.arg(fields[i]->first);
+      args.arg(fields[i]->second);
+    });
+  }
+  std::vector<const std::string*> members;
+  for (const auto& [key, set] : sets_) {
+    members.clear();
+    for (const auto& m : set) members.push_back(&m);
+    emit("SADD", key, members.size(), 1, no_lead{}, [&](std::size_t i) { args.arg(*members[i]); });
+  }
+  for (const auto& [key, value] : strings_) {
+    emit("SET", key, 1, 1, no_lead{}, [&](std::size_t) { args.arg(value); });
+  }
+  std::vector<const std::pair<const std::string, std::optional<std::string>>*> adds, removes;
+  for (const auto& [key, zset] : zsets_) {
+    adds.clear();
+    removes.clear();
+    for (const auto& m : zset) (m.second ? adds : removes).push_back(&m);
+    if (!removes.empty()) {
+      emit("ZREM", key, removes.size(), 1, no_lead{},
+           [&](std::size_t i) { args.arg(removes[i]->first); });
     }
-    emit("HSET", key, v, 2);
-  }
-  for (const auto& [key, members] : sets_) {
-    v.assign(members.begin(), members.end());
-    emit("SADD", key, v, 1);
-  }
-  for (const auto& [key, value] : strings_) emit("SET", key, {value}, 1);
-  for (const auto& [key, members] : zsets_) {
-    std::vector<std::string> adds, removes;
-    for (const auto& [member, score] : members) {
-      if (score) {
-        adds.push_back(*score);
-        adds.push_back(member);
-      } else {
-        removes.push_back(member);
-      }
+    if (!adds.empty()) {
+      emit("ZADD", key, adds.size(), 2, no_lead{}, [&](std::size_t i) {
+        args.arg(*adds[i]->second);
+        args.arg(adds[i]->first);
+      });
     }
-    if (!removes.empty()) emit("ZREM", key, removes, 1);
-    if (!adds.empty()) emit("ZADD", key, adds, 2);
   }
-  const std::string maxlen = std::to_string(limits_.out_maxlen);
-  for (const auto& o : out_) emit("XADD", keys_.out(), {"MAXLEN", "~", maxlen, "*", "event", o}, 6);
+  const std::string out_key = keys_.out(), dead_key = keys_.dead();
+  for (const auto& o : out_) {
+    emit("XADD", out_key, 1, 3, no_lead{}, [&](std::size_t) {
+      args.arg("*");
+      args.arg("event");
+      args.arg(o);
+    });
+  }
+  if (!out_.empty()) {
+    // One approximate trim per batch rather than a MAXLEN on every XADD: fewer arguments for the
+    // Function to carry, the same bound.
+    const std::string maxlen = std::to_string(limits_.out_maxlen);
+    emit("XTRIM", out_key, 1, 3, no_lead{}, [&](std::size_t) {
+      args.arg("MAXLEN");
+      args.arg("~");
+      args.arg(maxlen);
+    });
+  }
   for (const auto& d : dead_) {
-    emit("XADD", keys_.dead(),
-         {"*", "event", d.raw, "error", std::string(to_string(d.code)), "detail", d.detail}, 7);
+    const std::string_view code = to_string(d.code);
+    emit("XADD", dead_key, 1, 7, no_lead{}, [&](std::size_t) {
+      for (std::string_view a : {std::string_view("*"), std::string_view("event"),
+                                 std::string_view(d.raw), std::string_view("error"), code,
+                                 std::string_view("detail"), std::string_view(d.detail)}) {
+        args.arg(a);
+      }
+    });
   }
-  v.clear();
-  if (ledger_) {
-    v.push_back("ledger");
-    v.push_back(std::to_string(*ledger_));
+  std::vector<std::pair<std::string_view, std::string>> state;
+  if (ledger_) state.emplace_back("ledger", std::to_string(*ledger_));
+  if (clock_) state.emplace_back("clock", ms_text(*clock_));
+  if (!state.empty()) {
+    emit("HSET", keys_.state(), state.size(), 2, no_lead{}, [&](std::size_t i) {
+      args.arg(state[i].first);
+      args.arg(state[i].second);
+    });
   }
-  if (clock_) {
-    v.push_back("clock");
-    v.push_back(ms_text(*clock_));
-  }
-  if (!v.empty()) emit("HSET", keys_.state(), v, 2);
-  if (!acks_.empty()) {
-    // XACK's group name leads every chunk.
-    for (std::size_t at = 0; at < acks_.size(); at += chunk_values) {
-      std::vector<std::string> part{std::string(consumer_group)};
-      const std::size_t n = std::min(chunk_values, acks_.size() - at);
-      part.insert(part.end(), acks_.begin() + static_cast<std::ptrdiff_t>(at),
-                  acks_.begin() + static_cast<std::ptrdiff_t>(at + n));
-      emit("XACK", keys_.events(), part, part.size());
-    }
-  }
-  std::vector<std::string> command{"FCALL", "xyp_commit", std::to_string(keys.size())};
-  command.reserve(3 + keys.size() + args.size());
-  command.insert(command.end(), keys.begin(), keys.end());
-  command.insert(command.end(), std::make_move_iterator(args.begin()),
-                 std::make_move_iterator(args.end()));
-  return command;
+  // XACK's group name leads every chunk.
+  struct group_lead {
+    std::size_t operator()() const { return 1; }
+    void write(resp_command& c) const { c.arg(consumer_group); }
+  };
+  emit("XACK", keys_.events(), acks_.size(), 1, group_lead{},
+       [&](std::size_t i) { args.arg(acks_[i]); });
+
+  resp_command head;
+  head.arg("FCALL");
+  head.arg("xyp_commit");
+  head.arg(static_cast<std::int64_t>(keys.size()));
+  for (const auto& key : keys) head.arg(key);
+  return head.finish_with(args);
 }
 
 void batch_commit::clear() {

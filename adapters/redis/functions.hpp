@@ -27,7 +27,7 @@ inline constexpr std::string_view fenced_error = "FENCED";
 enum class commit_status { ok, duplicate, stale, conflict };
 
 struct commit_limits {
-  std::uint64_t out_maxlen = 1'000'000;  // approximate cap on P:{n}:out (XADD MAXLEN ~)
+  std::uint64_t out_maxlen = 1'000'000;  // approximate cap on P:{n}:out (XTRIM MAXLEN ~, per batch)
 };
 
 // One batch's writes for one partition, merged: one HSET per case bucket, one ZADD and one ZREM
@@ -55,8 +55,9 @@ class batch_commit {
   bool empty() const { return units_ == 0; }
   std::size_t units() const { return units_; }
 
-  // FCALL xyp_commit with the token; long argument lists are split into several commands.
-  std::vector<std::string> fcall(const std::string& token) const;
+  // FCALL xyp_commit with the token, in the Redis protocol (connection::send_formatted); long
+  // argument lists are split into several commands for the Function.
+  std::string fcall(const std::string& token) const;
   void clear();
 
  private:

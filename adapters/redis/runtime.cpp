@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cassert>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -96,6 +97,18 @@ struct runtime::partition_worker {
   std::string last_entry;       // the newest entry acknowledged, for trimming
   std::uint64_t since_trim = 0;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
+
+  // The commit on its way, at most one: the next batch is computed while Redis runs it, and is
+  // sent only once it has landed, so that a refused commit leaves every later one unsent.
+  struct in_flight_commit {
+    sent_command sent;
+    std::string command;  // kept to send again if Redis lost the Function
+    redis_store::sent_batch batch;
+    std::chrono::steady_clock::time_point started;
+    // Nothing was read after it: entries still pending when it lands are not ours.
+    bool sole_reader = false;
+  };
+  std::optional<in_flight_commit> in_flight;
 
   partition_worker(runtime& owner, std::uint32_t partition)
       : rt(owner),
@@ -195,6 +208,7 @@ struct runtime::partition_worker {
       rt.observer_.fenced(n);
     }
     token.clear();
+    in_flight.reset();  // its reply, if one comes, is dropped
     store.reset();
     loop.reset();
     read_from = "0";
@@ -281,30 +295,94 @@ struct runtime::partition_worker {
     }
   }
 
-  // Commits what the loop kept, in one Function call checked against the lease.
-  asio::awaitable<void> flush() {
-    if (store.pending().empty()) co_return;
-    const auto started = std::chrono::steady_clock::now();
-    const auto result = co_await fcall(store.pending().fcall(token));
+  // Sends what the loop kept as one Function call checked against the lease, without waiting
+  // for it to land (settle() does); the commit before it must have landed.
+  void launch() {
+    assert(!in_flight);
+    in_flight_commit c;
+    c.command = store.pending().fcall(token);
+    c.started = std::chrono::steady_clock::now();
+    c.sent = conn.send_formatted(c.command);
+    c.batch = store.sent();
+    c.sole_reader = loop.idle();
+    in_flight = std::move(c);
+  }
+
+  // Waits for the commit on its way, and reports it once it has landed.
+  asio::awaitable<void> settle() {
+    if (!in_flight) co_return;
+    auto c = std::move(*in_flight);
+    in_flight.reset();
+    auto result = co_await c.sent.get();
+    if (result.is_error() &&
+        result.error_message().find("Function not found") != std::string::npos) {
+      log::warn("redis lost the engine's functions: loading them again", {{"partition", n}});
+      co_await load_functions();
+      result = co_await conn.send_formatted(c.command).get();
+    }
+    if (result.is_error() && starts_with(result.error_message(), fenced_error)) throw fenced{};
+    if (result.is_error()) {
+      throw error(errc::unexpected_reply, "function call failed: " + result.error_message());
+    }
     const auto wall = wall_now();
     rt.observer_.commit_latency(std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started));
+        std::chrono::steady_clock::now() - c.started));
     // How late each firing was (wall clock at the commit), then the units themselves.
-    for (const auto due : store.fired_due()) {
+    for (const auto due : c.batch.fired_due) {
       rt.observer_.timer_lag(
           simulated() ? std::chrono::milliseconds{0}
                       : std::chrono::duration_cast<std::chrono::milliseconds>(wall - due));
     }
-    for (const auto& unit : store.pending_units()) {
-      rt.observer_.committed(n, unit, commit_status::ok);
-    }
-    store.committed();
+    for (const auto& unit : c.batch.units) rt.observer_.committed(n, unit, commit_status::ok);
     // Nothing of ours is unacknowledged when the loop is idle: a pending entry then is one an
     // earlier owner read after we took over, and is ours to read.
-    if (loop.idle() && result.is_integer() && result.as_integer() > 0) reclaim = true;
+    if (c.sole_reader && result.is_integer() && result.as_integer() > 0) reclaim = true;
   }
 
-  // Runs the loop until everything fed is applied and committed, fetching what it asks for.
+  // Commits what the loop kept and waits until it has landed.
+  asio::awaitable<void> flush() {
+    co_await settle();
+    if (store.pending().empty()) co_return;
+    launch();
+    co_await settle();
+  }
+
+  // Whether the next entries may be read before the batch in hand is committed: only in the
+  // steady state, with the lease surely ours and nothing of an earlier owner to reclaim.
+  bool may_read_ahead() const {
+    return read_from == ">" && !reclaim && loop.idle() && !rt.stopping_->load() && lease_holds();
+  }
+
+  std::vector<std::string> read_command(std::optional<std::chrono::milliseconds> block) const {
+    std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
+                                  opts().consumer, "COUNT", std::to_string(opts().batch_size)};
+    if (block) {
+      read.push_back("BLOCK");
+      read.push_back(std::to_string(block->count()));
+    }
+    read.push_back("STREAMS");
+    read.push_back(keys.events());
+    read.push_back(read_from);
+    return read;
+  }
+
+  // Feeds what a read returned to the loop; false when it returned nothing.
+  bool take(const reply& got) {
+    if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+    if (got.is_nil() || got.elements().empty()) return false;
+    auto entries = entries_from(got.elements()[0].elements().at(1));
+    if (entries.empty()) return false;
+    rt.observer_.batch(n, entries.size());
+    since_trim += entries.size();
+    last_entry = entries.back().id;
+    loop.feed(std::move(entries));
+    return true;
+  }
+
+  // Runs the loop until everything fed is applied, fetching what it asks for. Each batch's commit
+  // is sent as soon as the batch is complete; the next entries are read before it, so that Redis
+  // runs the commit while the engine computes the next batch. Returns with the last commit
+  // possibly still on its way.
   asio::awaitable<void> drive() {
     for (;;) {
       if (!simulated()) store.set_wall_clock(wall_now());
@@ -321,7 +399,16 @@ struct runtime::partition_worker {
         co_await fetch(needs);
         continue;
       }
-      co_await flush();
+      if (!store.pending().empty()) {
+        co_await settle();
+        sent_command ahead;
+        if (may_read_ahead()) ahead = conn.send(read_command(std::nullopt));
+        launch();
+        if (ahead.valid() && take(co_await ahead.get())) {
+          in_flight->sole_reader = false;
+          continue;
+        }
+      }
       co_await renew_if_due();
       if (loop.idle()) co_return;
     }
@@ -333,6 +420,7 @@ struct runtime::partition_worker {
   // own timers are counted on the new calendar already, and a repeated look at one is ignored.
   asio::awaitable<void> recalendar() {
     co_await drive();  // what is held is committed, so Redis holds every pending timer
+    co_await settle();
     const auto total = co_await conn.command(cmd("ZCARD", keys.timers()));
     if (total.is_error()) throw error(errc::unexpected_reply, total.error_message());
     std::vector<timer_entry> timers;
@@ -385,22 +473,12 @@ struct runtime::partition_worker {
     }
     block = std::max(block, std::chrono::milliseconds{1});
     const bool catching_up = read_from == "0" || until_due.has_value();
-    std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
-                                  opts().consumer, "COUNT", std::to_string(opts().batch_size)};
-    if (!catching_up) {
-      read.push_back("BLOCK");
-      read.push_back(std::to_string(block.count()));
-    }
-    read.push_back("STREAMS");
-    read.push_back(keys.events());
-    read.push_back(read_from);
-    const auto got = co_await conn.command(std::move(read), block + opts().connect_timeout);
-    if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
-    std::vector<loop_entry> entries;
-    if (!got.is_nil() && !got.elements().empty()) {
-      entries = entries_from(got.elements()[0].elements().at(1));
-    }
-    if (entries.empty()) {
+    // A blocked read holds the connection: the commit on its way lands first.
+    co_await settle();
+    const auto got =
+        co_await conn.command(read_command(catching_up ? std::nullopt : std::optional(block)),
+                              block + opts().connect_timeout);
+    if (!take(got)) {
       if (read_from == "0") {
         read_from = ">";
       } else if (until_due && until_due->count() > 0) {
@@ -409,10 +487,6 @@ struct runtime::partition_worker {
       }
       co_return;
     }
-    rt.observer_.batch(n, entries.size());
-    since_trim += entries.size();
-    last_entry = entries.back().id;
-    loop.feed(std::move(entries));
     co_await drive();
   }
 
@@ -430,6 +504,7 @@ struct runtime::partition_worker {
   // Inbound entries below the oldest pending one are done with: trim them (a blind MAXLEN would
   // delete pending entries). Applied ids older than the dedupe window go too.
   asio::awaitable<void> trim() {
+    co_await settle();
     since_trim = 0;
     std::vector<std::string> summary{"XPENDING", keys.events(), std::string(consumer_group)};
     const auto pending = co_await conn.command(std::move(summary));
@@ -507,8 +582,10 @@ struct runtime::partition_worker {
     }
     if (!token.empty() && connected) {
       try {
+        co_await settle();
         co_await conn.command(cmd("FCALL", "xyp_release", "1", keys.lease(), token));
       } catch (const error&) {
+      } catch (const fenced&) {
       }
     }
   }

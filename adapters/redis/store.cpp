@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace xyp::redis {
 namespace {
@@ -176,10 +177,9 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
   units_.push_back(std::move(unit));
 }
 
-void redis_store::committed() {
+redis_store::sent_batch redis_store::sent() {
+  sent_batch batch{std::exchange(units_, {}), std::exchange(fired_due_, {})};
   pending_.clear();
-  units_.clear();
-  fired_due_.clear();
   created_.clear();
   while (cases_.size() > limits_.cases) {
     cases_.erase(lru_.back());
@@ -188,6 +188,7 @@ void redis_store::committed() {
   if (credits_.size() > limits_.credits) credits_.clear();
   if (cases_of_.size() > limits_.credits) cases_of_.clear();
   applied_.clear();  // per batch: credit reports are few
+  return batch;
 }
 
 void redis_store::reset() {

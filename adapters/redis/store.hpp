@@ -74,8 +74,15 @@ class redis_store final : public partition_store {
   const std::vector<commit_unit>& pending_units() const { return units_; }
   // The due times of the timers the pending batch fires.
   const std::vector<instant>& fired_due() const { return fired_due_; }
-  // The pending batch is durable: forget it, and trim the caches to their bounds.
-  void committed();
+  // The pending batch is on its way to Redis: every command sent after it on the same connection
+  // is answered after it, so the store starts an empty batch and trims its caches to their bounds
+  // (a case read back later sees what the batch wrote). Returns the batch's units and the due
+  // times of the timers it fires, for reporting once the commit has landed.
+  struct sent_batch {
+    std::vector<commit_unit> units;
+    std::vector<instant> fired_due;
+  };
+  sent_batch sent();
 
   std::size_t cached_cases() const { return cases_.size(); }
   std::size_t held_timers() const { return timer_due_.size(); }

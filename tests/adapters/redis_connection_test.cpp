@@ -1,5 +1,6 @@
 #include "adapters/redis/connection.hpp"
 
+#include <hiredis/hiredis.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/redis/resp.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace {
@@ -391,4 +393,86 @@ TEST_CASE("a test redis restarted with appendonly keeps what was written before 
   CHECK(server.port() == port);
   CHECK(server.url() == "redis://127.0.0.1:" + std::to_string(port));
   CHECK(server.command(cmd("GET", "durable")).as_string() == "yes");
+}
+
+TEST_CASE("a command built in one buffer is the protocol hiredis would have written", "[redis]") {
+  const std::vector<std::string> args{
+      "FCALL", "xyp_commit", "2", "", std::string("a\0b\r\n", 5), std::string(70'000, 'x')};
+  xyp::redis::resp_command built;
+  for (const auto& a : args) built.arg(a);
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  char* expected = nullptr;
+  const int length =
+      redisFormatCommandArgv(&expected, static_cast<int>(args.size()), argv.data(), lengths.data());
+  REQUIRE(length > 0);
+  CHECK(built.finish() == std::string(expected, static_cast<std::size_t>(length)));
+  redisFreeCommand(expected);
+  // Joined with a second buffer, and with an integer argument written in decimal.
+  xyp::redis::resp_command head, rest;
+  head.arg("SET");
+  rest.arg("k");
+  rest.arg(std::int64_t{-42});
+  CHECK(head.finish_with(rest) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\n-42\r\n");
+}
+
+TEST_CASE("commands sent before their replies are awaited are answered in the order sent",
+          "[redis]") {
+  redis_server server;
+  asio::io_context io;
+  connection redis(io.get_executor());
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await redis.connect(server.endpoint(), connect_timeout);
+    xyp::redis::resp_command incr;
+    incr.arg("INCRBY");
+    incr.arg("n");
+    incr.arg(std::int64_t{5});
+    auto first = redis.send(cmd("SET", "n", "10"));
+    auto second = redis.send_formatted(incr.finish());
+    auto third = redis.send(cmd("GET", "n"));
+    // Awaited out of order: each still gets its own reply.
+    const reply got = co_await third.get();
+    const reply added = co_await second.get();
+    const reply set = co_await first.get();
+    CHECK(set.as_string() == "OK");
+    CHECK(added.as_integer() == 15);
+    CHECK(got.as_string() == "15");
+  }());
+}
+
+TEST_CASE("a command sent and not yet answered fails with connection_lost when the link drops",
+          "[redis]") {
+  redis_server server;
+  asio::io_context io;
+  connection redis(io.get_executor());
+  std::exception_ptr failure;
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await redis.connect(server.endpoint(), connect_timeout);
+    auto held = redis.send(cmd("BLPOP", "never-filled", "0"));
+    co_await asio::post(io, asio::use_awaitable);
+    redis.close();
+    try {
+      co_await held.get();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }());
+  REQUIRE(failure);
+  CHECK(code_of(failure) == errc::connection_lost);
+}
+
+TEST_CASE("sending on a connection that never connected fails at once with connection_lost",
+          "[redis]") {
+  asio::io_context io;
+  connection redis(io.get_executor());
+  try {
+    redis.send(cmd("PING"));
+    FAIL("send did not throw");
+  } catch (const xyp::redis::error& e) {
+    CHECK(static_cast<errc>(e.code().value()) == errc::connection_lost);
+  }
 }

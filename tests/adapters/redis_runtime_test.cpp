@@ -372,7 +372,7 @@ TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[run
     batch.add(
         unit, [](const std::string&) -> const case_record* { return nullptr; },
         [](const std::string& id) { return id; }, "", instant{}, false);
-    co_return co_await c.command(batch.fcall("mine-2-def 6"));
+    co_return co_await c.send_formatted(batch.fcall("mine-2-def 6")).get();
   };
   auto attempt = asio::co_spawn(io, commit_with_stale_token(), asio::use_future);
   io.run();
