@@ -121,6 +121,16 @@ commit_unit partition_loop::apply(const loop_entry& e, const partition_store& st
   return processor_.apply(event, e.raw, store);
 }
 
+store_needs partition_loop::needs_ahead(const partition_store& store) const {
+  store_needs needs;
+  if (firing_until_) return needs;
+  const std::size_t end = std::min(entries_.size(), next_ + lookahead);
+  for (std::size_t i = next_; i < end && !(i > next_ && is_clock_advance(entries_[i])); ++i) {
+    needs_for(entries_[i], store, needs);
+  }
+  return needs;
+}
+
 store_needs partition_loop::run(partition_store& store, std::size_t budget) {
   store_needs needs;
   for (std::size_t kept = 0; kept < budget; ++kept) {

@@ -75,6 +75,11 @@ class partition_loop {
   // is called again; nothing when it stopped for the budget or is idle().
   store_needs run(partition_store& store, std::size_t budget = SIZE_MAX);
 
+  // What the entries fed and not yet applied read that the store does not hold, up to the next
+  // clock.advance, without applying anything: for a store that fetches it while it has nothing
+  // else to wait for (the Redis runtime, before it sends a commit).
+  store_needs needs_ahead(const partition_store& store) const;
+
   bool idle() const { return next_ >= entries_.size() && !firing_until_; }
   // Drops what was fed and not applied (the store was refused, or is starting over).
   void reset();

@@ -296,6 +296,7 @@ class link : public std::enable_shared_from_this<link> {
       }
     }
     if (b->unanswered == 0) delete holder;
+    if (!refused) write_now();
     if (refused) {
       b->fail(error(errc::connection_lost,
                     "connection to redis " + peer_ + " lost: hiredis refused a command"));
@@ -313,6 +314,21 @@ class link : public std::enable_shared_from_this<link> {
       delete holder;
       b->fail(error(errc::connection_lost,
                     "connection to redis " + peer_ + " lost: hiredis refused a command"));
+      return;
+    }
+    write_now();
+  }
+
+  // Writes what hiredis holds now rather than when the executor next turns: a caller that goes
+  // on computing after sending (the pipelined commit) would otherwise keep the command from
+  // Redis until its next co_await. What the socket does not take is written on writability.
+  void write_now() {
+    if (!connected_ || !want_write_ || !context_) return;
+    if (guard_writes_) {
+      sigpipe_blocked blocked;
+      redisAsyncHandleWrite(context_.get());
+    } else {
+      redisAsyncHandleWrite(context_.get());
     }
   }
 

@@ -106,7 +106,7 @@ struct runtime::partition_worker {
     redis_store::sent_batch batch;
     std::chrono::steady_clock::time_point started;
     // Nothing was read after it: entries still pending when it lands are not ours.
-    bool sole_reader = false;
+    bool nothing_read_after = false;
   };
   std::optional<in_flight_commit> in_flight;
 
@@ -297,14 +297,16 @@ struct runtime::partition_worker {
 
   // Sends what the loop kept as one Function call checked against the lease, without waiting
   // for it to land (settle() does); the commit before it must have landed.
-  void launch() {
+  void launch() { launch(store.pending().fcall(token)); }
+  // The same with the call already written (while the commit before it ran).
+  void launch(std::string command) {
     assert(!in_flight);
     in_flight_commit c;
-    c.command = store.pending().fcall(token);
+    c.command = std::move(command);
     c.started = std::chrono::steady_clock::now();
     c.sent = conn.send_formatted(c.command);
     c.batch = store.sent();
-    c.sole_reader = loop.idle();
+    c.nothing_read_after = loop.idle();
     in_flight = std::move(c);
   }
 
@@ -333,10 +335,11 @@ struct runtime::partition_worker {
           simulated() ? std::chrono::milliseconds{0}
                       : std::chrono::duration_cast<std::chrono::milliseconds>(wall - due));
     }
+    store.landed();
     for (const auto& unit : c.batch.units) rt.observer_.committed(n, unit, commit_status::ok);
     // Nothing of ours is unacknowledged when the loop is idle: a pending entry then is one an
     // earlier owner read after we took over, and is ours to read.
-    if (c.sole_reader && result.is_integer() && result.as_integer() > 0) reclaim = true;
+    if (c.nothing_read_after && result.is_integer() && result.as_integer() > 0) reclaim = true;
   }
 
   // Commits what the loop kept and waits until it has landed.
@@ -400,12 +403,24 @@ struct runtime::partition_worker {
         continue;
       }
       if (!store.pending().empty()) {
+        // Written while the commit before it may still be running in Redis.
+        auto command = store.pending().fcall(token);
         co_await settle();
-        sent_command ahead;
-        if (may_read_ahead()) ahead = conn.send(read_command(std::nullopt));
-        launch();
-        if (ahead.valid() && take(co_await ahead.get())) {
-          in_flight->sole_reader = false;
+        // The next entries, and what they read that the store lacks, are read before the commit
+        // is sent: Redis runs one command at a time, and a read behind the commit would wait for
+        // it (so would its reply, written only after the commands read with it have run).
+        bool read_ahead = false;
+        if (may_read_ahead()) {
+          const auto got = co_await conn.command(read_command(std::nullopt));
+          read_ahead = take(got);
+          if (read_ahead) {
+            const auto needs_next = loop.needs_ahead(store);
+            if (!needs_next.empty()) co_await fetch(needs_next);
+          }
+        }
+        launch(std::move(command));
+        if (read_ahead) {
+          in_flight->nothing_read_after = false;
           continue;
         }
       }

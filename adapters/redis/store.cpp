@@ -47,7 +47,7 @@ void redis_store::touch(const cached_case& c) const {
 
 bool redis_store::already_applied(const std::string& event_id) const {
   const auto it = applied_.find(event_id);
-  return it != applied_.end() && it->second;
+  return it != applied_.end() && it->second.applied;
 }
 
 const case_record* redis_store::peek_case(const std::string& case_id) const {
@@ -65,12 +65,12 @@ std::optional<case_record> redis_store::find_case(const std::string& case_id) co
 
 std::optional<credit_snapshot> redis_store::find_credit(const std::string& applicant_id) const {
   const auto it = credits_.find(applicant_id);
-  return it == credits_.end() ? std::nullopt : it->second;
+  return it == credits_.end() ? std::nullopt : it->second.credit;
 }
 
 std::vector<std::string> redis_store::case_ids_of(const std::string& applicant_id) const {
   const auto it = cases_of_.find(applicant_id);
-  return it == cases_of_.end() ? std::vector<std::string>{} : it->second;
+  return it == cases_of_.end() ? std::vector<std::string>{} : it->second.ids;
 }
 
 bool redis_store::holds_case(const std::string& case_id) const {
@@ -145,13 +145,15 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
     if (!it->second.record) {
       // A new case: its applicant's list grows.
       if (auto of = cases_of_.find(r.applicant_id); of != cases_of_.end()) {
-        of->second.push_back(r.case_id);
+        of->second.ids.push_back(r.case_id);
+        of->second.written = batch_;
       }
-      created_[r.applicant_id].push_back(r.case_id);
+      created_[r.applicant_id].emplace_back(r.case_id, batch_);
     }
     it->second.record = r;
+    it->second.written = batch_;
   }
-  if (unit.credit) credits_[unit.credit->first] = unit.credit->second;
+  if (unit.credit) credits_[unit.credit->first] = cached_credit{unit.credit->second, batch_};
   auto drop_timer = [&](const std::string& id) {
     const auto it = timers_.find(id);
     if (it == timers_.end()) return;
@@ -171,7 +173,9 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
     timer_due_.insert({to_ms(t.due), t.id});
     timers_[t.id] = t;
   }
-  if (remember && !unit.applied_event.empty()) applied_[unit.applied_event] = true;
+  if (remember && !unit.applied_event.empty()) {
+    applied_[unit.applied_event] = known_applied{true, batch_};
+  }
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
   if (unit.clock_to && *unit.clock_to > clock_) clock_ = *unit.clock_to;
   units_.push_back(std::move(unit));
@@ -180,15 +184,28 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
 redis_store::sent_batch redis_store::sent() {
   sent_batch batch{std::exchange(units_, {}), std::exchange(fired_due_, {})};
   pending_.clear();
-  created_.clear();
+  ++batch_;
+  return batch;
+}
+
+void redis_store::landed() {
+  landed_ = batch_ - 1;
+  // Least recently used out first; a case written by a batch still to land is kept (the written
+  // ones were used last, so this stops only when nearly every cached case is one).
   while (cases_.size() > limits_.cases) {
-    cases_.erase(lru_.back());
+    const auto it = cases_.find(lru_.back());
+    if (unlanded(it->second.written)) break;
+    cases_.erase(it);
     lru_.pop_back();
   }
-  if (credits_.size() > limits_.credits) credits_.clear();
-  if (cases_of_.size() > limits_.credits) cases_of_.clear();
-  applied_.clear();  // per batch: credit reports are few
-  return batch;
+  const auto landed_entry = [this](const auto& entry) { return !unlanded(entry.second.written); };
+  if (credits_.size() > limits_.credits) std::erase_if(credits_, landed_entry);
+  if (cases_of_.size() > limits_.credits) std::erase_if(cases_of_, landed_entry);
+  std::erase_if(applied_, landed_entry);  // credit reports are few: known for a batch or two
+  for (auto it = created_.begin(); it != created_.end();) {
+    std::erase_if(it->second, [this](const auto& c) { return !unlanded(c.second); });
+    it = it->second.empty() ? created_.erase(it) : std::next(it);
+  }
 }
 
 void redis_store::reset() {
@@ -203,6 +220,8 @@ void redis_store::reset() {
   horizon_ = INT64_MIN;
   ledger_ = 0;
   clock_ = instant{};
+  batch_ = 1;
+  landed_ = 0;
   pending_.clear();
   units_.clear();
   fired_due_.clear();
@@ -221,22 +240,22 @@ void redis_store::load_case(const std::string& case_id, std::optional<case_recor
 
 void redis_store::load_credit(const std::string& applicant_id,
                               std::optional<credit_snapshot> credit) {
-  credits_.try_emplace(applicant_id, std::move(credit));
+  credits_.try_emplace(applicant_id, cached_credit{std::move(credit), 0});
 }
 
 void redis_store::load_cases_of(const std::string& applicant_id,
                                 std::vector<std::string> case_ids) {
-  // Cases created in the uncommitted batch are not in Redis yet.
+  // Cases created by batches not yet landed may not be in what Redis answered.
   if (const auto it = created_.find(applicant_id); it != created_.end()) {
-    for (const auto& id : it->second) {
+    for (const auto& [id, batch] : it->second) {
       if (std::find(case_ids.begin(), case_ids.end(), id) == case_ids.end()) case_ids.push_back(id);
     }
   }
-  cases_of_.try_emplace(applicant_id, std::move(case_ids));
+  cases_of_.try_emplace(applicant_id, cached_ids{std::move(case_ids), 0});
 }
 
 void redis_store::load_applied(const std::string& event_id, bool applied) {
-  applied_.try_emplace(event_id, applied);
+  applied_.try_emplace(event_id, known_applied{applied, 0});
 }
 
 void redis_store::load_timers(const std::vector<std::pair<std::string, std::int64_t>>& timers,

@@ -74,24 +74,43 @@ class redis_store final : public partition_store {
   const std::vector<commit_unit>& pending_units() const { return units_; }
   // The due times of the timers the pending batch fires.
   const std::vector<instant>& fired_due() const { return fired_due_; }
-  // The pending batch is on its way to Redis: every command sent after it on the same connection
-  // is answered after it, so the store starts an empty batch and trims its caches to their bounds
-  // (a case read back later sees what the batch wrote). Returns the batch's units and the due
-  // times of the timers it fires, for reporting once the commit has landed.
+  // The pending batch is on its way to Redis: the store starts an empty batch. What the batch
+  // wrote stays in memory until it has landed (landed()), so that what the runtime reads from
+  // Redis meanwhile, on any connection, is never older than what the engine holds. Returns the
+  // batch's units and the due times of the timers it fires, to report once it has landed.
   struct sent_batch {
     std::vector<commit_unit> units;
     std::vector<instant> fired_due;
   };
   sent_batch sent();
+  // The batch sent last is in Redis: the caches are trimmed to their bounds, keeping whatever a
+  // batch not yet landed wrote.
+  void landed();
 
   std::size_t cached_cases() const { return cases_.size(); }
   std::size_t held_timers() const { return timer_due_.size(); }
 
  private:
+  // Batches are numbered from 1; `written` is the batch that last wrote an entry (0: read from
+  // Redis), which keeps it in memory until that batch has landed.
   struct cached_case {
     std::optional<case_record> record;
     std::list<std::string>::iterator used;
+    std::uint64_t written = 0;
   };
+  struct cached_credit {
+    std::optional<credit_snapshot> credit;
+    std::uint64_t written = 0;
+  };
+  struct cached_ids {
+    std::vector<std::string> ids;
+    std::uint64_t written = 0;
+  };
+  struct known_applied {
+    bool applied = false;
+    std::uint64_t written = 0;
+  };
+  bool unlanded(std::uint64_t written) const { return written > landed_; }
   void touch(const cached_case& c) const;
   std::string member_of(const commit_unit& unit, const std::string& timer_id) const;
 
@@ -100,16 +119,19 @@ class redis_store final : public partition_store {
   store_limits limits_;
   mutable std::unordered_map<std::string, cached_case> cases_;
   mutable std::list<std::string> lru_;  // most recently used first
-  std::unordered_map<std::string, std::optional<credit_snapshot>> credits_;
-  std::unordered_map<std::string, std::vector<std::string>> cases_of_;
-  std::unordered_map<std::string, std::vector<std::string>> created_;  // in the pending batch
-  std::unordered_map<std::string, bool> applied_;
+  std::unordered_map<std::string, cached_credit> credits_;
+  std::unordered_map<std::string, cached_ids> cases_of_;
+  // Cases created by batches not yet landed, per applicant (case id, batch).
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::uint64_t>>> created_;
+  std::unordered_map<std::string, known_applied> applied_;
   std::set<std::pair<std::int64_t, std::string>> timer_due_;  // (due ms, timer id)
   std::unordered_map<std::string, timer_entry> timers_;
   std::int64_t horizon_ = INT64_MIN;  // every pending timer due at or before this is held
   std::uint64_t ledger_ = 0;
   instant clock_{};
   instant wall_{};
+  std::uint64_t batch_ = 1;   // the pending batch's number
+  std::uint64_t landed_ = 0;  // every batch up to this one is in Redis
   batch_commit pending_;
   std::vector<commit_unit> units_;
   std::vector<instant> fired_due_;

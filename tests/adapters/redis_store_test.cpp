@@ -1,0 +1,114 @@
+// The Redis store between a commit sent and the same commit landed, and the loop's look ahead:
+// pure, no Redis needed.
+#include "adapters/redis/store.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/calendar.hpp"
+#include "engine/partition_loop.hpp"
+#include "engine/policy.hpp"
+#include "engine/processor.hpp"
+#include "tests/support/runtime_helpers.hpp"
+
+namespace {
+
+using namespace xyp;
+
+struct setup {
+  jurisdiction_policy policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
+  working_calendar calendar = working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
+  case_processor processor{policy, calendar, clock_mode::simulated};
+  redis::partition_keys keys{"t", 0};
+};
+
+const inbound_event& event_of(const loop_entry& e) {
+  return std::get<inbound_event>(e.parsed);
+}
+
+// A unit that writes one case of `applicant`.
+commit_unit writing(const std::string& case_id, const std::string& applicant) {
+  commit_unit unit;
+  unit.cause = "e-" + case_id;
+  case_record r;
+  r.case_id = case_id;
+  r.applicant_id = applicant;
+  unit.cases.push_back(case_write{std::move(r)});
+  return unit;
+}
+
+}  // namespace
+
+TEST_CASE("the loop names what the entries ahead read, up to a clock.advance, applying none",
+          "[store]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  partition_loop loop(s.processor);
+  std::vector<loop_entry> entries;
+  for (const auto& line : test::sample_day()) {
+    auto e = make_entry("1-" + std::to_string(entries.size()), line);
+    const auto* event = std::get_if<inbound_event>(&e.parsed);
+    if (event && event->type == event_type::case_apply && entries.size() < 3) {
+      entries.push_back(std::move(e));
+    }
+  }
+  REQUIRE(entries.size() == 3);
+  const std::string first_case = event_of(entries[0]).case_id,
+                    second_case = event_of(entries[1]).case_id,
+                    after_clock = event_of(entries[2]).case_id;
+  entries.insert(entries.begin() + 2,
+                 make_entry("1-9", R"({"id":"clk-1","type":"clock.advance",)"
+                                   R"("at":"2026-11-23T18:00:00+08:00",)"
+                                   R"("data":{"to":"2026-11-23T18:00:00+08:00"}})"));
+  const auto first = entries.front();
+  const auto* loop_entry_before_clock = &first;
+  loop.feed(std::move(entries));
+
+  const auto needs = loop.needs_ahead(store);
+  CHECK(needs.cases.contains(first_case));
+  CHECK(needs.cases.contains(second_case));
+  CHECK_FALSE(needs.cases.contains(after_clock));
+  CHECK(needs.credits.contains(event_of(*loop_entry_before_clock).applicant_id));
+  CHECK_FALSE(loop.idle());
+  CHECK(store.pending().empty());
+}
+
+TEST_CASE("a case written by a batch not yet landed stays in memory however small the cache",
+          "[store]") {
+  setup s;
+  redis::store_limits limits;
+  limits.cases = 1;
+  redis::redis_store store(s.keys, clock_mode::simulated, limits, {});
+  store.keep(writing("A", "applicant-1"), nullptr);
+  store.keep(writing("B", "applicant-1"), nullptr);
+  store.sent();  // A and B are on their way
+  store.keep(writing("C", "applicant-2"), nullptr);
+  // Nothing has landed: every case written stays, above the bound.
+  CHECK(store.holds_case("A"));
+  CHECK(store.holds_case("B"));
+  CHECK(store.holds_case("C"));
+  // A used again: C, still to be sent, is now the least recently used but for B.
+  CHECK(store.peek_case("A") != nullptr);
+  store.landed();  // A and B are in Redis; C (pending) is not
+  CHECK_FALSE(store.holds_case("B"));
+  CHECK(store.holds_case("C"));
+  CHECK(store.cached_cases() == 2);  // above the bound until C has landed
+  store.sent();
+  store.landed();
+  CHECK(store.cached_cases() == 1);
+}
+
+TEST_CASE("an applicant's case list read while a batch is on its way includes the cases it creates",
+          "[store]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  store.keep(writing("A", "applicant-1"), nullptr);
+  store.sent();
+  store.keep(writing("B", "applicant-1"), nullptr);
+  // Redis answers before either batch landed: it knows neither case.
+  store.load_cases_of("applicant-1", {});
+  auto ids = store.case_ids_of("applicant-1");
+  CHECK(ids == std::vector<std::string>{"A", "B"});
+  store.landed();
+}
