@@ -91,6 +91,8 @@ int run_engine(const run_options& options) {
     if (!options.dashboard.empty()) server_options.dashboard_dir = options.dashboard;
     server_options.partitions = options.runtime.partitions;
     for (const auto& [code, m] : policy.matters) server_options.matter_names[code] = m.name;
+    server_options.policy = &policy;
+    server_options.calendar = &calendar;
   }
 
   // Options first, so that a mistake in them is told before Redis is even asked.

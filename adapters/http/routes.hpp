@@ -14,7 +14,7 @@ struct route_spec {
   bool needs_token;         // every route under /api/: checked before the table is consulted
 };
 
-inline constexpr std::array<route_spec, 14> routes{{
+inline constexpr std::array<route_spec, 15> routes{{
     {"GET", "/healthz", false},
     {"GET", "/metrics", false},
     {"GET", "/", false},  // the dashboard: its page and files (adapters/http/dashboard/)
@@ -28,6 +28,7 @@ inline constexpr std::array<route_spec, 14> routes{{
     {"GET", "/api/v1/escalations", true},
     {"GET", "/api/v1/ledger", true},
     {"GET", "/api/v1/summary", true},
+    {"GET", "/api/v1/reports/effect", true},
     {"POST", "/api/v1/events", true},
 }};
 
