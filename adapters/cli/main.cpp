@@ -12,6 +12,7 @@
 #include "adapters/cli/redis_commands.hpp"
 #include "adapters/cli/replay.hpp"
 #include "adapters/cli/traffic.hpp"
+#include "adapters/cli/whatif.hpp"
 #include "adapters/log.hpp"
 #include "engine/calendar.hpp"
 #include "engine/policy.hpp"
@@ -149,6 +150,25 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   replay_cmd->add_flag("--summary-only", replay.summary_only, "Print only the summary");
 
+  xyp::cli::whatif_options whatif;
+  std::string whatif_format = "text";
+  auto* whatif_cmd = app.add_subcommand(
+      "whatif",
+      "Replay one day under two or more profiles and compare what each policy made of it");
+  whatif_cmd->add_option("--profile", whatif.profiles, "A profile to compare (two or more)")
+      ->required();
+  whatif_cmd->add_option(
+      "--events", whatif.events,
+      "Inbound events, one envelope per line; default <config>/samples/day.jsonl");
+  whatif_cmd->add_option("--calendars", whatif.calendars,
+                         "Working-day calendar directory; default <config>/calendars");
+  whatif_cmd->add_option("--partitions", whatif.partitions, "Partition count N")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  whatif_cmd->add_option("--format", whatif_format, "text (a table) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   xyp::cli::traffic_options traffic;
   std::string traffic_profile;
   std::string traffic_out = "-";
@@ -249,6 +269,12 @@ int main(int argc, char** argv) try {
     replay.clock = replay_clock == "events" ? xyp::cli::replay_clock::events
                                             : xyp::cli::replay_clock::simulated;
     return xyp::cli::run_replay(replay, std::cout, std::cerr);
+  }
+  if (*whatif_cmd) {
+    default_to(whatif.events, config_dir, "samples/day.jsonl");
+    default_to(whatif.calendars, config_dir, "calendars");
+    whatif.json = whatif_format == "json";
+    return xyp::cli::run_whatif(whatif, std::cout, std::cerr);
   }
   if (*generate_cmd) {
     default_to(traffic_profile, config_dir, "profiles/shilong.json");
