@@ -107,6 +107,7 @@ int run_engine(const run_options& options) {
   metrics::registry registry;
   http::health_board health;
   http::runtime_metrics observer(registry, &health);
+  observer.expect_partitions(options.runtime.partitions);
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
 
