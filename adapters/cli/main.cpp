@@ -1,5 +1,7 @@
 // xinyipi: the engine's command line. The only place that reads argv; everything below it takes
 // plain option structs.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 
 #include "adapters/cli/config_location.hpp"
 #include "adapters/cli/exit_codes.hpp"
+#include "adapters/cli/progress.hpp"
 #include "adapters/cli/redis_commands.hpp"
 #include "adapters/cli/replay.hpp"
 #include "adapters/cli/traffic.hpp"
@@ -238,6 +241,10 @@ int main(int argc, char** argv) try {
   std::int64_t idle_ms = 0;
   auto* watch_cmd = app.add_subcommand("watch", "Print outbound events as they arrive");
   watch_redis.add_to(watch_cmd);
+  bool watch_pretty = false;
+  watch_cmd->add_flag("--pretty", watch_pretty,
+                      "One readable line per event (time, case, type, from -> to, due times), "
+                      "coloured on a terminal");
   watch_cmd
       ->add_option("--idle-exit", idle_ms, "Exit after this many ms with nothing new (0: never)")
       ->capture_default_str();
@@ -268,6 +275,9 @@ int main(int argc, char** argv) try {
     default_to(replay.calendars, config_dir, "calendars");
     replay.clock = replay_clock == "events" ? xyp::cli::replay_clock::events
                                             : xyp::cli::replay_clock::simulated;
+    // On a terminal's stderr, unless the events print to that terminal too.
+    replay.progress = xyp::cli::progress_wanted(STDERR_FILENO) &&
+                      (replay.summary_only || !xyp::cli::progress_wanted(STDOUT_FILENO));
     return xyp::cli::run_replay(replay, std::cout, std::cerr);
   }
   if (*whatif_cmd) {
@@ -297,7 +307,7 @@ int main(int argc, char** argv) try {
   }
   if (*watch_cmd) {
     if (!watch_redis.into(redis_options, "watch")) return xyp::cli::exit_usage;
-    return xyp::cli::run_watch(redis_options, idle_ms);
+    return xyp::cli::run_watch(redis_options, idle_ms, watch_pretty);
   }
   if (*status_cmd) {
     if (!status_redis.into(redis_options, "status")) return xyp::cli::exit_usage;
