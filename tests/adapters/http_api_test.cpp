@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -1233,5 +1234,40 @@ TEST_CASE(
     CHECK(reversed.doc()["detail"].get<std::string>().starts_with("from:"));
     const auto bad_format = co_await get(f.port(), "/api/v1/reports/effect?format=xlsx", viewer);
     CHECK(bad_format.status == 400);
+  }());
+}
+
+TEST_CASE("the effect report's page is served and its columns are fields of the report",
+          "[http][effect]") {
+  fixture f(std::chrono::seconds(10), with_effect_inputs);
+  f.run([&]() -> asio::awaitable<void> {
+    const auto page = co_await get(f.port(), "/effect.html");
+    REQUIRE(page.status == 200);
+    CHECK(page.headers[bhttp::field::content_type] == "text/html; charset=utf-8");
+    CHECK(page.body.find("/effect.js") != std::string::npos);
+    CHECK((co_await get(f.port(), "/effect.js")).status == 200);
+    // Every column the page heads names a field the report serves (docs/openapi.json's
+    // EffectFigures and EffectRow), so the page and the route cannot drift apart unnoticed.
+    std::ifstream in(XYP_DOCS_DIR "/openapi.json");
+    const auto schemas = json::parse(in)["components"]["schemas"];
+    const auto& figures = schemas["EffectFigures"]["properties"];
+    const auto& row = schemas["EffectRow"]["allOf"][1]["properties"];
+    std::vector<std::string> fields;
+    const std::string marker = "data-field=\"";
+    for (auto at = page.body.find(marker); at != std::string::npos;
+         at = page.body.find(marker, at + 1)) {
+      const auto start = at + marker.size();
+      fields.push_back(page.body.substr(start, page.body.find('"', start) - start));
+    }
+    CHECK(fields.size() == 14);
+    for (const auto& field : fields) {
+      INFO(field);
+      const auto dot = field.find('.');
+      if (dot == std::string::npos) {
+        CHECK((figures.contains(field) || row.contains(field)));
+      } else {
+        CHECK(figures[field.substr(0, dot)]["properties"].contains(field.substr(dot + 1)));
+      }
+    }
   }());
 }
