@@ -1,5 +1,7 @@
 // xinyipi: the engine's command line. The only place that reads argv; everything below it takes
 // plain option structs.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
@@ -9,9 +11,11 @@
 
 #include "adapters/cli/config_location.hpp"
 #include "adapters/cli/exit_codes.hpp"
+#include "adapters/cli/progress.hpp"
 #include "adapters/cli/redis_commands.hpp"
 #include "adapters/cli/replay.hpp"
 #include "adapters/cli/traffic.hpp"
+#include "adapters/cli/whatif.hpp"
 #include "adapters/log.hpp"
 #include "engine/calendar.hpp"
 #include "engine/policy.hpp"
@@ -149,6 +153,25 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   replay_cmd->add_flag("--summary-only", replay.summary_only, "Print only the summary");
 
+  xyp::cli::whatif_options whatif;
+  std::string whatif_format = "text";
+  auto* whatif_cmd = app.add_subcommand(
+      "whatif",
+      "Replay one day under two or more profiles and compare what each policy made of it");
+  whatif_cmd->add_option("--profile", whatif.profiles, "A profile to compare (two or more)")
+      ->required();
+  whatif_cmd->add_option(
+      "--events", whatif.events,
+      "Inbound events, one envelope per line; default <config>/samples/day.jsonl");
+  whatif_cmd->add_option("--calendars", whatif.calendars,
+                         "Working-day calendar directory; default <config>/calendars");
+  whatif_cmd->add_option("--partitions", whatif.partitions, "Partition count N")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  whatif_cmd->add_option("--format", whatif_format, "text (a table) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   xyp::cli::traffic_options traffic;
   std::string traffic_profile;
   std::string traffic_out = "-";
@@ -218,6 +241,10 @@ int main(int argc, char** argv) try {
   std::int64_t idle_ms = 0;
   auto* watch_cmd = app.add_subcommand("watch", "Print outbound events as they arrive");
   watch_redis.add_to(watch_cmd);
+  bool watch_pretty = false;
+  watch_cmd->add_flag("--pretty", watch_pretty,
+                      "One readable line per event (time, case, type, from -> to, due times), "
+                      "coloured on a terminal");
   watch_cmd
       ->add_option("--idle-exit", idle_ms, "Exit after this many ms with nothing new (0: never)")
       ->capture_default_str();
@@ -248,7 +275,16 @@ int main(int argc, char** argv) try {
     default_to(replay.calendars, config_dir, "calendars");
     replay.clock = replay_clock == "events" ? xyp::cli::replay_clock::events
                                             : xyp::cli::replay_clock::simulated;
+    // On a terminal's stderr, unless the events print to that terminal too.
+    replay.progress = xyp::cli::progress_wanted(STDERR_FILENO) &&
+                      (replay.summary_only || !xyp::cli::progress_wanted(STDOUT_FILENO));
     return xyp::cli::run_replay(replay, std::cout, std::cerr);
+  }
+  if (*whatif_cmd) {
+    default_to(whatif.events, config_dir, "samples/day.jsonl");
+    default_to(whatif.calendars, config_dir, "calendars");
+    whatif.json = whatif_format == "json";
+    return xyp::cli::run_whatif(whatif, std::cout, std::cerr);
   }
   if (*generate_cmd) {
     default_to(traffic_profile, config_dir, "profiles/shilong.json");
@@ -271,7 +307,7 @@ int main(int argc, char** argv) try {
   }
   if (*watch_cmd) {
     if (!watch_redis.into(redis_options, "watch")) return xyp::cli::exit_usage;
-    return xyp::cli::run_watch(redis_options, idle_ms);
+    return xyp::cli::run_watch(redis_options, idle_ms, watch_pretty);
   }
   if (*status_cmd) {
     if (!status_redis.into(redis_options, "status")) return xyp::cli::exit_usage;

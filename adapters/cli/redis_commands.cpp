@@ -1,5 +1,7 @@
 #include "adapters/cli/redis_commands.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,11 +12,14 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
+#include "adapters/cli/progress.hpp"
+#include "adapters/cli/watch_format.hpp"
 #include "adapters/http/auth.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/redis_queries.hpp"
@@ -91,6 +96,8 @@ int run_engine(const run_options& options) {
     if (!options.dashboard.empty()) server_options.dashboard_dir = options.dashboard;
     server_options.partitions = options.runtime.partitions;
     for (const auto& [code, m] : policy.matters) server_options.matter_names[code] = m.name;
+    server_options.policy = &policy;
+    server_options.calendar = &calendar;
   }
 
   // Options first, so that a mistake in them is told before Redis is even asked.
@@ -105,6 +112,7 @@ int run_engine(const run_options& options) {
   metrics::registry registry;
   http::health_board health;
   http::runtime_metrics observer(registry, &health);
+  observer.expect_partitions(options.runtime.partitions);
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
 
@@ -226,8 +234,25 @@ int run_submit(const redis::runtime_options& options, const std::string& source)
   std::istream& in = source == "-" ? std::cin : file;
   for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
   try {
-    const auto written = run_to_end(redis::submit_lines(options, lines));
-    std::cout << "submitted " << written << " stream entries from " << lines.size() << " lines to "
+    // In chunks, so that a terminal can be shown how far; each chunk is pipelined whole.
+    constexpr std::size_t chunk_lines = 5'000;
+    progress_meter progress(std::cerr, progress_wanted(STDERR_FILENO), "submit");
+    std::uint64_t written = 0;
+    const std::size_t total = lines.size();
+    // Nothing to send still asks Redis, so that an unreachable one is told.
+    if (total == 0) written = run_to_end(redis::submit_lines(options, lines));
+    for (std::size_t from = 0; from < total; from += chunk_lines) {
+      const std::size_t to = std::min(total, from + chunk_lines);
+      std::vector<std::string> chunk(std::make_move_iterator(lines.begin() + from),
+                                     std::make_move_iterator(lines.begin() + to));
+      written += run_to_end(redis::submit_lines(options, chunk));
+      progress_sample sample;
+      sample.lines = to;
+      sample.total_lines = total;
+      progress.update(sample);
+    }
+    progress.finish();
+    std::cout << "submitted " << written << " stream entries from " << total << " lines to "
               << options.partitions << " partition(s)\n";
     return exit_ok;
   } catch (const std::exception& e) {
@@ -236,7 +261,8 @@ int run_submit(const redis::runtime_options& options, const std::string& source)
   }
 }
 
-int run_watch(const redis::runtime_options& options, std::int64_t idle_ms) {
+int run_watch(const redis::runtime_options& options, std::int64_t idle_ms, bool pretty) {
+  const bool colour = pretty && ::isatty(STDOUT_FILENO) == 1;
   auto watch = [&]() -> asio::awaitable<void> {
     redis::connection conn(co_await asio::this_coro::executor);
     co_await conn.connect(options.server, options.connect_timeout);
@@ -264,7 +290,12 @@ int run_watch(const redis::runtime_options& options, std::int64_t idle_ms) {
           ids[n] = entry.elements()[0].as_string();
           const auto& kv = entry.elements()[1].elements();
           for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
-            if (kv[i].as_string() == "event") std::cout << kv[i + 1].as_string() << "\n";
+            if (kv[i].as_string() != "event") continue;
+            if (pretty) {
+              std::cout << pretty_event(kv[i + 1].as_string(), colour) << "\n";
+            } else {
+              std::cout << kv[i + 1].as_string() << "\n";
+            }
           }
         }
       }

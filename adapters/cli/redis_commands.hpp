@@ -21,12 +21,13 @@ struct run_options {
 
 int run_engine(const run_options& options);
 
-// Reads JSONL from a file, or standard input for "-".
+// Reads JSONL from a file, or standard input for "-". On a terminal, stderr shows how far.
 int run_submit(const redis::runtime_options& options, const std::string& source);
 
 // Prints outbound events as they arrive (from the start of each stream); stops after `idle_ms`
-// with nothing new when idle_ms > 0.
-int run_watch(const redis::runtime_options& options, std::int64_t idle_ms);
+// with nothing new when idle_ms > 0. Pretty: one readable line each (watch_format.hpp), coloured
+// when standard output is a terminal; else the raw envelopes.
+int run_watch(const redis::runtime_options& options, std::int64_t idle_ms, bool pretty = false);
 
 // Prints the engine's state from Redis: cases by state, escalations open, timers pending,
 // entries pending, dead letters.

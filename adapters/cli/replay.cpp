@@ -1,5 +1,6 @@
 #include "adapters/cli/replay.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
+#include "adapters/cli/progress.hpp"
 #include "engine/calendar.hpp"
 #include "engine/json_writer.hpp"
 #include "engine/memory_runtime.hpp"
@@ -131,12 +133,25 @@ int run_replay(const replay_options& options, std::ostream& out, std::ostream& e
     }
   });
 
+  std::error_code size_error;
+  const auto total_bytes = std::filesystem::file_size(options.events, size_error);
+  progress_meter progress(err, options.progress, "replay");
+  std::uint64_t bytes = 0;
   std::string line;
   while (std::getline(in, line)) {
     ++t.lines;
+    bytes += line.size() + 1;
+    if (options.progress) {
+      progress_sample sample;
+      sample.lines = t.lines;
+      sample.bytes = bytes;
+      if (!size_error) sample.total_bytes = total_bytes;
+      progress.update(sample);
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     runtime.submit(line);
   }
+  progress.finish();
   if (in.bad()) {
     err << "xinyipi replay: error while reading " << options.events.string() << "\n";
     return exit_io;

@@ -23,6 +23,7 @@ struct replay_options {
   bool summary_only = false;
   bool strict = false;  // any dead letter makes the exit code exit_dead_letters
   replay_clock clock = replay_clock::simulated;
+  bool progress = false;  // a progress line on err (main sets it when stderr is a terminal)
 };
 
 // A dead letter as replay prints it, one line beside the outbound envelopes:

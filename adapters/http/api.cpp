@@ -11,7 +11,9 @@
 #include <set>
 #include <sstream>
 
+#include "adapters/http/csv.hpp"
 #include "adapters/http/dashboard_assets.hpp"
+#include "adapters/http/effect_format.hpp"
 #include "adapters/http/routes.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/reply.hpp"
@@ -24,7 +26,6 @@ using json = nlohmann::json;
 
 constexpr std::string_view json_type = "application/json; charset=utf-8";
 constexpr std::string_view csv_type = "text/csv; charset=utf-8";
-constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 constexpr std::size_t summary_list_limit = 20;
 
 // --- Targets and query strings -------------------------------------------------------------
@@ -400,28 +401,6 @@ std::string_view satisfaction_label(const std::optional<std::string>& rating) {
   if (!rating) return "";
   const auto it = labels.find(*rating);
   return it == labels.end() ? std::string_view(*rating) : it->second;
-}
-
-// One CSV cell (RFC 4180). A cell a spreadsheet would read as a formula (starting with =, +, -,
-// @, tab or CR) gets a leading quote mark.
-std::string csv_cell(std::string_view text) {
-  std::string value(text);
-  if (!value.empty()) {
-    const char first = value.front();
-    // Every such cell, a leading sign before a digit included: "-2+3+cmd|..." is a formula too.
-    if (first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' ||
-        first == '\r') {
-      value.insert(value.begin(), '\'');
-    }
-  }
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (const char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
 }
 
 // 编号 numbers the rows of this export 1, 2, 3..., as a paper register does (contract 1.1).
@@ -852,6 +831,45 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
     const auto limit = params.count("limit", summary_list_limit, 1, 200);
     if (params.error()) co_return bad_request(*params.error(), version);
     co_return json_response(200, render.summary(co_await queries_.summary(limit)), version);
+  }
+
+  if (path == "/api/v1/reports/effect") {
+    // The effect report (engine/effect_report): every case applied in the period, grouped by
+    // track and tier; the figures are the engine's, this only gathers and formats.
+    route_name = path;
+    if (!get) co_return method_not_allowed("GET", version);
+    query_reader params(query, {"from", "to", "department", "format"});
+    effect_scope scope;
+    scope.from = params.date("from");
+    scope.to = params.date("to");
+    scope.department = params.text("department");
+    const std::string format = params.text("format").value_or("json");
+    if (format != "json" && format != "csv") params.fail("format", "must be csv or json");
+    if (scope.from && scope.to &&
+        std::chrono::sys_days(*scope.from) > std::chrono::sys_days(*scope.to)) {
+      params.fail("from", "must not be after to");
+    }
+    if (params.error()) co_return bad_request(*params.error(), version);
+    if (options_.policy == nullptr || options_.calendar == nullptr) {
+      co_return error_response(503, "unavailable",
+                               "this server was started without a profile and calendar", version);
+    }
+    const auto found = co_await queries_.cases_applied(window_of(scope, options_.max_report_cases));
+    const auto report =
+        make_effect_report(found.cases, *options_.policy, *options_.calendar, scope);
+    if (format == "csv") {
+      response res{bhttp::status::ok, version};
+      res.set(bhttp::field::content_type, csv_type);
+      res.set(bhttp::field::content_disposition,
+              "attachment; filename=\"effect" +
+                  (scope.from ? "-" + format_date(*scope.from) : std::string()) +
+                  (scope.to ? "-" + format_date(*scope.to) : std::string()) + ".csv\"");
+      if (found.truncated) res.set("X-Xyp-Truncated", "true");
+      no_store(res);
+      res.body() = effect_report_csv(report);
+      co_return res;
+    }
+    co_return json_response(200, effect_report_json(report, scope, found.truncated), version);
   }
 
   if (path == "/api/v1/events") {

@@ -306,4 +306,9 @@ metrics::gauge& engine_metrics::cases(std::string_view state) {
   return r_.gauge("xyp_cases", "Cases in the store, by state.", {{"state", std::string(state)}});
 }
 
+metrics::gauge& engine_metrics::partition_owned(std::uint32_t partition) {
+  return r_.gauge("xyp_partition_owned", "1 while this engine holds the partition's lease, else 0.",
+                  {{"partition", std::to_string(partition)}});
+}
+
 }  // namespace xyp::metrics

@@ -124,6 +124,8 @@ class engine_metrics {
   metrics::gauge& timers_pending(std::uint32_t partition);
   metrics::gauge& escalations_open(std::string_view level);
   metrics::gauge& cases(std::string_view state);
+  // 1 while this engine holds the partition's lease, else 0 (docs/monitoring/alerts.yml).
+  metrics::gauge& partition_owned(std::uint32_t partition);
 
  private:
   registry& r_;

@@ -12,6 +12,11 @@
 
 #include "adapters/http/auth.hpp"
 
+namespace xyp {
+struct jurisdiction_policy;
+class working_calendar;
+}  // namespace xyp
+
 namespace xyp::http {
 
 struct server_options {
@@ -41,6 +46,12 @@ struct server_options {
   std::map<std::string, std::string> matter_names;  // code -> Chinese name, for display
   std::size_t max_page = 500;
   std::size_t max_ledger_rows = 50'000;
+  // The effect report counts working days on the engine's calendar against the profile's promised
+  // limits; both outlive the server (the calendar is replaced in place on SIGHUP, on the same
+  // thread). Without them the report answers 503.
+  const jurisdiction_policy* policy = nullptr;
+  const working_calendar* calendar = nullptr;
+  std::size_t max_report_cases = 100'000;
 };
 
 struct listen_address {

@@ -77,6 +77,18 @@ struct ledger_result {
   bool truncated = false;        // more than max_rows matched
 };
 
+// Cases applied within a window of application times, for reports over whole cases.
+struct applied_window {
+  std::optional<instant> from;  // inclusive
+  std::optional<instant> to;    // inclusive
+  std::size_t max_cases = 100'000;
+};
+
+struct applied_cases {
+  std::vector<case_record> cases;
+  bool truncated = false;  // more than max_cases applied within the window
+};
+
 // A credit hook the engine published (outbound `credit.hook`).
 struct credit_hook_item {
   std::string event_id;
@@ -114,6 +126,8 @@ class case_queries {
   virtual boost::asio::awaitable<ledger_result> ledger(ledger_query query) = 0;
   // Lists in the summary hold at most list_limit entries each.
   virtual boost::asio::awaitable<dashboard_summary> summary(std::size_t list_limit) = 0;
+  // Every partition's cases applied within the window (the effect report's input).
+  virtual boost::asio::awaitable<applied_cases> cases_applied(applied_window window) = 0;
 };
 
 // Where an event went: the partitions whose stream received it.

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
@@ -414,6 +415,30 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options
   co_return out;
 }
 
+// Walks each partition's index of every case (scored by application time) over the window.
+asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_options& options,
+                                          applied_window window,
+                                          std::chrono::milliseconds timeout) {
+  applied_cases out;
+  const auto ms = [](instant t) { return std::to_string(t.time_since_epoch().count()); };
+  const std::string from = window.from ? ms(*window.from) : "-inf";
+  const std::string to = window.to ? ms(*window.to) : "+inf";
+  for (std::uint32_t n = 0; n < options.partitions && !out.truncated; ++n) {
+    const partition_keys k(options.prefix, n);
+    const std::size_t room = window.max_cases - out.cases.size();
+    auto ids = members(co_await c.command(
+        cmd("ZRANGEBYSCORE", k.all_cases(), from, to, "LIMIT", "0", std::to_string(room + 1)),
+        timeout));
+    if (ids.size() > room) {
+      ids.resize(room);
+      out.truncated = true;
+    }
+    auto records = co_await read_cases(c, k, std::move(ids), timeout);
+    std::move(records.begin(), records.end(), std::back_inserter(out.cases));
+  }
+  co_return out;
+}
+
 const escalation_record* open_escalation_of(const case_record& r, std::string_view level,
                                             std::string_view clock) {
   const escalation_record* found = nullptr;
@@ -727,6 +752,10 @@ asio::awaitable<ledger_result> redis_case_queries::ledger(ledger_query query) {
 asio::awaitable<dashboard_summary> redis_case_queries::summary(std::size_t list_limit) {
   co_return co_await link_.run(
       summary_on(link_.connection(), options_, list_limit, link_.timeout()));
+}
+
+asio::awaitable<applied_cases> redis_case_queries::cases_applied(applied_window window) {
+  co_return co_await link_.run(applied_on(link_.connection(), options_, window, link_.timeout()));
 }
 
 redis_event_sink::redis_event_sink(redis_link& link, std::string prefix, std::uint32_t partitions)

@@ -84,6 +84,7 @@ class redis_case_queries final : public case_queries {
                                                                    std::size_t limit) override;
   boost::asio::awaitable<ledger_result> ledger(ledger_query query) override;
   boost::asio::awaitable<dashboard_summary> summary(std::size_t list_limit) override;
+  boost::asio::awaitable<applied_cases> cases_applied(applied_window window) override;
 
  private:
   redis_link& link_;

@@ -14,13 +14,15 @@ struct route_spec {
   bool needs_token;         // every route under /api/: checked before the table is consulted
 };
 
-inline constexpr std::array<route_spec, 14> routes{{
+inline constexpr std::array<route_spec, 17> routes{{
     {"GET", "/healthz", false},
     {"GET", "/metrics", false},
     {"GET", "/", false},  // the dashboard: its page and files (adapters/http/dashboard/)
     {"GET", "/index.html", false},
     {"GET", "/dashboard.js", false},
     {"GET", "/dashboard.css", false},
+    {"GET", "/effect.html", false},  // the effect report's page
+    {"GET", "/effect.js", false},
     {"GET", "/api/v1/openapi.json", true},
     {"GET", "/api/v1/whoami", true},
     {"GET", "/api/v1/cases", true},
@@ -28,6 +30,7 @@ inline constexpr std::array<route_spec, 14> routes{{
     {"GET", "/api/v1/escalations", true},
     {"GET", "/api/v1/ledger", true},
     {"GET", "/api/v1/summary", true},
+    {"GET", "/api/v1/reports/effect", true},
     {"POST", "/api/v1/events", true},
 }};
 

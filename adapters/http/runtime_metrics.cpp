@@ -75,6 +75,21 @@ void runtime_metrics::reconnected(std::uint32_t partition) {
   // connection): for health, a failure in a row.
   if (health_) health_->commit_failed(partition);
   m_.redis_reconnects().inc();
+  // The runtime dropped the partition before reconnecting; it serves it again once it has
+  // taken the lease again.
+  m_.partition_owned(partition).set(0);
+}
+
+void runtime_metrics::acquired(std::uint32_t partition, const std::string&) {
+  m_.partition_owned(partition).set(1);
+}
+
+void runtime_metrics::fenced(std::uint32_t partition) {
+  m_.partition_owned(partition).set(0);
+}
+
+void runtime_metrics::expect_partitions(std::uint32_t count) {
+  for (std::uint32_t n = 0; n < count; ++n) m_.partition_owned(n).set(0);
 }
 
 void runtime_metrics::conflict(std::uint32_t partition) {

@@ -20,6 +20,13 @@ class runtime_metrics final : public redis::runtime_observer {
   void timer_lag(std::chrono::milliseconds lag) override;
   void reconnected(std::uint32_t partition) override;
   void conflict(std::uint32_t partition) override;
+  // Lease ownership as xyp_partition_owned: 1 from taking a lease until it is lost to another
+  // owner or dropped on a Redis failure (the runtime reconnects and takes it again).
+  void acquired(std::uint32_t partition, const std::string& token) override;
+  void fenced(std::uint32_t partition) override;
+  // Every partition the engine may serve, exported as 0 until its lease is taken, so that a
+  // partition nobody holds shows as a 0 and not as a missing series.
+  void expect_partitions(std::uint32_t count);
 
  private:
   metrics::registry& registry_;

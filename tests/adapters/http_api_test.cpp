@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -26,9 +27,11 @@
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
+#include "engine/policy.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -1086,5 +1089,185 @@ TEST_CASE("the same case id under two applicants in two partitions lists as two 
     }
     CHECK(rows == 2);
     CHECK(applicants == std::set<std::string>{person_id(40), person_id(other)});
+  }());
+}
+
+namespace {
+
+// The effect report's inputs: the shipped calendar, a profile promising 20 working days.
+const xyp::working_calendar& shipped_calendar() {
+  static const xyp::working_calendar c =
+      xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
+  return c;
+}
+
+const xyp::jurisdiction_policy& effect_policy() {
+  static const xyp::jurisdiction_policy p = [] {
+    xyp::jurisdiction_policy policy;
+    xyp::matter m;
+    m.code = "civil_registration";
+    m.department = "民政局";
+    m.time_limit_days = 20;
+    policy.matters[m.code] = m;
+    return policy;
+  }();
+  return p;
+}
+
+void with_effect_inputs(xyp::http::server_options& o) {
+  o.policy = &effect_policy();
+  o.calendar = &shipped_calendar();
+}
+
+case_record decided(case_record r, xyp::track t, std::string tier, const char* when,
+                    case_state state) {
+  r.track_used = t;
+  r.tier = std::move(tier);
+  r.decided_at = at(when);
+  r.state = state;
+  return r;
+}
+
+// 民政局's November, in both partitions (23-27 November 2026 is Monday to Friday, 30th a
+// Monday): a standard case decided in 4 working days (24-27), a commitment kept in 1 (25), a
+// deficiency defaulted, and one applied in October, outside the period.
+void seed_civil_affairs(fixture& f) {
+  f.put(decided(make_case("E-1", 41, case_state::accepted, "民政局", "civil_registration",
+                          "2026-11-23T09:00:00+08:00"),
+                xyp::track::standard, "", "2026-11-27T15:00:00+08:00", case_state::approved));
+  auto kept =
+      decided(make_case("E-2", 42, case_state::accepted, "民政局", "civil_registration",
+                        "2026-11-24T09:00:00+08:00"),
+              xyp::track::commitment, "AA", "2026-11-25T10:00:00+08:00", case_state::verified);
+  kept.satisfaction = xyp::rating::satisfied;
+  f.put(kept);
+  auto defaulted = make_case("E-3", 43, case_state::defaulted, "民政局", "civil_registration",
+                             "2026-11-30T09:00:00+08:00");
+  defaulted.track_used = xyp::track::deficiency;
+  defaulted.tier = "AAA";
+  f.put(defaulted);
+  f.put(decided(make_case("E-4", 44, case_state::accepted, "民政局", "civil_registration",
+                          "2026-10-30T09:00:00+08:00"),
+                xyp::track::standard, "", "2026-11-02T09:00:00+08:00", case_state::approved));
+}
+
+}  // namespace
+
+TEST_CASE("the effect report counts a department's cases of the period by track and tier",
+          "[http][effect]") {
+  fixture f(std::chrono::seconds(10), with_effect_inputs);
+  seed_civil_affairs(f);
+  f.run([&]() -> asio::awaitable<void> {
+    const auto r =
+        co_await get(f.port(),
+                     "/api/v1/reports/"
+                     "effect?from=2026-11-01&to=2026-11-30&department=%E6%B0%91%E6%94%BF%E5%B1%80",
+                     viewer);
+    REQUIRE(r.status == 200);
+    const auto doc = r.doc();
+    CHECK(doc["department"] == "民政局");
+    CHECK(doc["truncated"] == false);
+    REQUIRE(doc["rows"].size() == 3);
+    const auto& standard = doc["rows"][0];
+    CHECK(standard["track"] == "standard");
+    CHECK(standard["tier"].is_null());
+    CHECK(standard["cases"] == 1);  // E-4 applied in October
+    CHECK(standard["average_days"] == 4.0);
+    CHECK(standard["p90_days"] == 4);
+    CHECK(standard["days_saved"] == 16);
+    const auto& deficiency = doc["rows"][1];
+    CHECK(deficiency["tier"] == "AAA");
+    CHECK(deficiency["deficiency_defaulted"] == 1);
+    CHECK(deficiency["average_days"].is_null());
+    const auto& commitment = doc["rows"][2];
+    CHECK(commitment["tier"] == "AA");
+    CHECK(commitment["commitments_kept"] == 1);
+    CHECK(commitment["days_saved"] == 19);
+    CHECK(commitment["satisfaction"]["satisfied"] == 1);
+    CHECK(commitment["satisfaction"]["rate"] == 1.0);
+    CHECK(doc["total"]["cases"] == 3);
+    CHECK(doc["total"]["average_days"] == 2.5);  // (4 + 1) / 2
+    CHECK(doc["total"]["days_saved"] == 35);
+  }());
+}
+
+TEST_CASE("the effect report exports as CSV with Chinese headers and a total row",
+          "[http][effect]") {
+  fixture f(std::chrono::seconds(10), with_effect_inputs);
+  seed_civil_affairs(f);
+  f.run([&]() -> asio::awaitable<void> {
+    const auto csv =
+        co_await get(f.port(),
+                     "/api/v1/reports/"
+                     "effect?from=2026-11-01&to=2026-11-30&department=%E6%B0%91%E6%94%BF%E5%B1%80"
+                     "&format=csv",
+                     supervisor);
+    REQUIRE(csv.status == 200);
+    CHECK(csv.headers[bhttp::field::content_type] == "text/csv; charset=utf-8");
+    CHECK(csv.headers[bhttp::field::content_disposition] ==
+          "attachment; filename=\"effect-2026-11-01-2026-11-30.csv\"");
+    CHECK(csv.body ==
+          "\xEF\xBB\xBF"
+          "办理模式,信用等级,办件数,已作决定,平均用时(工作日),90%用时(工作日),节省工作日合计,"
+          "平均节省工作日,容缺补齐,容缺未补正,承诺履行,承诺违背,非常满意,满意,基本满意,不满意,"
+          "非常不满意,满意率\r\n"
+          "一般程序,无,1,1,4.00,4,16,16.00,0,0,0,0,0,0,0,0,0,\r\n"
+          "容缺受理,AAA,1,0,,,0,,0,1,0,0,0,0,0,0,0,\r\n"
+          "告知承诺,AA,1,1,1.00,1,19,19.00,0,0,1,0,0,1,0,0,0,100.00%\r\n"
+          "合计,,3,2,2.50,4,35,17.50,0,1,1,0,0,1,0,0,0,100.00%\r\n");
+  }());
+}
+
+TEST_CASE(
+    "the effect report is read by the back office, not the credit platform, and checks "
+    "its dates",
+    "[http][effect]") {
+  fixture f(std::chrono::seconds(10), with_effect_inputs);
+  f.run([&]() -> asio::awaitable<void> {
+    for (const auto& token : {viewer, clerk, supervisor}) {
+      CHECK((co_await get(f.port(), "/api/v1/reports/effect", token)).status == 200);
+    }
+    CHECK((co_await get(f.port(), "/api/v1/reports/effect", credit_platform)).status == 403);
+    const auto reversed =
+        co_await get(f.port(), "/api/v1/reports/effect?from=2026-11-30&to=2026-11-01", viewer);
+    CHECK(reversed.status == 400);
+    CHECK(reversed.doc()["detail"].get<std::string>().starts_with("from:"));
+    const auto bad_format = co_await get(f.port(), "/api/v1/reports/effect?format=xlsx", viewer);
+    CHECK(bad_format.status == 400);
+  }());
+}
+
+TEST_CASE("the effect report's page is served and its columns are fields of the report",
+          "[http][effect]") {
+  fixture f(std::chrono::seconds(10), with_effect_inputs);
+  f.run([&]() -> asio::awaitable<void> {
+    const auto page = co_await get(f.port(), "/effect.html");
+    REQUIRE(page.status == 200);
+    CHECK(page.headers[bhttp::field::content_type] == "text/html; charset=utf-8");
+    CHECK(page.body.find("/effect.js") != std::string::npos);
+    CHECK((co_await get(f.port(), "/effect.js")).status == 200);
+    // Every column the page heads names a field the report serves (docs/openapi.json's
+    // EffectFigures and EffectRow), so the page and the route cannot drift apart unnoticed.
+    std::ifstream in(XYP_DOCS_DIR "/openapi.json");
+    const auto schemas = json::parse(in)["components"]["schemas"];
+    const auto& figures = schemas["EffectFigures"]["properties"];
+    const auto& row = schemas["EffectRow"]["allOf"][1]["properties"];
+    std::vector<std::string> fields;
+    const std::string marker = "data-field=\"";
+    for (auto at = page.body.find(marker); at != std::string::npos;
+         at = page.body.find(marker, at + 1)) {
+      const auto start = at + marker.size();
+      fields.push_back(page.body.substr(start, page.body.find('"', start) - start));
+    }
+    CHECK(fields.size() == 14);
+    for (const auto& field : fields) {
+      INFO(field);
+      const auto dot = field.find('.');
+      if (dot == std::string::npos) {
+        CHECK((figures.contains(field) || row.contains(field)));
+      } else {
+        CHECK(figures[field.substr(0, dot)]["properties"].contains(field.substr(dot + 1)));
+      }
+    }
   }());
 }

@@ -40,6 +40,9 @@ class stalled_store final : public xyp::http::case_queries {
   asio::awaitable<xyp::http::dashboard_summary> summary(std::size_t) override {
     throw std::logic_error("not used");
   }
+  asio::awaitable<xyp::http::applied_cases> cases_applied(xyp::http::applied_window) override {
+    throw std::logic_error("not used");
+  }
 
  private:
   asio::steady_timer& gate_;

@@ -26,6 +26,7 @@
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
@@ -80,6 +81,8 @@ class fixture {
     options.port = 0;
     options.tokens = {{viewer, xyp::http::role::viewer, "hall screen", "hall-screen"},
                       {supervisor, xyp::http::role::supervisor, "chief", "chief"}};
+    options.policy = &policy_;  // the effect report's profile and calendar
+    options.calendar = &calendar_;
     server_ =
         std::make_unique<xyp::http::server>(io_.get_executor(), options, queries_, sink_, registry_,
                                             xyp::http::make_redis_status_probe(link_, prefix, 1));
@@ -146,6 +149,9 @@ class fixture {
   xyp::http::redis_link link_;
   xyp::http::redis_case_queries queries_;
   xyp::http::redis_event_sink sink_;
+  xyp::jurisdiction_policy policy_;
+  xyp::working_calendar calendar_ =
+      xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
   std::unique_ptr<xyp::http::server> server_;
   bool server_done_ = false;
 };

@@ -260,3 +260,44 @@ test('a wrong token is refused on the login form without naming any token', asyn
   assert.equal(await page.isHidden('#board'), true);
   await page.close();
 });
+
+test('the effect report page shows the API\'s figures for the period and department', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${BASE}/effect.html`);
+  await page.fill('[data-testid="token-input"]', TOKENS.viewer);
+  await page.click('[data-testid="login-button"]');
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: WAIT_MS });
+  const whole = (await api('/api/v1/reports/effect', { token: TOKENS.viewer })).json;
+  assert.ok(whole.total.cases > 0, 'the scenario leaves cases to report');
+  assert.equal(await rows(page, 'effect-rows'), whole.rows.length);
+  const cellsOf = async (locator) => (await locator.locator('th, td').allTextContents());
+  const total = await cellsOf(page.locator('[data-testid="effect-total"] tr'));
+  assert.equal(total[0], '合计');
+  assert.equal(Number(total[2]), whole.total.cases);
+  assert.equal(Number(total[3]), whole.total.decided);
+  assert.equal(total[4], whole.total.average_days === null ? '—' : whole.total.average_days.toFixed(2));
+  assert.equal(Number(total[6]), whole.total.days_saved);
+  for (let i = 0; i < whole.rows.length; i += 1) {
+    const shown = await cellsOf(page.locator('[data-testid="effect-rows"] tr').nth(i));
+    assert.equal(Number(shown[2]), whole.rows[i].cases, `row ${i} cases`);
+    assert.equal(shown[1], whole.rows[i].tier || '无', `row ${i} tier`);
+  }
+
+  // One department and a period: the page asks the API the same question.
+  // The department with the most cases.
+  const [department] = Object.entries((await api('/api/v1/summary')).json.by_department)
+    .sort((a, b) => b[1] - a[1])[0];
+  await page.fill('[data-testid="from"]', '2026-11-01');
+  await page.fill('[data-testid="to"]', '2026-12-31');
+  await page.fill('[data-testid="department"]', department);
+  await page.click('[data-testid="run-report"]');
+  await page.waitForSelector('body[data-loaded="true"]', { timeout: WAIT_MS });
+  const scoped = (await api(`/api/v1/reports/effect?from=2026-11-01&to=2026-12-31&department=${
+    encodeURIComponent(department)}`, { token: TOKENS.viewer })).json;
+  const scopedTotal = await cellsOf(page.locator('[data-testid="effect-total"] tr'));
+  assert.equal(Number(scopedTotal[2]), scoped.total.cases);
+  assert.equal(await rows(page, 'effect-rows'), scoped.rows.length);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'effect.png'), fullPage: true });
+  await page.close();
+});

@@ -3,15 +3,13 @@
 #   - promtool check rules on the alert rules, promtool test rules on their unit tests;
 #   - every query of the Grafana dashboard parses (each becomes a recording rule for promtool);
 #   - every xyp_ series the rules and the dashboard name is one the engine registers (the names in
-#     adapters/; histograms with their _bucket suffix), but xyp_partition_owned, which comes with
-#     the partition leases and is listed here until an engine exports it.
+#     adapters/; histograms with their _bucket suffix).
 # Needs promtool (scripts/install-deps.sh --promtool) and node. Exits non-zero on any failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 monitoring="$repo/docs/monitoring"
-pending_metrics=(xyp_partition_owned)
 
 command -v promtool >/dev/null || { echo "run.sh: promtool is missing (scripts/install-deps.sh --promtool)" >&2; exit 1; }
 command -v node >/dev/null || { echo "run.sh: node is missing (scripts/install-deps.sh --browser)" >&2; exit 1; }
@@ -36,7 +34,6 @@ promtool check rules "$work/dashboard-queries.yml" || failed=1
 # Metric names: used in the rules and the dashboard, registered by the engine.
 grep -rhoE '"xyp_[a-z_]+"' "$repo/adapters" | tr -d '"' | sort -u >"$work/registered"
 for m in $(grep -E '^xyp_.*_(seconds|size)$' "$work/registered"); do echo "${m}_bucket"; done >>"$work/registered"
-printf '%s\n' "${pending_metrics[@]}" >>"$work/registered"
 sort -u -o "$work/registered" "$work/registered"
 grep -hoE 'xyp_[a-z_]+' "$monitoring/alerts.yml" "$monitoring/grafana-dashboard.json" | sort -u >"$work/used"
 unknown=$(comm -23 "$work/used" "$work/registered")
