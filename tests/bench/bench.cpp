@@ -357,6 +357,8 @@ class cpu_meter {
         redis_(redis),
         engine_start_(cpu_seconds(engine).value_or(0)),
         redis_start_(cpu_seconds(redis).value_or(0)),
+        engine_waited_(run_queue_seconds(engine).value_or(0)),
+        redis_waited_(run_queue_seconds(redis).value_or(0)),
         start_ns_(monotonic_ns()) {}
 
   double engine_seconds() const { return cpu_seconds(engine_).value_or(0) - engine_start_; }
@@ -367,13 +369,16 @@ class cpu_meter {
     const double engine = cpu_seconds(engine_).value_or(0) - engine_start_;
     const double redis = cpu_seconds(redis_).value_or(0) - redis_start_;
     const double wall = seconds_between(start_ns_, monotonic_ns());
+    const double engine_waited = run_queue_seconds(engine_).value_or(0) - engine_waited_;
+    const double redis_waited = run_queue_seconds(redis_).value_or(0) - redis_waited_;
     return "  cpu: engine " + fixed(engine, 2) + " s, redis-server " + fixed(redis, 2) + " s, in " +
-           fixed(wall, 2) + " s of wall time";
+           fixed(wall, 2) + " s of wall time; ready but waiting for a core: engine " +
+           fixed(engine_waited, 2) + " s, redis-server " + fixed(redis_waited, 2) + " s";
   }
 
  private:
   pid_t engine_, redis_;
-  double engine_start_, redis_start_;
+  double engine_start_, redis_start_, engine_waited_, redis_waited_;
   std::int64_t start_ns_;
 };
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -242,6 +243,14 @@ std::optional<double> cpu_seconds(pid_t pid) {
   // Fields 14 and 15 of proc(5), utime and stime, are the 12th and 13th after the name.
   return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) /
          static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::optional<double> run_queue_seconds(pid_t pid) {
+  // schedstat: time on a CPU, time runnable but waiting for one (both ns), timeslices run.
+  std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+  std::uint64_t on_cpu = 0, waiting = 0;
+  if (!(in >> on_cpu >> waiting)) return std::nullopt;
+  return static_cast<double>(waiting) / 1e9;
 }
 
 }  // namespace xyp::bench

@@ -76,6 +76,9 @@ std::optional<std::int64_t> proc_status_kb(pid_t pid, const std::string& field);
 
 // CPU time (user + system) a process has used so far, in seconds; nullopt when it is gone.
 std::optional<double> cpu_seconds(pid_t pid);
+// Seconds the process's main thread was ready to run but waited for a core (/proc/<pid>/schedstat):
+// how much of a wall-clock figure the other work on the machine took.
+std::optional<double> run_queue_seconds(pid_t pid);
 
 // Nanoseconds on CLOCK_MONOTONIC (steady_clock), comparable between processes of one machine.
 inline std::int64_t monotonic_ns() {
