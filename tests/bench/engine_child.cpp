@@ -49,7 +49,9 @@ class recording_observer : public redis::runtime_observer {
       // With the system clock, timer_lag() has told each firing's due time, in the order the
       // firings are committed.
       if (!due_ms_.empty()) {
-        commit_lag_ms_.record(wall_ms() - due_ms_.front());
+        // A timer already overdue when the engine started (one a firing set with a due time in
+        // the past of the wall clock) is not a lag of the engine's.
+        if (due_ms_.front() >= started_ms_) commit_lag_ms_.record(wall_ms() - due_ms_.front());
         due_ms_.pop_front();
       }
       if (!unit.ignored) ++timers_effective_;
@@ -82,10 +84,11 @@ class recording_observer : public redis::runtime_observer {
     ++scripts_;
   }
 
-  // Called as each firing joins the commit batch, before the batch is sent.
+  // Called for each firing once its commit has landed, before the commit's units.
   void timer_lag(std::chrono::milliseconds lag) override {
-    timer_lag_ms_.record(lag.count());
-    if (system_clock_) due_ms_.push_back(wall_ms() - lag.count());
+    const auto due = wall_ms() - lag.count();
+    if (due >= started_ms_) timer_lag_ms_.record(lag.count());
+    if (system_clock_) due_ms_.push_back(due);
   }
   void reconnected(std::uint32_t /*partition*/) override {
     ++reconnects_;
@@ -138,6 +141,7 @@ class recording_observer : public redis::runtime_observer {
   std::string current_storm_;
   std::map<std::string, storm> storms_;
   bool system_clock_ = false;
+  std::int64_t started_ms_ = wall_ms();
   std::deque<std::int64_t> due_ms_;
   histogram commit_us_, timer_lag_ms_, commit_lag_ms_, since_advance_us_;
   std::int64_t first_batch_ns_ = -1, first_commit_ns_ = -1, last_commit_ns_ = -1;
