@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 namespace xyp::redis {
@@ -197,6 +198,16 @@ void redis_store::landed() {
     if (unlanded(it->second.written)) break;
     cases_.erase(it);
     lru_.pop_back();
+  }
+  // The timers held stay a window too: past twice its size, the latest go (they are in Redis, or
+  // will be once the batch that set them lands, before any read of the window) and the horizon
+  // comes down to just before the first of them.
+  const std::size_t window = std::max<std::size_t>(limits_.timer_window, 1);
+  if (timer_due_.size() > 2 * window) {
+    const auto first_dropped = std::next(timer_due_.begin(), static_cast<std::ptrdiff_t>(window));
+    horizon_ = first_dropped->first - 1;
+    for (auto it = first_dropped; it != timer_due_.end(); ++it) timers_.erase(it->second);
+    timer_due_.erase(first_dropped, timer_due_.end());
   }
   const auto landed_entry = [this](const auto& entry) { return !unlanded(entry.second.written); };
   if (credits_.size() > limits_.credits) std::erase_if(credits_, landed_entry);

@@ -112,3 +112,29 @@ TEST_CASE("an applicant's case list read while a batch is on its way includes th
   CHECK(ids == std::vector<std::string>{"A", "B"});
   store.landed();
 }
+
+TEST_CASE("the timers held stay a bounded window however many are set, the earliest kept",
+          "[store]") {
+  setup s;
+  redis::store_limits limits;
+  limits.timer_window = 10;
+  redis::redis_store store(s.keys, clock_mode::simulated, limits, {});
+  store.load_timers({}, true);  // Redis had none: every timer set from now on is held
+  for (int i = 0; i < 50; ++i) {
+    commit_unit unit = writing("case-" + std::to_string(i), "applicant-1");
+    unit.timers_set.push_back(timer_entry{
+        "case-" + std::to_string(i) + "/t1/decision", "case-" + std::to_string(i), "applicant-1",
+        clock_kind::decision, instant{std::chrono::milliseconds{1000 + 50 - i}}});
+    store.keep(std::move(unit), nullptr);
+  }
+  CHECK(store.held_timers() == 50);
+  store.sent();
+  store.landed();
+  CHECK(store.held_timers() == 10);
+  // The ten earliest (due 1001..1010) are held; every timer due by the horizon is among them.
+  CHECK(store.next_due() == instant{std::chrono::milliseconds{1001}});
+  CHECK(store.timer_horizon() == 1010);
+  const auto due = store.due_timers(instant{std::chrono::milliseconds{5000}}, 100);
+  REQUIRE(due.size() == 10);
+  CHECK(due.back().due == instant{std::chrono::milliseconds{1010}});
+}
