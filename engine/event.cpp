@@ -32,7 +32,7 @@ struct enum_name {
   E value;
 };
 
-constexpr std::array<enum_name<dead_letter_code>, 7> dead_letter_code_names{{
+constexpr std::array<enum_name<dead_letter_code>, 8> dead_letter_code_names{{
     {"malformed_json", dead_letter_code::malformed_json},
     {"schema_violation", dead_letter_code::schema_violation},
     {"unknown_type", dead_letter_code::unknown_type},
@@ -40,6 +40,7 @@ constexpr std::array<enum_name<dead_letter_code>, 7> dead_letter_code_names{{
     {"unknown_matter", dead_letter_code::unknown_matter},
     {"invalid_transition", dead_letter_code::invalid_transition},
     {"duplicate_case", dead_letter_code::duplicate_case},
+    {"id_conflict", dead_letter_code::id_conflict},
 }};
 
 constexpr std::array<enum_name<event_type>, 10> event_type_names{{
@@ -588,6 +589,41 @@ void check_applicant_kind(field_reader<Value>& envelope, const inbound_event& ev
 }
 
 }  // namespace
+
+std::uint64_t envelope_fingerprint(std::string_view raw) {
+  // Eight bytes at a time, each mixed by a multiply and a shift, then splitmix64's finaliser:
+  // about a tenth of a microsecond for a 400-byte envelope.
+  constexpr std::uint64_t k1 = 0x9e3779b97f4a7c15ULL;
+  constexpr std::uint64_t k2 = 0xbf58476d1ce4e5b9ULL;
+  std::uint64_t h = k1 ^ (raw.size() * k2);
+  std::size_t i = 0;
+  auto mix = [&](std::uint64_t w) {
+    w *= k2;
+    w ^= w >> 31;
+    h = (h ^ w) * k1;
+    h = (h << 27) | (h >> 37);
+  };
+  for (; i + 8 <= raw.size(); i += 8) {
+    std::uint64_t w = 0;
+    for (std::size_t b = 0; b < 8; ++b) {
+      w |= static_cast<std::uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+    }
+    mix(w);
+  }
+  if (i < raw.size()) {
+    std::uint64_t w = 0;
+    for (std::size_t b = 0; i + b < raw.size(); ++b) {
+      w |= static_cast<std::uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+    }
+    mix(w);
+  }
+  h ^= h >> 30;
+  h *= k2;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h == 0 ? 1 : h;  // 0 means "not known" where it is stored
+}
 
 std::string_view to_string(dead_letter_code code) {
   return name_of(dead_letter_code_names, code);

@@ -21,8 +21,14 @@ enum class dead_letter_code {
   unknown_matter,
   invalid_transition,
   duplicate_case,
+  id_conflict,  // contract 1.1: an id already applied, sent again with a different envelope
 };
 std::string_view to_string(dead_letter_code code);
+
+// A 64-bit hash of an envelope's raw bytes, never 0: what an applied id is remembered with, so
+// that the same id sent again can be told apart as the same envelope (a silent repeat) or a
+// different one (id_conflict). Stable across builds and machines: it is stored.
+std::uint64_t envelope_fingerprint(std::string_view raw);
 
 // Why an event was refused: a code for machines and a sentence for people.
 struct rejection {

@@ -39,7 +39,7 @@ class partition_store : public partition_view {
   virtual const case_record* peek_case(const std::string& case_id) const = 0;
   virtual bool holds_credit(const std::string& applicant_id) const = 0;
   virtual bool holds_cases_of(const std::string& applicant_id) const = 0;
-  // Whether already_applied() knows about this id (asked for events that are not case events).
+  // Whether applied_fingerprint() knows about this id (asked for events that are not case events).
   virtual bool holds_applied(const std::string& event_id) const = 0;
   // Whether the store holds the earliest pending timer, or knows there is none due by `until`.
   virtual bool holds_timers_until(instant until) const = 0;

@@ -252,6 +252,9 @@ struct runtime::partition_worker {
       std::vector<std::string> zm{"ZMSCORE", keys.applied()};
       zm.insert(zm.end(), needs.applied.begin(), needs.applied.end());
       commands.push_back(std::move(zm));
+      std::vector<std::string> hm{"HMGET", keys.applied_fingerprints()};
+      hm.insert(hm.end(), needs.applied.begin(), needs.applied.end());
+      commands.push_back(std::move(hm));
     }
     const auto replies = co_await conn.pipeline(std::move(commands));
     std::size_t r = 0;
@@ -276,8 +279,16 @@ struct runtime::partition_worker {
     }
     if (!needs.applied.empty()) {
       const auto& scores = replies[r++].elements();
+      const auto& prints = replies[r++].elements();
       std::size_t i = 0;
-      for (const auto& id : needs.applied) store.load_applied(id, !scores.at(i++).is_nil());
+      for (const auto& id : needs.applied) {
+        const auto& print = prints.at(i);
+        if (scores.at(i++).is_nil()) {
+          store.load_applied(id, std::nullopt);
+        } else {
+          store.load_applied(id, print.is_nil() ? 0 : std::stoull(print.as_string()));
+        }
+      }
     }
   }
 
@@ -441,9 +452,22 @@ struct runtime::partition_worker {
     std::vector<std::vector<std::string>> commands;
     if (!min_id.empty()) commands.push_back({"XTRIM", keys.events(), "MINID", min_id});
     const auto horizon = wall_now() - opts().dedupe_window;
-    commands.push_back(
-        {"ZREMRANGEBYSCORE", keys.applied(), "-inf", "(" + std::to_string(to_ms(horizon))});
-    co_await conn.pipeline(std::move(commands));
+    const std::string below = "(" + std::to_string(to_ms(horizon));
+    commands.push_back({"ZRANGE", keys.applied(), "-inf", below, "BYSCORE"});
+    commands.push_back({"ZREMRANGEBYSCORE", keys.applied(), "-inf", below});
+    const auto replies = co_await conn.pipeline(std::move(commands));
+    // Their fingerprints go too (ids only ever get newer scores, so these are all that went).
+    const auto& expired = replies[replies.size() - 2];
+    if (expired.is_array() && !expired.elements().empty()) {
+      std::vector<std::vector<std::string>> deletes;
+      for (const auto& id : expired.elements()) {
+        if (deletes.empty() || deletes.back().size() >= 1002) {
+          deletes.push_back({"HDEL", keys.applied_fingerprints()});
+        }
+        deletes.back().push_back(id.as_string());
+      }
+      co_await conn.pipeline(std::move(deletes));
+    }
   }
 
   asio::awaitable<void> wait(std::chrono::milliseconds how_long) {

@@ -44,9 +44,9 @@ void redis_store::touch(const cached_case& c) const {
   lru_.splice(lru_.begin(), lru_, c.used);
 }
 
-bool redis_store::already_applied(const std::string& event_id) const {
+std::optional<std::uint64_t> redis_store::applied_fingerprint(const std::string& event_id) const {
   const auto it = applied_.find(event_id);
-  return it != applied_.end() && it->second;
+  return it == applied_.end() ? std::nullopt : it->second;
 }
 
 const case_record* redis_store::peek_case(const std::string& case_id) const {
@@ -170,7 +170,9 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
     timer_due_.insert({to_ms(t.due), t.id});
     timers_[t.id] = t;
   }
-  if (remember && !unit.applied_event.empty()) applied_[unit.applied_event] = true;
+  if (remember && !unit.applied_event.empty()) {
+    applied_[unit.applied_event] = unit.applied_fingerprint;
+  }
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
   if (unit.clock_to && *unit.clock_to > clock_) clock_ = *unit.clock_to;
   units_.push_back(std::move(unit));
@@ -234,8 +236,9 @@ void redis_store::load_cases_of(const std::string& applicant_id,
   cases_of_.try_emplace(applicant_id, std::move(case_ids));
 }
 
-void redis_store::load_applied(const std::string& event_id, bool applied) {
-  applied_.try_emplace(event_id, applied);
+void redis_store::load_applied(const std::string& event_id,
+                               std::optional<std::uint64_t> fingerprint) {
+  applied_.try_emplace(event_id, fingerprint);
 }
 
 void redis_store::load_timers(const std::vector<std::pair<std::string, std::int64_t>>& timers,

@@ -9,6 +9,7 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "adapters/redis/connection.hpp"
@@ -209,14 +210,64 @@ TEST_CASE("an event delivered again after it was applied is acknowledged and cha
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
   const auto before = server.command({"GET", keys.credit("11010519491231002X")});
-  // The same id again, with other data: a producer's retry must not change what was applied.
-  std::string retry = credit;
-  retry.replace(retry.find("AAA"), 3, "C");
-  submit(o, {retry});
+  // The same envelope again: a producer's retry.
+  submit(o, {credit});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
   CHECK(duplicates == 1);
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
   CHECK(server.command({"GET", keys.credit("11010519491231002X")}) == before);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("a credit report id sent again with another envelope is an id_conflict dead letter",
+          "[runtime]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::string credit =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  submit(o, {credit});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto before = server.command({"GET", keys.credit("11010519491231002X")});
+  // The same id with other data, in a later batch (the id is read back from Redis).
+  std::string squatter = credit;
+  squatter.replace(squatter.find("AAA"), 3, "C");
+  submit(o, {squatter});
+  run_until_committed(s.processor, o, 1);
+  CHECK(server.command({"GET", keys.credit("11010519491231002X")}) == before);
+  const auto dead = server.command({"XRANGE", keys.dead(), "-", "+"});
+  REQUIRE(dead.elements().size() == 1);
+  const auto& kv = dead.elements()[0].elements()[1].elements();
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+    fields[kv[i].as_string()] = kv[i + 1].as_string();
+  }
+  CHECK(fields["error"] == "id_conflict");
+  CHECK(fields["event"] == squatter);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("a credit report applied before fingerprints were kept stays a silent repeat",
+          "[runtime]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::string credit =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  submit(o, {credit});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // As an engine of the previous version left it: the id applied, no fingerprint beside it.
+  server.command({"DEL", keys.applied_fingerprints()});
+  std::string other = credit;
+  other.replace(other.find("AAA"), 3, "C");
+  submit(o, {other});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
+  CHECK(duplicates == 1);
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
 }
 
 namespace {
