@@ -20,8 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Refused before parsing, so no producer can make the engine build an arbitrarily large document.
-constexpr std::size_t max_envelope_bytes = 262144;
 // Ids and case ids are counted in Unicode code points, as the contract says "characters"; the
 // JSON parser has already checked that the text is UTF-8.
 constexpr std::size_t max_id_chars = 128;
@@ -689,9 +687,11 @@ parse_result read_envelope(Value document) {
   return event;
 }
 
-std::optional<rejection> too_large(std::string_view raw) {
-  if (raw.size() <= max_envelope_bytes) return std::nullopt;
-  return rejection{dead_letter_code::schema_violation, "the envelope is larger than 262144 bytes"};
+std::optional<rejection> too_large(std::string_view raw, std::size_t max_bytes) {
+  if (raw.size() <= max_bytes) return std::nullopt;
+  return rejection{dead_letter_code::schema_violation,
+                   "the envelope is " + std::to_string(raw.size()) + " bytes, larger than " +
+                       std::to_string(max_bytes)};
 }
 
 // One simdjson parser and one padded input buffer per thread, reused for every envelope.
@@ -714,8 +714,8 @@ struct fast_parser {
 
 }  // namespace
 
-parse_result parse_envelope_reference(std::string_view raw) {
-  if (auto refused = too_large(raw)) return *refused;
+parse_result parse_envelope_reference(std::string_view raw, std::size_t max_bytes) {
+  if (auto refused = too_large(raw, max_bytes)) return *refused;
   const json document = json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     return rejection{dead_letter_code::malformed_json, "the envelope is not valid JSON"};
@@ -723,15 +723,15 @@ parse_result parse_envelope_reference(std::string_view raw) {
   return read_envelope(reference_value{document});
 }
 
-parse_result parse_envelope(std::string_view raw) {
-  if (auto refused = too_large(raw)) return *refused;
+parse_result parse_envelope(std::string_view raw, std::size_t max_bytes) {
+  if (auto refused = too_large(raw, max_bytes)) return *refused;
   thread_local fast_parser fast;
   simdjson::dom::element document;
   if (fast.parse(raw).get(document) != simdjson::SUCCESS) {
     // Whatever simdjson refuses (broken JSON, but also integers beyond 64 bits, a byte order
     // mark, nesting beyond its depth), nlohmann/json decides, as it always has: the outcome and
     // the sentence stay those of the reference reader.
-    return parse_envelope_reference(raw);
+    return parse_envelope_reference(raw, max_bytes);
   }
   return read_envelope(fast_value{document});
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The inbound envelope of CONTRACT.md, validated and typed; and the dead-letter codes for one that
 // is not.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -160,10 +161,15 @@ using parse_result = std::variant<inbound_event, rejection>;
 // check digit). Never throws on any input.
 // Reads with simdjson; what simdjson refuses goes to parse_envelope_reference, so that every
 // outcome and every detail sentence are the reference's.
-parse_result parse_envelope(std::string_view raw);
+// An envelope larger than max_bytes is refused (schema_violation) before any parsing, so that no
+// producer can make the engine build an arbitrarily large document.
+inline constexpr std::size_t default_max_envelope_bytes = 1024 * 1024;
+parse_result parse_envelope(std::string_view raw,
+                            std::size_t max_bytes = default_max_envelope_bytes);
 
 // The same rules over nlohmann/json's DOM: the reader of last resort, and the reference that the
 // tests and the benchmark compare the fast reader with.
-parse_result parse_envelope_reference(std::string_view raw);
+parse_result parse_envelope_reference(std::string_view raw,
+                                      std::size_t max_bytes = default_max_envelope_bytes);
 
 }  // namespace xyp

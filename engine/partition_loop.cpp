@@ -29,9 +29,9 @@ const history_entry* history_of(const case_record& r, const std::string& event_i
 
 }  // namespace
 
-loop_entry make_entry(std::string id, std::string raw) {
+loop_entry make_entry(std::string id, std::string raw, std::size_t max_bytes) {
   loop_entry e{std::move(id), std::move(raw), {}};
-  e.parsed = parse_envelope(e.raw);
+  e.parsed = parse_envelope(e.raw, max_bytes);
   return e;
 }
 

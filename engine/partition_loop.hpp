@@ -23,7 +23,9 @@ struct loop_entry {
   std::string raw;
   parse_result parsed;
 };
-loop_entry make_entry(std::string id, std::string raw);
+// An entry above max_bytes is refused unparsed (a schema_violation dead letter).
+loop_entry make_entry(std::string id, std::string raw,
+                      std::size_t max_bytes = default_max_envelope_bytes);
 
 // The contract's partition rule: an event goes to crc32(applicant_id) mod N, a clock.advance to
 // every partition, an unreadable envelope where its producer meant it (0 when nothing says).

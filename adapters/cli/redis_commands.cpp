@@ -60,7 +60,8 @@ int run_engine(const run_options& options) {
   working_calendar& calendar = config->calendar;
   // The back office: the HTTP server shares the loop's thread but has Redis connections of its
   // own; the runtime counts into the registry that /metrics exposes.
-  http::server_options server_options;
+  http::server_options server_options = options.server;
+  server_options.calendar = &calendar;  // clock.advance past it is refused up front
   if (!options.http.empty()) {
     const auto listen = http::parse_listen_address(options.http);
     if (!listen) {
@@ -101,9 +102,9 @@ int run_engine(const run_options& options) {
     return exit_redis;
   }
 
-  const case_processor processor(policy, calendar, options.clock);
+  const case_processor processor(policy, calendar, options.clock, options.processing);
   metrics::registry registry;
-  http::health_board health;
+  http::health_board health(options.health);
   http::runtime_metrics observer(registry, &health);
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);

@@ -15,6 +15,7 @@
 #include "adapters/http/routes.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/reply.hpp"
+#include "engine/processor.hpp"
 
 namespace xyp::http {
 namespace {
@@ -871,6 +872,13 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
       co_return error_response(400, to_string(refused->code), refused->detail, version);
     }
     auto& event = std::get<inbound_event>(parsed);
+    if (event.type == event_type::clock_advance && options_.calendar) {
+      if (const auto refused = clock_beyond_calendar(std::get<clock_advance_data>(event.data).to,
+                                                     *options_.calendar)) {
+        log_fields["rejected"] = "schema_violation";
+        co_return error_response(400, "schema_violation", *refused, version);
+      }
+    }
     log_fields["event_id"] = event.id;
     log_fields["type"] = to_string(event.type);
     if (!event.case_id.empty()) log_fields["case_id"] = event.case_id;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapters/http/auth.hpp"
+#include "engine/calendar.hpp"
 
 namespace xyp::http {
 
@@ -39,6 +40,10 @@ struct server_options {
   std::optional<std::filesystem::path> dashboard_dir;
   std::uint32_t partitions = 1;                     // the engine's partition count
   std::map<std::string, std::string> matter_names;  // code -> Chinese name, for display
+  // When set, POST /api/v1/events refuses a clock.advance past the last year it covers (400
+  // schema_violation), as the engine would dead-letter it. Read on each request: a SIGHUP reload
+  // replaces it in place.
+  const working_calendar* calendar = nullptr;
   std::size_t max_page = 500;
   std::size_t max_ledger_rows = 50'000;
 };

@@ -38,7 +38,7 @@ std::int64_t to_ms(instant t) {
 }
 
 // XREADGROUP / XAUTOCLAIM list: [[id, [field, value, ...]], ...]; a trimmed entry has nil fields.
-std::vector<loop_entry> entries_from(const reply& list) {
+std::vector<loop_entry> entries_from(const reply& list, std::size_t max_entry_bytes) {
   std::vector<loop_entry> entries;
   entries.reserve(list.elements().size());
   for (const auto& item : list.elements()) {
@@ -56,7 +56,7 @@ std::vector<loop_entry> entries_from(const reply& list) {
       }
     }
     if (has_event) {
-      entries.push_back(make_entry(std::move(id), std::move(raw)));
+      entries.push_back(make_entry(std::move(id), std::move(raw), max_entry_bytes));
     } else {
       entries.push_back(loop_entry{
           std::move(id), "",
@@ -409,7 +409,7 @@ struct runtime::partition_worker {
     if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
     std::vector<loop_entry> entries;
     if (!got.is_nil() && !got.elements().empty()) {
-      entries = entries_from(got.elements()[0].elements().at(1));
+      entries = entries_from(got.elements()[0].elements().at(1), opts().max_entry_bytes);
     }
     if (entries.empty()) {
       if (read_from == "0") {

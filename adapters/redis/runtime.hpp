@@ -36,6 +36,8 @@ struct runtime_options {
   store_limits cache;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::hours dedupe_window{24 * 7};  // applied event ids kept this long
+  // An entry larger than this is a schema_violation dead letter, refused before it is parsed.
+  std::size_t max_entry_bytes = default_max_envelope_bytes;
   commit_limits limits;
 };
 

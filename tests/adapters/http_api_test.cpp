@@ -26,6 +26,7 @@
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
 #include "engine/partition.hpp"
@@ -869,6 +870,31 @@ TEST_CASE("case events come from the back office or the case system, the clock f
           co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", token, advance);
       CHECK(r.status == 403);
     }
+  }());
+}
+
+TEST_CASE("a clock.advance past the last year the calendars cover is refused with 400",
+          "[http][roles]") {
+  static const auto calendar =
+      xyp::working_calendar::load_directory(std::string(XYP_CONFIG_DIR) + "/calendars");
+  fixture f(std::chrono::seconds(10), [](xyp::http::server_options& o) { o.calendar = &calendar; });
+  f.run([&]() -> asio::awaitable<void> {
+    const std::string beyond =
+        R"({"id":"evt-clock-far","type":"clock.advance",)"
+        R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2029-01-01T00:00:00+08:00"}})";
+    const auto refused =
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, beyond);
+    CHECK(refused.status == 400);
+    CHECK(refused.doc()["error"] == "schema_violation");
+    CHECK(refused.doc()["detail"].get<std::string>().find(
+              "after 2028, the last year the calendars cover") != std::string::npos);
+    CHECK(stream_length(f, 0) == 0);
+    const std::string within =
+        R"({"id":"evt-clock-near","type":"clock.advance",)"
+        R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2028-12-31T00:00:00+08:00"}})";
+    const auto accepted =
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, within);
+    CHECK(accepted.status == 202);
   }());
 }
 

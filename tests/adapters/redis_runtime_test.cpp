@@ -249,6 +249,33 @@ TEST_CASE("a credit report id sent again with another envelope is an id_conflict
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
 }
 
+TEST_CASE("an entry above the configured size is a dead letter, refused before it is parsed",
+          "[runtime]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.max_entry_bytes = 4096;
+  const std::string small =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  // Over the limit, and not even JSON: refused for its size, never handed to the parser.
+  const std::string big = "{" + std::string(5000, 'x');
+  submit(o, {small, big});
+  run_until_committed(s.processor, o, 2);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto dead = server.command({"XRANGE", keys.dead(), "-", "+"});
+  REQUIRE(dead.elements().size() == 1);
+  const auto& kv = dead.elements()[0].elements()[1].elements();
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+    fields[kv[i].as_string()] = kv[i + 1].as_string();
+  }
+  CHECK(fields["error"] == "schema_violation");
+  CHECK(fields["detail"] == "the envelope is 5001 bytes, larger than 4096");
+  CHECK(fields["event"] == big);
+  CHECK(server.command({"GET", keys.credit("11010519491231002X")}).is_string());
+}
+
 TEST_CASE("a credit report applied before fingerprints were kept stays a silent repeat",
           "[runtime]") {
   setup s;
