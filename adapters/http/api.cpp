@@ -15,6 +15,7 @@
 #include "adapters/http/routes.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/reply.hpp"
+#include "engine/partition.hpp"
 #include "engine/processor.hpp"
 
 namespace xyp::http {
@@ -765,8 +766,20 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
     if (params.error()) co_return bad_request(*params.error(), version);
     log_fields["case_id"] = *id;
     const auto found = co_await queries_.get_case(*id);
-    if (!found) co_return error_response(404, "not_found", "no case with this id", version);
-    co_return json_response(200, render.full_case(*found), version);
+    if (found.empty()) co_return error_response(404, "not_found", "no case with this id", version);
+    if (found.size() == 1) co_return json_response(200, render.full_case(found.front()), version);
+    // The same id under applicants of different partitions: two cases, neither of them "the"
+    // case. Both are shown, each with its partition, and the caller must choose.
+    json body = {{"error", "ambiguous_case_id"},
+                 {"detail", "case id " + *id + " is held under " + std::to_string(found.size()) +
+                                " applicants in different partitions; each is in cases"},
+                 {"cases", json::array()}};
+    for (const auto& r : found) {
+      json c = render.full_case(r);
+      c["partition"] = partition_of(r.applicant_id, options_.partitions);
+      body["cases"].push_back(std::move(c));
+    }
+    co_return json_response(409, body, version);
   }
 
   if (path == "/api/v1/cases") {

@@ -1114,3 +1114,40 @@ TEST_CASE("the same case id under two applicants in two partitions lists as two 
     CHECK(applicants == std::set<std::string>{person_id(40), person_id(other)});
   }());
 }
+
+TEST_CASE("the same case id under two applicants in two partitions is a 409 showing both",
+          "[http]") {
+  fixture f;
+  int other = 41;
+  while (xyp::partition_of(person_id(other), partitions) ==
+         xyp::partition_of(person_id(40), partitions))
+    ++other;
+  f.put(make_case("DUP-1", 40, case_state::applied, "市场监管局", "food_license",
+                  "2026-11-24T09:00:00+08:00"));
+  f.put(make_case("DUP-1", other, case_state::approved, "市场监管局", "food_license",
+                  "2026-11-24T10:00:00+08:00"));
+  f.run([&]() -> asio::awaitable<void> {
+    const auto r = co_await get(f.port(), "/api/v1/cases/DUP-1", supervisor);
+    CHECK(r.status == 409);
+    const auto doc = r.doc();
+    CHECK(doc["error"] == "ambiguous_case_id");
+    REQUIRE(doc["cases"].size() == 2);
+    std::set<std::string> applicants, states;
+    std::set<std::uint32_t> parts;
+    for (const auto& c : doc["cases"]) {
+      applicants.insert(c["applicant_id"].get<std::string>());
+      states.insert(c["state"].get<std::string>());
+      parts.insert(c["partition"].get<std::uint32_t>());
+    }
+    CHECK(applicants == std::set<std::string>{person_id(40), person_id(other)});
+    CHECK(states == std::set<std::string>{"applied", "approved"});
+    CHECK(parts == std::set<std::uint32_t>{xyp::partition_of(person_id(40), partitions),
+                                           xyp::partition_of(person_id(other), partitions)});
+    // A viewer sees both too, masked as everywhere.
+    const auto masked = co_await get(f.port(), "/api/v1/cases/DUP-1", viewer);
+    CHECK(masked.status == 409);
+    for (const auto& c : masked.doc()["cases"]) {
+      CHECK(c["applicant_id"].get<std::string>().find('*') != std::string::npos);
+    }
+  }());
+}
