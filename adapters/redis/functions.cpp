@@ -85,6 +85,20 @@ std::string date_number(const std::string& yyyy_mm_dd) {
   return digits;
 }
 
+// The newest of stream entry ids ("<ms>-<seq>"), compared as numbers.
+std::optional<std::string> newest_entry(const std::vector<std::string>& ids) {
+  auto parts = [](const std::string& id) {
+    const auto dash = id.find('-');
+    return std::pair{std::stoull(id.substr(0, dash)),
+                     dash == std::string::npos ? 0ULL : std::stoull(id.substr(dash + 1))};
+  };
+  const std::string* newest = nullptr;
+  for (const auto& id : ids) {
+    if (!newest || parts(id) > parts(*newest)) newest = &id;
+  }
+  return newest ? std::optional<std::string>(*newest) : std::nullopt;
+}
+
 }  // namespace
 
 std::string_view functions_source() {
@@ -223,6 +237,11 @@ std::vector<std::string> batch_commit::fcall(const std::string& token) const {
   if (clock_) {
     v.push_back("clock");
     v.push_back(ms_text(*clock_));
+  }
+  if (const auto position = newest_entry(acks_)) {
+    // Where the group is created again if it is ever destroyed: past every committed entry.
+    v.push_back("position");
+    v.push_back(*position);
   }
   if (!v.empty()) emit("HSET", keys_.state(), v, 2);
   if (!acks_.empty()) {

@@ -68,7 +68,8 @@ class partition_keys {
   std::string applied_fingerprints() const { return base_ + "applied:fp"; }
   // Sorted set: timer_member() -> due (ms since the epoch).
   std::string timers() const { return base_ + "timers"; }
-  // Hash: ledger (entries handed out), clock (simulated time, ms).
+  // Hash: ledger (entries handed out), clock (simulated time, ms), position (the newest
+  // committed inbound entry id: where a destroyed consumer group is created again).
   std::string state() const { return base_ + "state"; }
   // Keys of the previous layout (version 1): their presence without a layout marker means a
   // Redis this engine must not read.

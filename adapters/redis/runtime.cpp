@@ -111,8 +111,12 @@ struct runtime::partition_worker {
 
   asio::awaitable<void> connect() {
     co_await conn.connect_with_backoff(opts().server, opts().connect_timeout);
+    // A group destroyed by mistake is created again past the last committed entry, so that what
+    // was judged is never judged again against later state; a new partition's from the start.
+    const auto position = co_await conn.command(cmd("HGET", keys.state(), "position"));
+    const std::string from = position.is_string() ? position.as_string() : "0";
     std::vector<std::string> create{"XGROUP", "CREATE",  keys.events(), std::string(consumer_group),
-                                    "0",      "MKSTREAM"};
+                                    from,     "MKSTREAM"};
     const auto group = co_await conn.command(std::move(create));
     if (group.is_error() && group.error_message().rfind("BUSYGROUP", 0) != 0) {
       throw error(errc::unexpected_reply, "XGROUP CREATE failed: " + group.error_message());

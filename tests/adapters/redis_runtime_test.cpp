@@ -276,6 +276,38 @@ TEST_CASE("an entry above the configured size is a dead letter, refused before i
   CHECK(server.command({"GET", keys.credit("11010519491231002X")}).is_string());
 }
 
+TEST_CASE("a consumer group destroyed by mistake comes back at the committed position",
+          "[runtime]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  auto credit = [](const std::string& id, const std::string& grade) {
+    return R"({"id":")" + id +
+           R"(","type":"credit.update","applicant_id":"11010519491231002X",)"
+           R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":")" +
+           grade + R"("}})";
+  };
+  submit(o, {credit("c-1", "AAA"), "not json 1"});
+  run_until_committed(s.processor, o, 2);
+  const redis::partition_keys keys(o.prefix, 0);
+  REQUIRE(server.command({"XLEN", keys.dead()}).as_integer() == 1);
+  // The operator's mistake; the entries already judged are still in the stream.
+  REQUIRE(server.command({"XGROUP", "DESTROY", keys.events(), "engine"}).as_integer() == 1);
+  submit(o, {"not json 2", credit("c-2", "B")});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 2);
+  CHECK(entries == 2);
+  CHECK(duplicates == 0);
+  // Each bad entry was judged once: the old one is not dead-lettered again.
+  const auto raw_dead = server.command({"XRANGE", keys.dead(), "-", "+"});
+  REQUIRE(raw_dead.elements().size() == 2);
+  CHECK(raw_dead.elements()[0].elements()[1].elements()[1].as_string() == "not json 1");
+  CHECK(raw_dead.elements()[1].elements()[1].elements()[1].as_string() == "not json 2");
+  const auto doc =
+      json::parse(server.command({"GET", keys.credit("11010519491231002X")}).as_string());
+  CHECK(doc["grade"] == "B");
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
 TEST_CASE("a credit report applied before fingerprints were kept stays a silent repeat",
           "[runtime]") {
   setup s;
