@@ -62,7 +62,7 @@ TEST_CASE("demo tokens are served on loopback only", "[cli][roles]") {
 }
 
 TEST_CASE("run takes the limits and health thresholds as options, each in its range",
-          "[cli][limits]") {
+          "[cli][limits][hardening]") {
   // Within range: the options pass and the run stops at the missing Redis.
   const auto fine = run_engine(
       "--max-entry-bytes 2048 --future-margin 60 --header-timeout 2000 --max-connections 64 "

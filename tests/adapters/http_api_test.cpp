@@ -874,7 +874,7 @@ TEST_CASE("case events come from the back office or the case system, the clock f
 }
 
 TEST_CASE("a clock.advance past the last year the calendars cover is refused with 400",
-          "[http][roles]") {
+          "[http][roles][hardening]") {
   static const auto calendar =
       xyp::working_calendar::load_directory(std::string(XYP_CONFIG_DIR) + "/calendars");
   fixture f(std::chrono::seconds(10), [](xyp::http::server_options& o) { o.calendar = &calendar; });
@@ -1116,7 +1116,7 @@ TEST_CASE("the same case id under two applicants in two partitions lists as two 
 }
 
 TEST_CASE("the same case id under two applicants in two partitions is a 409 showing both",
-          "[http]") {
+          "[http][hardening]") {
   fixture f;
   int other = 41;
   while (xyp::partition_of(person_id(other), partitions) ==

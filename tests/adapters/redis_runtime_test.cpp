@@ -220,7 +220,7 @@ TEST_CASE("an event delivered again after it was applied is acknowledged and cha
 }
 
 TEST_CASE("a credit report id sent again with another envelope is an id_conflict dead letter",
-          "[runtime]") {
+          "[runtime][hardening]") {
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
@@ -250,7 +250,7 @@ TEST_CASE("a credit report id sent again with another envelope is an id_conflict
 }
 
 TEST_CASE("an entry above the configured size is a dead letter, refused before it is parsed",
-          "[runtime]") {
+          "[runtime][hardening]") {
   setup s;
   test::redis_server server;
   auto o = options_for(server, 1);
@@ -277,7 +277,7 @@ TEST_CASE("an entry above the configured size is a dead letter, refused before i
 }
 
 TEST_CASE("a consumer group destroyed by mistake comes back at the committed position",
-          "[runtime]") {
+          "[runtime][hardening]") {
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
@@ -309,7 +309,7 @@ TEST_CASE("a consumer group destroyed by mistake comes back at the committed pos
 }
 
 TEST_CASE("a credit report applied before fingerprints were kept stays a silent repeat",
-          "[runtime]") {
+          "[runtime][hardening]") {
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);

@@ -26,7 +26,8 @@ json credit(const std::string& id, const std::string& grade, const std::string& 
 
 }  // namespace
 
-TEST_CASE("a case event id sent again with the same envelope stays a silent repeat") {
+TEST_CASE("a case event id sent again with the same envelope stays a silent repeat",
+          "[hardening]") {
   bench b;
   b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
   const auto again = b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
@@ -34,7 +35,8 @@ TEST_CASE("a case event id sent again with the same envelope stays a silent repe
   CHECK_FALSE(again.dead);
 }
 
-TEST_CASE("a case event id sent again with another envelope is an id_conflict dead letter") {
+TEST_CASE("a case event id sent again with another envelope is an id_conflict dead letter",
+          "[hardening]") {
   bench b;
   b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
   const auto accept = b.send(bench::envelope("acc-1", "case.accept", "C-1", monday,
@@ -51,7 +53,8 @@ TEST_CASE("a case event id sent again with another envelope is an id_conflict de
   CHECK(b.record("C-1").state == state);
 }
 
-TEST_CASE("a credit report id sent again with another envelope is an id_conflict dead letter") {
+TEST_CASE("a credit report id sent again with another envelope is an id_conflict dead letter",
+          "[hardening]") {
   bench b;
   b.send(credit("cr-1", "AAA", "2026-11-20T09:00:00+08:00"));
   const auto same = b.send(credit("cr-1", "AAA", "2026-11-20T09:00:00+08:00"));
@@ -64,7 +67,8 @@ TEST_CASE("a credit report id sent again with another envelope is an id_conflict
   CHECK(b.partition().find_credit(person_id)->grade == credit_grade::AAA);
 }
 
-TEST_CASE("a case event applied before fingerprints were kept stays a silent repeat") {
+TEST_CASE("a case event applied before fingerprints were kept stays a silent repeat",
+          "[hardening]") {
   bench b;
   b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
   case_record old = b.record("C-1");
@@ -75,7 +79,8 @@ TEST_CASE("a case event applied before fingerprints were kept stays a silent rep
   CHECK_FALSE(other.dead);
 }
 
-TEST_CASE("a case's history keeps the fingerprint of the envelope that caused each step") {
+TEST_CASE("a case's history keeps the fingerprint of the envelope that caused each step",
+          "[hardening]") {
   bench b;
   const json apply = bench::apply("a-1", "C-1", "FOOD", all_food, monday);
   b.send(apply);
@@ -85,7 +90,7 @@ TEST_CASE("a case's history keeps the fingerprint of the envelope that caused ea
   CHECK(decode_case(encode_case(r)).history[0].fingerprint == r.history[0].fingerprint);
 }
 
-TEST_CASE("an envelope's fingerprint changes with any byte and never is 0") {
+TEST_CASE("an envelope's fingerprint changes with any byte and never is 0", "[hardening]") {
   const std::string raw = bench::apply("a-1", "C-1", "FOOD", all_food, monday).dump();
   const auto print = envelope_fingerprint(raw);
   CHECK(print == envelope_fingerprint(std::string(raw)));
@@ -98,7 +103,8 @@ TEST_CASE("an envelope's fingerprint changes with any byte and never is 0") {
   CHECK(envelope_fingerprint("") != 0);
 }
 
-TEST_CASE("with the system clock an event dated beyond the margin is a schema_violation") {
+TEST_CASE("with the system clock an event dated beyond the margin is a schema_violation",
+          "[hardening]") {
   const case_processor processor(test_policy(), test_calendar(), clock_mode::system,
                                  processor_options{std::chrono::seconds{300}});
   memory_partition p(0);
@@ -121,7 +127,7 @@ TEST_CASE("with the system clock an event dated beyond the margin is a schema_vi
   CHECK(late.dead->code == dead_letter_code::schema_violation);
 }
 
-TEST_CASE("the future margin is configurable") {
+TEST_CASE("the future margin is configurable", "[hardening]") {
   const case_processor processor(test_policy(), test_calendar(), clock_mode::system,
                                  processor_options{std::chrono::seconds{3600}});
   memory_partition p(0);
@@ -131,7 +137,7 @@ TEST_CASE("the future margin is configurable") {
   CHECK(processor.apply_raw(credit("cr-2", "AAA", "2026-11-23T10:01:00+08:00").dump(), p).dead);
 }
 
-TEST_CASE("with the simulated clock an event ahead of the clock is applied") {
+TEST_CASE("with the simulated clock an event ahead of the clock is applied", "[hardening]") {
   // The simulated clock moves by clock.advance alone and lags what it is fed: the sample day's
   // events run hours ahead of it.
   bench b;
@@ -139,7 +145,7 @@ TEST_CASE("with the simulated clock an event ahead of the clock is applied") {
   CHECK_FALSE(b.send(credit("cr-1", "AAA", "2026-11-23T09:00:00+08:00")).dead);
 }
 
-TEST_CASE("a clock.advance past the last year the calendars cover is refused") {
+TEST_CASE("a clock.advance past the last year the calendars cover is refused", "[hardening]") {
   bench b;
   // Notices for 2025 and 2026, provisional through 2028.
   REQUIRE(static_cast<int>(test_calendar().last_year()) == 2028);
