@@ -208,6 +208,12 @@ int main(int argc, char** argv) try {
                    "before it is parsed")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
       ->capture_default_str();
+  run_cmd
+      ->add_option("--read-budget-bytes", run.runtime.read_budget_bytes,
+                   "A read returns at most this many bytes of entries (at least one entry); it "
+                   "is cut inside Redis")
+      ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 30))
+      ->capture_default_str();
   std::int64_t future_margin_s = run.processing.future_margin.count();
   run_cmd
       ->add_option("--future-margin", future_margin_s,

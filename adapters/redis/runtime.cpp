@@ -94,6 +94,7 @@ struct runtime::partition_worker {
   bool reclaim = true;          // pending entries not ours to wait for: claim them, read them first
   std::string read_from = "0";  // "0": our own pending entries first; then ">"
   std::string last_entry;       // the newest entry acknowledged, for trimming
+  bool stream_busy = false;     // the last read found entries: read again without blocking
   std::uint64_t since_trim = 0;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
@@ -399,21 +400,41 @@ struct runtime::partition_worker {
       }
     }
     block = std::max(block, std::chrono::milliseconds{1});
-    const bool catching_up = read_from == "0" || until_due.has_value();
-    std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
-                                  opts().consumer, "COUNT", std::to_string(opts().batch_size)};
-    if (!catching_up) {
-      read.push_back("BLOCK");
-      read.push_back(std::to_string(block.count()));
-    }
-    read.push_back("STREAMS");
-    read.push_back(keys.events());
-    read.push_back(read_from);
-    const auto got = co_await conn.command(std::move(read), block + opts().connect_timeout);
-    if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+    // Reads go through xyp_read, which cuts them by bytes inside Redis and dead-letters an entry
+    // over the size limit there. Only a wait on an idle stream blocks, with a plain XREADGROUP of
+    // one entry (a Function cannot block): the most one read can carry past the budget.
+    const bool catching_up = read_from == "0" || until_due.has_value() || stream_busy;
     std::vector<loop_entry> entries;
-    if (!got.is_nil() && !got.elements().empty()) {
-      entries = entries_from(got.elements()[0].elements().at(1), opts().max_entry_bytes);
+    if (catching_up) {
+      const auto got = co_await fcall(cmd("FCALL", "xyp_read", "3", keys.lease(), keys.events(),
+                                          keys.dead(), token, consumer_group, opts().consumer,
+                                          std::to_string(opts().batch_size),
+                                          std::to_string(opts().read_budget_bytes),
+                                          std::to_string(opts().max_entry_bytes), read_from));
+      const auto& parts = got.elements();
+      entries = entries_from(parts.at(0), opts().max_entry_bytes);
+      if (parts.at(1).as_integer() > 0) read_from = "0";  // the rest of the read is pending
+      stream_busy = parts.at(2).as_integer() > 0;
+      if (const auto refused = parts.at(3).as_integer(); refused > 0) {
+        log::warn("entries over the size limit dead-lettered unread",
+                  {{"partition", n}, {"entries", refused}});
+      }
+    } else {
+      const auto got = co_await conn.command(
+          cmd("XREADGROUP", "GROUP", consumer_group, opts().consumer, "COUNT", "1", "BLOCK",
+              std::to_string(block.count()), "STREAMS", keys.events(), read_from),
+          block + opts().connect_timeout);
+      if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+      if (!got.is_nil() && !got.elements().empty()) {
+        entries = entries_from(got.elements()[0].elements().at(1), opts().max_entry_bytes);
+      }
+      stream_busy = !entries.empty();
+      if (stream_busy && entries.front().raw.size() > opts().max_entry_bytes) {
+        // Left pending for xyp_read to dead-letter inside Redis: its bytes are not copied again
+        // into a dead letter and a commit here.
+        read_from = "0";
+        co_return;
+      }
     }
     if (entries.empty()) {
       if (read_from == "0") {

@@ -258,9 +258,13 @@ TEST_CASE("an entry above the configured size is a dead letter, refused before i
   const std::string small =
       R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
       R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
-  // Over the limit, and not even JSON: refused for its size, never handed to the parser.
+  // Over the limit, and not even JSON: refused for its size inside Redis (xyp_read), so it
+  // never reaches the engine, let alone its parser; only the small one is committed by it.
   const std::string big = "{" + std::string(5000, 'x');
-  submit(o, {small, big});
+  std::string later = small;
+  later.replace(later.find("c-1"), 3, "c-2");
+  // The first is read by the idle wait; the next two by xyp_read, which keeps the big one.
+  submit(o, {small, big, later});
   run_until_committed(s.processor, o, 2);
   const redis::partition_keys keys(o.prefix, 0);
   const auto dead = server.command({"XRANGE", keys.dead(), "-", "+"});
@@ -274,6 +278,50 @@ TEST_CASE("an entry above the configured size is a dead letter, refused before i
   CHECK(fields["detail"] == "the envelope is 5001 bytes, larger than 4096");
   CHECK(fields["event"] == big);
   CHECK(server.command({"GET", keys.credit("11010519491231002X")}).is_string());
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+namespace {
+
+// Records the size of every batch read.
+class batch_observer : public test::counting_observer {
+ public:
+  using counting_observer::counting_observer;
+  void batch(std::uint32_t, std::size_t entries) override { batches.push_back(entries); }
+  std::vector<std::size_t> batches;
+};
+
+}  // namespace
+
+TEST_CASE("a read is cut by bytes inside Redis, and what it leaves is read next",
+          "[runtime][hardening]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.read_budget_bytes = 3 * 1200;  // three of the entries below, not four
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20; ++i) {
+    json e = {{"id", "c-" + std::to_string(i)},
+              {"type", "credit.update"},
+              {"applicant_id", "11010519491231002X"},
+              {"at", "2026-11-23T09:00:00+08:00"},
+              {"data", {{"grade", "AAA"}, {"source", std::string(1000, 'x')}}}};
+    lines.push_back(e.dump());
+  }
+  submit(o, lines);
+  asio::io_context io;
+  redis::runtime* handle = nullptr;
+  batch_observer observer(handle, lines.size());
+  redis::runtime engine(io.get_executor(), s.processor, o, observer);
+  handle = &engine;
+  asio::co_spawn(io, engine.run(), asio::detached);
+  io.run();
+  CHECK(observer.entries == lines.size());
+  REQUIRE(observer.batches.size() >= 7);  // 1 by the idle wait, then at most 3 at a time
+  for (const auto b : observer.batches) CHECK(b <= 3);
+  const redis::partition_keys keys(o.prefix, 0);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
 }
 
 TEST_CASE("a consumer group destroyed by mistake comes back at the committed position",
