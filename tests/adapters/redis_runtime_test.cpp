@@ -324,6 +324,70 @@ TEST_CASE("a read is cut by bytes inside Redis, and what it leaves is read next"
   CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
 }
 
+namespace {
+
+// This process's peak resident memory in kB (VmHWM), and a way to start counting it afresh.
+std::int64_t peak_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";  // Linux 4.0+: VmHWM starts again from VmRSS
+}
+
+}  // namespace
+
+TEST_CASE("a stream of maximum-size and oversize entries is drained in under 100 MB",
+          "[runtime][hardening][limits]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);  // the defaults: 1 MiB entries, 8 MiB reads, batch 256
+  const redis::partition_keys keys(o.prefix, 0);
+  // Written one at a time, so that the test itself never holds more than one of them.
+  auto entry = [](int i, std::size_t size) {
+    json e = {{"id", "big-" + std::to_string(i)},
+              {"type", "credit.update"},
+              {"applicant_id", "11010519491231002X"},
+              {"at", "2026-11-23T09:00:00+08:00"},
+              {"data", {{"grade", "AAA"}, {"source", ""}}}};
+    const std::size_t bare = e.dump().size();
+    e["data"]["source"] = std::string(size - bare, 'x');
+    return e.dump();
+  };
+  constexpr int at_limit = 256, over = 8;
+  std::int64_t oversize = 0;
+  for (int i = 0; i < at_limit + over; ++i) {
+    // The oversize ones among the others, the first of them where the idle wait reads it.
+    const bool big = (i == 0 || i % 33 == 5) && oversize < over;
+    if (big) ++oversize;
+    server.command({"XADD", keys.events(), "*", "event",
+                    entry(i, big ? std::size_t{10} << 20 : default_max_envelope_bytes)});
+  }
+  const auto written = server.command({"XLEN", keys.events()}).as_integer();
+  REQUIRE(oversize == over);
+  reset_peak_rss();
+  const auto before = peak_rss_kb();
+  REQUIRE(before > 0);
+  asio::io_context io;
+  redis::runtime* handle = nullptr;
+  test::counting_observer observer(handle, static_cast<std::uint64_t>(written - oversize));
+  {
+    redis::runtime engine(io.get_executor(), s.processor, o, observer);
+    handle = &engine;
+    asio::co_spawn(io, engine.run(), asio::detached);
+    io.run();
+  }
+  const auto peak = peak_rss_kb();
+  INFO("peak " << peak / 1024 << " MB, before " << before / 1024 << " MB");
+  CHECK(observer.entries == static_cast<std::uint64_t>(written - oversize));
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == oversize);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+  CHECK(peak < 100 * 1024);
+}
+
 TEST_CASE("a consumer group destroyed by mistake comes back at the committed position",
           "[runtime][hardening]") {
   setup s;
