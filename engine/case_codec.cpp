@@ -65,6 +65,7 @@ void fields_of_history(V& v, H& h) {
   v(5, h.at);
   v.word(6, 7, h.from, v.state_names());
   v.word(8, 9, h.to, v.state_names());
+  v(10, h.fingerprint);  // version 2
 }
 
 template <class V, class R>
@@ -641,7 +642,8 @@ std::string encode_case(const case_record& record) {
 case_record decode_case(std::string_view bytes) {
   if (bytes.empty()) throw case_codec_error("case record is corrupt: empty");
   const auto* begin = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (begin[0] != case_codec_version) {
+  // Version 1 is version 2 without history fingerprints: read both.
+  if (begin[0] != case_codec_version && begin[0] != 1) {
     throw case_codec_error("case record has unknown format version " + std::to_string(begin[0]) +
                            " (this engine reads version " + std::to_string(case_codec_version) +
                            ")");

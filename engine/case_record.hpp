@@ -90,6 +90,9 @@ struct history_entry {
   instant at;
   std::string from;
   std::string to;
+  // envelope_fingerprint of the event that caused it (0 for a timer, or a record from before
+  // fingerprints were kept): tells a repeat of the event from a different one under its id.
+  std::uint64_t fingerprint = 0;
 
   bool operator==(const history_entry&) const = default;
 };

@@ -51,9 +51,10 @@ struct case_write {
 };
 
 struct commit_unit {
-  std::string cause;           // the inbound event id or the timer id
-  std::string applied_event;   // event id to remember as applied; empty for timers and dead letters
-  std::string consumed_timer;  // timer id removed by this unit; empty for events
+  std::string cause;          // the inbound event id or the timer id
+  std::string applied_event;  // event id to remember as applied; empty for timers and dead letters
+  std::uint64_t applied_fingerprint = 0;  // the applied envelope's envelope_fingerprint
+  std::string consumed_timer;             // timer id removed by this unit; empty for events
   std::vector<case_write> cases;
   std::optional<std::pair<std::string, credit_snapshot>> credit;  // applicant id and credit
   std::vector<timer_entry> timers_set;

@@ -20,8 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Refused before parsing, so no producer can make the engine build an arbitrarily large document.
-constexpr std::size_t max_envelope_bytes = 262144;
 // Ids and case ids are counted in Unicode code points, as the contract says "characters"; the
 // JSON parser has already checked that the text is UTF-8.
 constexpr std::size_t max_id_chars = 128;
@@ -32,7 +30,7 @@ struct enum_name {
   E value;
 };
 
-constexpr std::array<enum_name<dead_letter_code>, 7> dead_letter_code_names{{
+constexpr std::array<enum_name<dead_letter_code>, 8> dead_letter_code_names{{
     {"malformed_json", dead_letter_code::malformed_json},
     {"schema_violation", dead_letter_code::schema_violation},
     {"unknown_type", dead_letter_code::unknown_type},
@@ -40,6 +38,7 @@ constexpr std::array<enum_name<dead_letter_code>, 7> dead_letter_code_names{{
     {"unknown_matter", dead_letter_code::unknown_matter},
     {"invalid_transition", dead_letter_code::invalid_transition},
     {"duplicate_case", dead_letter_code::duplicate_case},
+    {"id_conflict", dead_letter_code::id_conflict},
 }};
 
 constexpr std::array<enum_name<event_type>, 10> event_type_names{{
@@ -589,6 +588,41 @@ void check_applicant_kind(field_reader<Value>& envelope, const inbound_event& ev
 
 }  // namespace
 
+std::uint64_t envelope_fingerprint(std::string_view raw) {
+  // Eight bytes at a time, each mixed by a multiply and a shift, then splitmix64's finaliser:
+  // about a tenth of a microsecond for a 400-byte envelope.
+  constexpr std::uint64_t k1 = 0x9e3779b97f4a7c15ULL;
+  constexpr std::uint64_t k2 = 0xbf58476d1ce4e5b9ULL;
+  std::uint64_t h = k1 ^ (raw.size() * k2);
+  std::size_t i = 0;
+  auto mix = [&](std::uint64_t w) {
+    w *= k2;
+    w ^= w >> 31;
+    h = (h ^ w) * k1;
+    h = (h << 27) | (h >> 37);
+  };
+  for (; i + 8 <= raw.size(); i += 8) {
+    std::uint64_t w = 0;
+    for (std::size_t b = 0; b < 8; ++b) {
+      w |= static_cast<std::uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+    }
+    mix(w);
+  }
+  if (i < raw.size()) {
+    std::uint64_t w = 0;
+    for (std::size_t b = 0; i + b < raw.size(); ++b) {
+      w |= static_cast<std::uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+    }
+    mix(w);
+  }
+  h ^= h >> 30;
+  h *= k2;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h == 0 ? 1 : h;  // 0 means "not known" where it is stored
+}
+
 std::string_view to_string(dead_letter_code code) {
   return name_of(dead_letter_code_names, code);
 }
@@ -653,9 +687,11 @@ parse_result read_envelope(Value document) {
   return event;
 }
 
-std::optional<rejection> too_large(std::string_view raw) {
-  if (raw.size() <= max_envelope_bytes) return std::nullopt;
-  return rejection{dead_letter_code::schema_violation, "the envelope is larger than 262144 bytes"};
+std::optional<rejection> too_large(std::string_view raw, std::size_t max_bytes) {
+  if (raw.size() <= max_bytes) return std::nullopt;
+  return rejection{dead_letter_code::schema_violation,
+                   "the envelope is " + std::to_string(raw.size()) + " bytes, larger than " +
+                       std::to_string(max_bytes)};
 }
 
 // One simdjson parser and one padded input buffer per thread, reused for every envelope.
@@ -678,8 +714,8 @@ struct fast_parser {
 
 }  // namespace
 
-parse_result parse_envelope_reference(std::string_view raw) {
-  if (auto refused = too_large(raw)) return *refused;
+parse_result parse_envelope_reference(std::string_view raw, std::size_t max_bytes) {
+  if (auto refused = too_large(raw, max_bytes)) return *refused;
   const json document = json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     return rejection{dead_letter_code::malformed_json, "the envelope is not valid JSON"};
@@ -687,15 +723,15 @@ parse_result parse_envelope_reference(std::string_view raw) {
   return read_envelope(reference_value{document});
 }
 
-parse_result parse_envelope(std::string_view raw) {
-  if (auto refused = too_large(raw)) return *refused;
+parse_result parse_envelope(std::string_view raw, std::size_t max_bytes) {
+  if (auto refused = too_large(raw, max_bytes)) return *refused;
   thread_local fast_parser fast;
   simdjson::dom::element document;
   if (fast.parse(raw).get(document) != simdjson::SUCCESS) {
     // Whatever simdjson refuses (broken JSON, but also integers beyond 64 bits, a byte order
     // mark, nesting beyond its depth), nlohmann/json decides, as it always has: the outcome and
     // the sentence stay those of the reference reader.
-    return parse_envelope_reference(raw);
+    return parse_envelope_reference(raw, max_bytes);
   }
   return read_envelope(fast_value{document});
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The inbound envelope of CONTRACT.md, validated and typed; and the dead-letter codes for one that
 // is not.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,8 +22,14 @@ enum class dead_letter_code {
   unknown_matter,
   invalid_transition,
   duplicate_case,
+  id_conflict,  // contract 1.1: an id already applied, sent again with a different envelope
 };
 std::string_view to_string(dead_letter_code code);
+
+// A 64-bit hash of an envelope's raw bytes, never 0: what an applied id is remembered with, so
+// that the same id sent again can be told apart as the same envelope (a silent repeat) or a
+// different one (id_conflict). Stable across builds and machines: it is stored.
+std::uint64_t envelope_fingerprint(std::string_view raw);
 
 // Why an event was refused: a code for machines and a sentence for people.
 struct rejection {
@@ -154,10 +161,15 @@ using parse_result = std::variant<inbound_event, rejection>;
 // check digit). Never throws on any input.
 // Reads with simdjson; what simdjson refuses goes to parse_envelope_reference, so that every
 // outcome and every detail sentence are the reference's.
-parse_result parse_envelope(std::string_view raw);
+// An envelope larger than max_bytes is refused (schema_violation) before any parsing, so that no
+// producer can make the engine build an arbitrarily large document.
+inline constexpr std::size_t default_max_envelope_bytes = 1024 * 1024;
+parse_result parse_envelope(std::string_view raw,
+                            std::size_t max_bytes = default_max_envelope_bytes);
 
 // The same rules over nlohmann/json's DOM: the reader of last resort, and the reference that the
 // tests and the benchmark compare the fast reader with.
-parse_result parse_envelope_reference(std::string_view raw);
+parse_result parse_envelope_reference(std::string_view raw,
+                                      std::size_t max_bytes = default_max_envelope_bytes);
 
 }  // namespace xyp

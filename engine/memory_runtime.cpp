@@ -6,8 +6,11 @@
 
 namespace xyp {
 
-bool memory_partition::already_applied(const std::string& event_id) const {
-  return applied_.contains(event_id);
+std::optional<std::uint64_t> memory_partition::applied_fingerprint(
+    const std::string& event_id) const {
+  const auto it = applied_.find(event_id);
+  if (it == applied_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<case_record> memory_partition::find_case(const std::string& case_id) const {
@@ -59,7 +62,7 @@ bool memory_partition::commit(const commit_unit& unit) {
     timers_by_due_.insert({t.due, t.id});
     timers_by_id_[t.id] = t;
   }
-  if (!unit.applied_event.empty()) applied_.insert(unit.applied_event);
+  if (!unit.applied_event.empty()) applied_.emplace(unit.applied_event, unit.applied_fingerprint);
   if (unit.ledger_after != unit.ledger_before) ledger_count_ = unit.ledger_after;
   if (unit.clock_to && *unit.clock_to > clock_) clock_ = *unit.clock_to;
   return true;

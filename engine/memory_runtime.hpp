@@ -34,7 +34,7 @@ class memory_partition final : public partition_store {
     on_keep_ = std::move(on_keep);
   }
 
-  bool already_applied(const std::string& event_id) const override;
+  std::optional<std::uint64_t> applied_fingerprint(const std::string& event_id) const override;
   std::optional<case_record> find_case(const std::string& case_id) const override;
   std::optional<credit_snapshot> find_credit(const std::string& applicant_id) const override;
   std::vector<std::string> case_ids_of(const std::string& applicant_id) const override;
@@ -55,7 +55,9 @@ class memory_partition final : public partition_store {
   void load_case(case_record record);
   void load_credit(const std::string& applicant_id, credit_snapshot credit);
   void load_case_ids(const std::string& applicant_id, const std::vector<std::string>& case_ids);
-  void load_applied(const std::string& event_id) { applied_.insert(event_id); }
+  void load_applied(const std::string& event_id, std::uint64_t fingerprint) {
+    applied_.emplace(event_id, fingerprint);
+  }
   void load_ledger_count(std::uint64_t count) { ledger_count_ = count; }
   void load_clock(instant now) { clock_ = now; }
   // Time moves forward to `to`, never back (the replay's clock that follows the events).
@@ -68,7 +70,7 @@ class memory_partition final : public partition_store {
   std::unordered_map<std::string, case_record> cases_;
   std::unordered_map<std::string, credit_snapshot> credits_;
   std::unordered_map<std::string, std::set<std::string>> cases_by_applicant_;
-  std::unordered_set<std::string> applied_;
+  std::unordered_map<std::string, std::uint64_t> applied_;  // event id, its fingerprint
   std::set<std::pair<instant, std::string>> timers_by_due_;
   std::unordered_map<std::string, timer_entry> timers_by_id_;
   std::uint32_t number_;

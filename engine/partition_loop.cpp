@@ -20,16 +20,18 @@ bool is_case_event(const inbound_event& e) {
   return e.type != event_type::clock_advance && e.type != event_type::credit_update;
 }
 
-bool history_holds(const case_record& r, const std::string& event_id) {
-  return std::any_of(r.history.begin(), r.history.end(),
-                     [&](const history_entry& h) { return h.event_id == event_id; });
+// The history entry an event id left on its case, if any.
+const history_entry* history_of(const case_record& r, const std::string& event_id) {
+  const auto it = std::find_if(r.history.begin(), r.history.end(),
+                               [&](const history_entry& h) { return h.event_id == event_id; });
+  return it == r.history.end() ? nullptr : &*it;
 }
 
 }  // namespace
 
-loop_entry make_entry(std::string id, std::string raw) {
+loop_entry make_entry(std::string id, std::string raw, std::size_t max_bytes) {
   loop_entry e{std::move(id), std::move(raw), {}};
-  e.parsed = parse_envelope(e.raw);
+  e.parsed = parse_envelope(e.raw, max_bytes);
   return e;
 }
 
@@ -103,21 +105,19 @@ commit_unit partition_loop::apply(const loop_entry& e, const partition_store& st
     return unit;
   }
   const auto& event = std::get<inbound_event>(e.parsed);
-  // A repeated id is acknowledged and ignored: a case event's id is in its case's history, any
-  // other event's in the store's applied ids; a clock.advance moves time only forwards anyway.
-  bool repeated = false;
+  // A repeated id is acknowledged and ignored, or an id_conflict when its envelope is another: a
+  // case event's id is in its case's history, a credit report's in the store's applied ids; a
+  // clock.advance moves time only forwards anyway.
+  std::optional<std::uint64_t> applied_with;
   if (is_case_event(event)) {
     const case_record* record = store.peek_case(event.case_id);
-    repeated = record && history_holds(*record, event.id);
+    if (const history_entry* h = record ? history_of(*record, event.id) : nullptr) {
+      applied_with = h->fingerprint;
+    }
   } else if (event.type == event_type::credit_update) {
-    repeated = store.already_applied(event.id);
+    applied_with = store.applied_fingerprint(event.id);
   }
-  if (repeated) {
-    commit_unit unit;
-    unit.cause = event.id;
-    unit.ignored = true;
-    return unit;
-  }
+  if (applied_with) return processor_.repeated(event, e.raw, *applied_with);
   return processor_.apply(event, e.raw, store);
 }
 

@@ -23,7 +23,9 @@ struct loop_entry {
   std::string raw;
   parse_result parsed;
 };
-loop_entry make_entry(std::string id, std::string raw);
+// An entry above max_bytes is refused unparsed (a schema_violation dead letter).
+loop_entry make_entry(std::string id, std::string raw,
+                      std::size_t max_bytes = default_max_envelope_bytes);
 
 // The contract's partition rule: an event goes to crc32(applicant_id) mod N, a clock.advance to
 // every partition, an unreadable envelope where its producer meant it (0 when nothing says).
@@ -39,7 +41,7 @@ class partition_store : public partition_view {
   virtual const case_record* peek_case(const std::string& case_id) const = 0;
   virtual bool holds_credit(const std::string& applicant_id) const = 0;
   virtual bool holds_cases_of(const std::string& applicant_id) const = 0;
-  // Whether already_applied() knows about this id (asked for events that are not case events).
+  // Whether applied_fingerprint() knows about this id (asked for events that are not case events).
   virtual bool holds_applied(const std::string& event_id) const = 0;
   // Whether the store holds the earliest pending timer, or knows there is none due by `until`.
   virtual bool holds_timers_until(instant until) const = 0;

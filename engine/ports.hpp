@@ -14,7 +14,9 @@ namespace xyp {
 class partition_view {
  public:
   virtual ~partition_view() = default;
-  virtual bool already_applied(const std::string& event_id) const = 0;
+  // The envelope_fingerprint an event id was applied with (0 when the store did not keep it);
+  // nothing when the id was not applied.
+  virtual std::optional<std::uint64_t> applied_fingerprint(const std::string& event_id) const = 0;
   virtual std::optional<case_record> find_case(const std::string& case_id) const = 0;
   virtual std::optional<credit_snapshot> find_credit(const std::string& applicant_id) const = 0;
   // Every case id the applicant has in this partition, in no particular order.

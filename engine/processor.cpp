@@ -74,10 +74,11 @@ nlohmann::json ledger_row(const case_record& r, const jurisdiction_policy& polic
 // the transition first, then what the actions recorded, then the ledger row.
 void add_case_step(commit_unit& unit, const case_record& before, bool is_new, case_record after,
                    workflows::case_effects effects, std::string_view type, instant at,
-                   const jurisdiction_policy& policy, std::uint32_t partition) {
+                   const jurisdiction_policy& policy, std::uint32_t partition,
+                   std::uint64_t fingerprint = 0) {
   const std::string from = is_new ? "" : std::string(to_string(before.state));
   const std::string to = std::string(to_string(after.state));
-  after.history.push_back(history_entry{unit.cause, std::string(type), at, from, to});
+  after.history.push_back(history_entry{unit.cause, std::string(type), at, from, to, fingerprint});
   auto emit = [&](std::string out_type, nlohmann::json data) {
     unit.outbound.push_back(outbound_event{"", std::move(out_type), after.applicant_id,
                                            after.case_id, at, unit.cause, std::move(data)});
@@ -116,8 +117,21 @@ std::string describe_refusal(std::string_view type, case_state state) {
 }  // namespace
 
 case_processor::case_processor(const jurisdiction_policy& policy, const working_calendar& calendar,
-                               clock_mode mode)
-    : policy_(policy), calendar_(calendar), mode_(mode) {}
+                               clock_mode mode, processor_options options)
+    : policy_(policy), calendar_(calendar), mode_(mode), options_(options) {}
+
+commit_unit case_processor::repeated(const inbound_event& event, std::string_view raw,
+                                     std::uint64_t applied_with) const {
+  // 0: applied before fingerprints were kept; nothing to compare, so the repeat stays silent.
+  if (applied_with != 0 && applied_with != envelope_fingerprint(raw)) {
+    return dead(event.id, raw, dead_letter_code::id_conflict,
+                "event id " + event.id + " was already applied with a different envelope");
+  }
+  commit_unit unit;
+  unit.cause = event.id;
+  unit.ignored = true;
+  return unit;
+}
 
 commit_unit case_processor::apply_raw(std::string_view raw, const partition_view& view) const {
   auto parsed = parse_envelope(raw);
@@ -129,11 +143,18 @@ commit_unit case_processor::apply_raw(std::string_view raw, const partition_view
 
 commit_unit case_processor::apply(const inbound_event& event, std::string_view raw,
                                   const partition_view& view) const {
-  if (view.already_applied(event.id)) {
-    commit_unit unit;
-    unit.cause = event.id;
-    unit.ignored = true;
-    return unit;
+  if (const auto applied_with = view.applied_fingerprint(event.id)) {
+    return repeated(event, raw, *applied_with);
+  }
+  // Only with the system clock is "now" the time the world is at: the simulated clock lags the
+  // events it is fed (it moves by clock.advance alone), so an event ahead of it is normal there.
+  if (mode_ == clock_mode::system && options_.future_margin.count() >= 0 &&
+      event.at > view.now() + options_.future_margin) {
+    return dead(event.id, raw, dead_letter_code::schema_violation,
+                "field at is " + format_rfc3339(event.at) + ", more than " +
+                    std::to_string(options_.future_margin.count()) +
+                    " seconds after the engine's clock (" + format_rfc3339(view.now()) +
+                    "): an event cannot come from the future");
   }
   commit_unit unit;
   try {
@@ -145,11 +166,14 @@ commit_unit case_processor::apply(const inbound_event& event, std::string_view r
         }
         unit.cause = event.id;
         const auto to = std::get<clock_advance_data>(event.data).to;
+        if (const auto refused = clock_beyond_calendar(to, calendar_)) {
+          return dead(event.id, raw, dead_letter_code::schema_violation, *refused);
+        }
         unit.clock_to = std::max(to, view.now());  // time never runs backwards
         break;
       }
       case event_type::credit_update:
-        unit = apply_credit_update(event, view);
+        unit = apply_credit_update(event, raw, view);
         break;
       default:
         unit = apply_case_event(event, raw, view);
@@ -163,13 +187,17 @@ commit_unit case_processor::apply(const inbound_event& event, std::string_view r
     return dead(event.id, raw, dead_letter_code::invalid_transition,
                 std::string("the engine could not apply this event: ") + e.what());
   }
-  if (!unit.dead) unit.applied_event = event.id;
+  if (!unit.dead) {
+    unit.applied_event = event.id;
+    unit.applied_fingerprint = envelope_fingerprint(raw);
+  }
   number_outbound(unit);
   return unit;
 }
 
-commit_unit case_processor::apply_credit_update(const inbound_event& event,
+commit_unit case_processor::apply_credit_update(const inbound_event& event, std::string_view raw,
                                                 const partition_view& view) const {
+  const std::uint64_t fingerprint = envelope_fingerprint(raw);
   const auto& data = std::get<credit_update_data>(event.data);
   commit_unit unit;
   unit.cause = event.id;
@@ -206,7 +234,7 @@ commit_unit case_processor::apply_credit_update(const inbound_event& event,
     if (workflows::run_credit_approval(after, false, workflows::facilitation_revoked{reason}, step,
                                        effects)) {
       add_case_step(unit, *record, false, std::move(after), std::move(effects), "credit.update",
-                    event.at, policy_, view.partition());
+                    event.at, policy_, view.partition(), fingerprint);
     }
   }
   return unit;
@@ -256,7 +284,7 @@ commit_unit case_processor::apply_case_event(const inbound_event& event, std::st
   unit.cause = event.id;
   unit.ledger_before = unit.ledger_after = view.ledger_count();
   add_case_step(unit, before, is_new, std::move(after), std::move(effects), to_string(event.type),
-                event.at, policy_, view.partition());
+                event.at, policy_, view.partition(), envelope_fingerprint(raw));
   return unit;
 }
 
@@ -376,6 +404,19 @@ commit_unit case_processor::recalendar(const timer_entry& timer, const partition
   unit.cases.push_back(case_write{std::move(after), record->version});
   number_outbound(unit);
   return unit;
+}
+
+std::optional<std::string> clock_beyond_calendar(instant to, const working_calendar& calendar) {
+  std::chrono::year last{0};
+  try {
+    last = calendar.last_year();
+  } catch (const calendar_error&) {
+    return std::nullopt;  // no calendar at all: nothing to compare with
+  }
+  if (shanghai_date(to).year() <= last) return std::nullopt;
+  return "data.to is " + format_rfc3339(to) + ", after " + std::to_string(static_cast<int>(last)) +
+         ", the last year the calendars cover (provisional years included): the clock cannot "
+         "move where no deadline can be counted";
 }
 
 std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions) {

@@ -225,6 +225,57 @@ int main(int argc, char** argv) try {
                     "Allow demonstration tokens such as the example file's (loopback only)");
   run_cmd->add_option("--dashboard-dir", run.dashboard,
                       "Serve the dashboard from here instead of the built-in copy");
+  run_cmd
+      ->add_option("--max-entry-bytes", run.runtime.max_entry_bytes,
+                   "A stream entry larger than this is a schema_violation dead letter, refused "
+                   "before it is parsed")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--read-budget-bytes", run.runtime.read_budget_bytes,
+                   "A read returns at most this many bytes of entries (at least one entry); it "
+                   "is cut inside Redis")
+      ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 30))
+      ->capture_default_str();
+  std::int64_t future_margin_s = run.processing.future_margin.count();
+  run_cmd
+      ->add_option("--future-margin", future_margin_s,
+                   "With --clock system, an event dated more than this many seconds after the "
+                   "engine's clock is a schema_violation dead letter (-1: no check)")
+      ->check(CLI::Range(std::int64_t{-1}, std::int64_t{366} * 86'400))
+      ->capture_default_str();
+  std::int64_t header_timeout_ms = run.server.header_timeout.count();
+  run_cmd
+      ->add_option("--header-timeout", header_timeout_ms,
+                   "HTTP: ms a request's headers may take to arrive; a slower client is closed")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{600'000}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--max-connections", run.server.max_connections,
+                   "HTTP: open connections at most; the excess is closed at accept")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--max-connections-per-address", run.server.max_connections_per_address,
+                   "HTTP: open connections one client address may hold (0: no cap)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--max-store-requests", run.server.max_store_requests,
+                   "HTTP: Redis-backed requests under way at once; the excess gets 503 with "
+                   "Retry-After (0: no limit)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--health-max-lag", run.health.max_lag,
+                   "/healthz is 503 once a partition has more entries than this not yet read")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--health-max-commit-failures", run.health.max_commit_failures,
+                   "/healthz is 503 once a partition's commits failed this many times in a row")
+      ->check(CLI::Range(1u, 1'000'000u))
+      ->capture_default_str();
   run_cmd->add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -296,6 +347,8 @@ int main(int argc, char** argv) try {
     default_to(run.calendars, config_dir, "calendars");
     if (!run_redis.into(run.runtime, "run")) return xyp::cli::exit_usage;
     run.runtime.lease_ttl = std::chrono::milliseconds(lease_ms);
+    run.processing.future_margin = std::chrono::seconds(future_margin_s);
+    run.server.header_timeout = std::chrono::milliseconds(header_timeout_ms);
     run.clock = clock == "simulated" ? xyp::clock_mode::simulated : xyp::clock_mode::system;
     xyp::log::set_level(log_level);
     return xyp::cli::run_engine(run);

@@ -65,7 +65,8 @@ int run_engine(const run_options& options) {
   working_calendar& calendar = config->calendar;
   // The back office: the HTTP server shares the loop's thread but has Redis connections of its
   // own; the runtime counts into the registry that /metrics exposes.
-  http::server_options server_options;
+  http::server_options server_options = options.server;
+  server_options.calendar = &calendar;  // clock.advance past it is refused up front
   if (!options.http.empty()) {
     const auto listen = http::parse_listen_address(options.http);
     if (!listen) {
@@ -97,7 +98,6 @@ int run_engine(const run_options& options) {
     server_options.partitions = options.runtime.partitions;
     for (const auto& [code, m] : policy.matters) server_options.matter_names[code] = m.name;
     server_options.policy = &policy;
-    server_options.calendar = &calendar;
   }
 
   // Options first, so that a mistake in them is told before Redis is even asked.
@@ -108,9 +108,9 @@ int run_engine(const run_options& options) {
     return exit_redis;
   }
 
-  const case_processor processor(policy, calendar, options.clock);
+  const case_processor processor(policy, calendar, options.clock, options.processing);
   metrics::registry registry;
-  http::health_board health;
+  http::health_board health(options.health);
   http::runtime_metrics observer(registry, &health);
   observer.expect_partitions(options.runtime.partitions);
   asio::io_context io;

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "adapters/http/health.hpp"
+#include "adapters/http/options.hpp"
 #include "adapters/redis/runtime.hpp"
 
 namespace xyp::cli {
@@ -17,6 +19,11 @@ struct run_options {
   std::filesystem::path tokens;  // required with http
   bool demo_tokens = false;      // serve demonstration tokens (loopback only)
   std::filesystem::path dashboard;
+  processor_options processing;  // the future margin
+  // The HTTP server's connection limits (header deadline, connections, per address, store-backed
+  // requests under way); address, port and tokens come from the fields above.
+  http::server_options server;
+  http::health_limits health;  // when /healthz says degraded
 };
 
 int run_engine(const run_options& options);

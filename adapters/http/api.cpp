@@ -17,6 +17,8 @@
 #include "adapters/http/routes.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/reply.hpp"
+#include "engine/partition.hpp"
+#include "engine/processor.hpp"
 
 namespace xyp::http {
 namespace {
@@ -743,8 +745,20 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
     if (params.error()) co_return bad_request(*params.error(), version);
     log_fields["case_id"] = *id;
     const auto found = co_await queries_.get_case(*id);
-    if (!found) co_return error_response(404, "not_found", "no case with this id", version);
-    co_return json_response(200, render.full_case(*found), version);
+    if (found.empty()) co_return error_response(404, "not_found", "no case with this id", version);
+    if (found.size() == 1) co_return json_response(200, render.full_case(found.front()), version);
+    // The same id under applicants of different partitions: two cases, neither of them "the"
+    // case. Both are shown, each with its partition, and the caller must choose.
+    json body = {{"error", "ambiguous_case_id"},
+                 {"detail", "case id " + *id + " is held under " + std::to_string(found.size()) +
+                                " applicants in different partitions; each is in cases"},
+                 {"cases", json::array()}};
+    for (const auto& r : found) {
+      json c = render.full_case(r);
+      c["partition"] = partition_of(r.applicant_id, options_.partitions);
+      body["cases"].push_back(std::move(c));
+    }
+    co_return json_response(409, body, version);
   }
 
   if (path == "/api/v1/cases") {
@@ -889,6 +903,13 @@ boost::asio::awaitable<response> api::route(const request& req, std::string& rou
       co_return error_response(400, to_string(refused->code), refused->detail, version);
     }
     auto& event = std::get<inbound_event>(parsed);
+    if (event.type == event_type::clock_advance && options_.calendar) {
+      if (const auto refused = clock_beyond_calendar(std::get<clock_advance_data>(event.data).to,
+                                                     *options_.calendar)) {
+        log_fields["rejected"] = "schema_violation";
+        co_return error_response(400, "schema_violation", *refused, version);
+      }
+    }
     log_fields["event_id"] = event.id;
     log_fields["type"] = to_string(event.type);
     if (!event.case_id.empty()) log_fields["case_id"] = event.case_id;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapters/http/auth.hpp"
+#include "engine/calendar.hpp"
 
 namespace xyp {
 struct jurisdiction_policy;
@@ -46,9 +47,11 @@ struct server_options {
   std::map<std::string, std::string> matter_names;  // code -> Chinese name, for display
   std::size_t max_page = 500;
   std::size_t max_ledger_rows = 50'000;
-  // The effect report counts working days on the engine's calendar against the profile's promised
-  // limits; both outlive the server (the calendar is replaced in place on SIGHUP, on the same
-  // thread). Without them the report answers 503.
+  // The engine's calendar: POST /api/v1/events refuses a clock.advance past the last year it
+  // covers (400 schema_violation), as the engine would dead-letter it; the effect report counts
+  // working days on it against the profile's promised limits. Both outlive the server (the
+  // calendar is replaced in place on SIGHUP, on the same thread). Without them the report
+  // answers 503.
   const jurisdiction_policy* policy = nullptr;
   const working_calendar* calendar = nullptr;
   std::size_t max_report_cases = 100'000;

@@ -118,7 +118,9 @@ struct dashboard_summary {
 class case_queries {
  public:
   virtual ~case_queries() = default;
-  virtual boost::asio::awaitable<std::optional<case_record>> get_case(std::string case_id) = 0;
+  // Every case stored under this id, one per partition that holds it: none, one, or (the same
+  // id applied for under applicants of different partitions) several, in partition order.
+  virtual boost::asio::awaitable<std::vector<case_record>> get_case(std::string case_id) = 0;
   virtual boost::asio::awaitable<case_page> list_cases(case_filter filter) = 0;
   // Open escalations, oldest first; level empty for both levels.
   virtual boost::asio::awaitable<std::vector<open_escalation>> escalations(std::string level,

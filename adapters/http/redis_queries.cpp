@@ -662,16 +662,18 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
   co_return s;
 }
 
-asio::awaitable<std::optional<case_record>> get_on(connection& c, const redis_read_options& options,
-                                                   std::string case_id,
-                                                   std::chrono::milliseconds timeout) {
-  // The case id does not say its partition; with several, each is asked.
+asio::awaitable<std::vector<case_record>> get_on(connection& c, const redis_read_options& options,
+                                                 std::string case_id,
+                                                 std::chrono::milliseconds timeout) {
+  // The case id does not say its partition; with several, each is asked, and every one that
+  // holds it answers (two applicants in two partitions may each have applied under the id).
+  std::vector<case_record> all;
   for (std::uint32_t n = 0; n < options.partitions; ++n) {
     std::vector<std::string> ids(1, case_id);
     auto found = co_await read_cases(c, partition_keys(options.prefix, n), ids, timeout);
-    if (!found.empty()) co_return std::move(found.front());
+    for (auto& r : found) all.push_back(std::move(r));
   }
-  co_return std::nullopt;
+  co_return all;
 }
 
 }  // namespace
@@ -729,7 +731,7 @@ void redis_link::close() {
 redis_case_queries::redis_case_queries(redis_link& link, redis_read_options options)
     : link_(link), options_(std::move(options)) {}
 
-asio::awaitable<std::optional<case_record>> redis_case_queries::get_case(std::string case_id) {
+asio::awaitable<std::vector<case_record>> redis_case_queries::get_case(std::string case_id) {
   co_return co_await link_.run(
       get_on(link_.connection(), options_, std::move(case_id), link_.timeout()));
 }

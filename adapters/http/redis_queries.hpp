@@ -78,7 +78,7 @@ class redis_case_queries final : public case_queries {
  public:
   redis_case_queries(redis_link& link, redis_read_options options);
 
-  boost::asio::awaitable<std::optional<case_record>> get_case(std::string case_id) override;
+  boost::asio::awaitable<std::vector<case_record>> get_case(std::string case_id) override;
   boost::asio::awaitable<case_page> list_cases(case_filter filter) override;
   boost::asio::awaitable<std::vector<open_escalation>> escalations(std::string level,
                                                                    std::size_t limit) override;

@@ -57,6 +57,46 @@ local function commit(keys, args)
   return redis.call('XPENDING', keys[2], 'engine')[1]
 end
 
+-- KEYS: lease, inbound stream, dead letters. ARGV: token, group, consumer, count, byte budget,
+-- entry limit, from ('>' or '0'). XREADGROUP without BLOCK, cut by bytes: what is returned holds
+-- at most the budget (and at least one entry); the entries past the cut stay pending, for the
+-- next read from '0'. An entry whose event is over the limit never leaves Redis: it is
+-- dead-lettered here, verbatim, and acknowledged. Returns {entries, entries left pending,
+-- entries read, entries dead-lettered here}.
+local function read(keys, args)
+  if redis.call('GET', keys[1]) ~= args[1] then
+    return redis.error_reply('FENCED the partition has another owner')
+  end
+  local got = redis.call('XREADGROUP', 'GROUP', args[2], args[3], 'COUNT', args[4], 'STREAMS',
+                         keys[2], args[7])
+  if not got then return {{}, 0, 0, 0} end
+  local entries = got[1][2]
+  local budget, limit = tonumber(args[5]), tonumber(args[6])
+  local out, used, refused = {}, 0, 0
+  for i, e in ipairs(entries) do
+    local fields, size, event = e[2], 0, nil
+    if fields then
+      for j = 1, #fields, 2 do
+        size = size + #fields[j] + #fields[j + 1]
+        if fields[j] == 'event' then event = fields[j + 1] end
+      end
+    end
+    if event and #event > limit then
+      redis.call('XADD', keys[3], '*', 'event', event, 'error', 'schema_violation', 'detail',
+                 'the envelope is ' .. #event .. ' bytes, larger than ' .. limit)
+      redis.call('XACK', keys[2], args[2], e[1])
+      refused = refused + 1
+    elseif #out > 0 and used + size > budget then
+      return {out, #entries - i + 1, #entries, refused}
+    else
+      out[#out + 1] = e
+      used = used + size
+    end
+  end
+  return {out, 0, #entries, refused}
+end
+
+redis.register_function('xyp_read', read)
 redis.register_function('xyp_acquire', acquire)
 redis.register_function('xyp_renew', renew)
 redis.register_function('xyp_release', release)
@@ -87,6 +127,20 @@ std::string date_number(const std::string& yyyy_mm_dd) {
     if (c != '-') digits += c;
   }
   return digits;
+}
+
+// The newest of stream entry ids ("<ms>-<seq>"), compared as numbers.
+std::optional<std::string> newest_entry(const std::vector<std::string>& ids) {
+  auto parts = [](const std::string& id) {
+    const auto dash = id.find('-');
+    return std::pair{std::stoull(id.substr(0, dash)),
+                     dash == std::string::npos ? 0ULL : std::stoull(id.substr(dash + 1))};
+  };
+  const std::string* newest = nullptr;
+  for (const auto& id : ids) {
+    if (!newest || parts(id) > parts(*newest)) newest = &id;
+  }
+  return newest ? std::optional<std::string>(*newest) : std::nullopt;
 }
 
 }  // namespace
@@ -155,6 +209,8 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
   if (unit.dead) dead_.push_back(*unit.dead);
   if (remember_id && !unit.applied_event.empty()) {
     zadd(keys_.applied(), unit.applied_event, ms_text(wall));
+    hashes_[keys_.applied_fingerprints()][unit.applied_event] =
+        std::to_string(unit.applied_fingerprint);
   }
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
   if (unit.clock_to) clock_ = unit.clock_to;
@@ -258,6 +314,10 @@ std::string batch_commit::fcall(const std::string& token) const {
   std::vector<std::pair<std::string_view, std::string>> state;
   if (ledger_) state.emplace_back("ledger", std::to_string(*ledger_));
   if (clock_) state.emplace_back("clock", ms_text(*clock_));
+  if (const auto position = newest_entry(acks_)) {
+    // Where the group is created again if it is ever destroyed: past every committed entry.
+    state.emplace_back("position", *position);
+  }
   if (!state.empty()) {
     emit("HSET", keys_.state(), state.size(), 2, no_lead{}, [&](std::size_t i) {
       args.arg(state[i].first);

@@ -63,9 +63,13 @@ class partition_keys {
   // Sorted set: applied ids of events that are not case events (credit.update) -> commit time
   // (ms); trimmed to the dedupe window. A case event's id is found in its case's history.
   std::string applied() const { return base_ + "applied"; }
+  // Hash: the same ids -> the applied envelope's fingerprint (decimal), to tell a repeat from an
+  // id_conflict. An id applied before fingerprints were kept has none here. Trimmed with applied.
+  std::string applied_fingerprints() const { return base_ + "applied:fp"; }
   // Sorted set: timer_member() -> due (ms since the epoch).
   std::string timers() const { return base_ + "timers"; }
-  // Hash: ledger (entries handed out), clock (simulated time, ms).
+  // Hash: ledger (entries handed out), clock (simulated time, ms), position (the newest
+  // committed inbound entry id: where a destroyed consumer group is created again).
   std::string state() const { return base_ + "state"; }
   // Keys of the previous layout (version 1): their presence without a layout marker means a
   // Redis this engine must not read.

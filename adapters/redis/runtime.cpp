@@ -39,7 +39,7 @@ std::int64_t to_ms(instant t) {
 }
 
 // XREADGROUP / XAUTOCLAIM list: [[id, [field, value, ...]], ...]; a trimmed entry has nil fields.
-std::vector<loop_entry> entries_from(const reply& list) {
+std::vector<loop_entry> entries_from(const reply& list, std::size_t max_entry_bytes) {
   std::vector<loop_entry> entries;
   entries.reserve(list.elements().size());
   for (const auto& item : list.elements()) {
@@ -57,7 +57,7 @@ std::vector<loop_entry> entries_from(const reply& list) {
       }
     }
     if (has_event) {
-      entries.push_back(make_entry(std::move(id), std::move(raw)));
+      entries.push_back(make_entry(std::move(id), std::move(raw), max_entry_bytes));
     } else {
       entries.push_back(loop_entry{
           std::move(id), "",
@@ -95,6 +95,7 @@ struct runtime::partition_worker {
   bool reclaim = true;          // pending entries not ours to wait for: claim them, read them first
   std::string read_from = "0";  // "0": our own pending entries first; then ">"
   std::string last_entry;       // the newest entry acknowledged, for trimming
+  bool stream_busy = false;     // the last read found entries: read again without blocking
   std::uint64_t since_trim = 0;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
@@ -124,8 +125,12 @@ struct runtime::partition_worker {
 
   asio::awaitable<void> connect() {
     co_await conn.connect_with_backoff(opts().server, opts().connect_timeout);
+    // A group destroyed by mistake is created again past the last committed entry, so that what
+    // was judged is never judged again against later state; a new partition's from the start.
+    const auto position = co_await conn.command(cmd("HGET", keys.state(), "position"));
+    const std::string from = position.is_string() ? position.as_string() : "0";
     std::vector<std::string> create{"XGROUP", "CREATE",  keys.events(), std::string(consumer_group),
-                                    "0",      "MKSTREAM"};
+                                    from,     "MKSTREAM"};
     const auto group = co_await conn.command(std::move(create));
     if (group.is_error() && group.error_message().rfind("BUSYGROUP", 0) != 0) {
       throw error(errc::unexpected_reply, "XGROUP CREATE failed: " + group.error_message());
@@ -266,6 +271,9 @@ struct runtime::partition_worker {
       std::vector<std::string> zm{"ZMSCORE", keys.applied()};
       zm.insert(zm.end(), needs.applied.begin(), needs.applied.end());
       commands.push_back(std::move(zm));
+      std::vector<std::string> hm{"HMGET", keys.applied_fingerprints()};
+      hm.insert(hm.end(), needs.applied.begin(), needs.applied.end());
+      commands.push_back(std::move(hm));
     }
     const auto replies = co_await conn.pipeline(std::move(commands));
     std::size_t r = 0;
@@ -290,8 +298,16 @@ struct runtime::partition_worker {
     }
     if (!needs.applied.empty()) {
       const auto& scores = replies[r++].elements();
+      const auto& prints = replies[r++].elements();
       std::size_t i = 0;
-      for (const auto& id : needs.applied) store.load_applied(id, !scores.at(i++).is_nil());
+      for (const auto& id : needs.applied) {
+        const auto& print = prints.at(i);
+        if (scores.at(i++).is_nil()) {
+          store.load_applied(id, std::nullopt);
+        } else {
+          store.load_applied(id, print.is_nil() ? 0 : std::stoull(print.as_string()));
+        }
+      }
     }
   }
 
@@ -356,24 +372,28 @@ struct runtime::partition_worker {
     return read_from == ">" && !reclaim && loop.idle() && !rt.stopping_->load() && lease_holds();
   }
 
-  std::vector<std::string> read_command(std::optional<std::chrono::milliseconds> block) const {
-    std::vector<std::string> read{"XREADGROUP",    "GROUP", std::string(consumer_group),
-                                  opts().consumer, "COUNT", std::to_string(opts().batch_size)};
-    if (block) {
-      read.push_back("BLOCK");
-      read.push_back(std::to_string(block->count()));
+  // Reads go through xyp_read, which cuts them by bytes inside Redis and dead-letters an entry
+  // over the size limit there; it never blocks. The entries past a cut stay pending and are read
+  // next, from "0".
+  asio::awaitable<std::vector<loop_entry>> read_batch() {
+    const auto got = co_await fcall(cmd("FCALL", "xyp_read", "3", keys.lease(), keys.events(),
+                                        keys.dead(), token, consumer_group, opts().consumer,
+                                        std::to_string(opts().batch_size),
+                                        std::to_string(opts().read_budget_bytes),
+                                        std::to_string(opts().max_entry_bytes), read_from));
+    const auto& parts = got.elements();
+    auto entries = entries_from(parts.at(0), opts().max_entry_bytes);
+    if (parts.at(1).as_integer() > 0) read_from = "0";  // the rest of the read is pending
+    stream_busy = parts.at(2).as_integer() > 0;
+    if (const auto refused = parts.at(3).as_integer(); refused > 0) {
+      log::warn("entries over the size limit dead-lettered unread",
+                {{"partition", n}, {"entries", refused}});
     }
-    read.push_back("STREAMS");
-    read.push_back(keys.events());
-    read.push_back(read_from);
-    return read;
+    co_return entries;
   }
 
   // Feeds what a read returned to the loop; false when it returned nothing.
-  bool take(const reply& got) {
-    if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
-    if (got.is_nil() || got.elements().empty()) return false;
-    auto entries = entries_from(got.elements()[0].elements().at(1));
+  bool take(std::vector<loop_entry> entries) {
     if (entries.empty()) return false;
     rt.observer_.batch(n, entries.size());
     since_trim += entries.size();
@@ -411,8 +431,7 @@ struct runtime::partition_worker {
         // it (so would its reply, written only after the commands read with it have run).
         bool read_ahead = false;
         if (may_read_ahead()) {
-          const auto got = co_await conn.command(read_command(std::nullopt));
-          read_ahead = take(got);
+          read_ahead = take(co_await read_batch());
           if (read_ahead) {
             const auto needs_next = loop.needs_ahead(store);
             if (!needs_next.empty()) co_await fetch(needs_next);
@@ -487,13 +506,32 @@ struct runtime::partition_worker {
       }
     }
     block = std::max(block, std::chrono::milliseconds{1});
-    const bool catching_up = read_from == "0" || until_due.has_value();
-    // A blocked read holds the connection: the commit on its way lands first.
+    // Only a wait on an idle stream blocks, with a plain XREADGROUP of one entry (a Function
+    // cannot block): the most one read can carry past the budget. A blocked read holds the
+    // connection: the commit on its way lands first.
+    const bool catching_up = read_from == "0" || until_due.has_value() || stream_busy;
     co_await settle();
-    const auto got =
-        co_await conn.command(read_command(catching_up ? std::nullopt : std::optional(block)),
-                              block + opts().connect_timeout);
-    if (!take(got)) {
+    std::vector<loop_entry> entries;
+    if (catching_up) {
+      entries = co_await read_batch();
+    } else {
+      const auto got = co_await conn.command(
+          cmd("XREADGROUP", "GROUP", consumer_group, opts().consumer, "COUNT", "1", "BLOCK",
+              std::to_string(block.count()), "STREAMS", keys.events(), read_from),
+          block + opts().connect_timeout);
+      if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
+      if (!got.is_nil() && !got.elements().empty()) {
+        entries = entries_from(got.elements()[0].elements().at(1), opts().max_entry_bytes);
+      }
+      stream_busy = !entries.empty();
+      if (stream_busy && entries.front().raw.size() > opts().max_entry_bytes) {
+        // Left pending for xyp_read to dead-letter inside Redis: its bytes are not copied again
+        // into a dead letter and a commit here.
+        read_from = "0";
+        co_return;
+      }
+    }
+    if (!take(std::move(entries))) {
       if (read_from == "0") {
         read_from = ">";
       } else if (until_due && until_due->count() > 0) {
@@ -531,9 +569,22 @@ struct runtime::partition_worker {
     std::vector<std::vector<std::string>> commands;
     if (!min_id.empty()) commands.push_back({"XTRIM", keys.events(), "MINID", min_id});
     const auto horizon = wall_now() - opts().dedupe_window;
-    commands.push_back(
-        {"ZREMRANGEBYSCORE", keys.applied(), "-inf", "(" + std::to_string(to_ms(horizon))});
-    co_await conn.pipeline(std::move(commands));
+    const std::string below = "(" + std::to_string(to_ms(horizon));
+    commands.push_back({"ZRANGE", keys.applied(), "-inf", below, "BYSCORE"});
+    commands.push_back({"ZREMRANGEBYSCORE", keys.applied(), "-inf", below});
+    const auto replies = co_await conn.pipeline(std::move(commands));
+    // Their fingerprints go too (ids only ever get newer scores, so these are all that went).
+    const auto& expired = replies[replies.size() - 2];
+    if (expired.is_array() && !expired.elements().empty()) {
+      std::vector<std::vector<std::string>> deletes;
+      for (const auto& id : expired.elements()) {
+        if (deletes.empty() || deletes.back().size() >= 1002) {
+          deletes.push_back({"HDEL", keys.applied_fingerprints()});
+        }
+        deletes.back().push_back(id.as_string());
+      }
+      co_await conn.pipeline(std::move(deletes));
+    }
   }
 
   asio::awaitable<void> wait(std::chrono::milliseconds how_long) {

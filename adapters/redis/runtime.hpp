@@ -36,6 +36,11 @@ struct runtime_options {
   store_limits cache;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::hours dedupe_window{24 * 7};  // applied event ids kept this long
+  // An entry larger than this is a schema_violation dead letter, refused before it is parsed.
+  std::size_t max_entry_bytes = default_max_envelope_bytes;
+  // A read returns at most this many bytes of entries (at least one entry), cut inside Redis
+  // (xyp_read); an entry over max_entry_bytes is dead-lettered there and never sent.
+  std::size_t read_budget_bytes = 8 << 20;
   commit_limits limits;
 };
 

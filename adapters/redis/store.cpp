@@ -46,9 +46,9 @@ void redis_store::touch(const cached_case& c) const {
   lru_.splice(lru_.begin(), lru_, c.used);
 }
 
-bool redis_store::already_applied(const std::string& event_id) const {
+std::optional<std::uint64_t> redis_store::applied_fingerprint(const std::string& event_id) const {
   const auto it = applied_.find(event_id);
-  return it != applied_.end() && it->second.applied;
+  return it == applied_.end() ? std::nullopt : it->second.fingerprint;
 }
 
 const case_record* redis_store::peek_case(const std::string& case_id) const {
@@ -175,7 +175,7 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
     timers_[t.id] = t;
   }
   if (remember && !unit.applied_event.empty()) {
-    applied_[unit.applied_event] = known_applied{true, batch_};
+    applied_[unit.applied_event] = known_applied{unit.applied_fingerprint, batch_};
   }
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
   if (unit.clock_to && *unit.clock_to > clock_) clock_ = *unit.clock_to;
@@ -265,8 +265,9 @@ void redis_store::load_cases_of(const std::string& applicant_id,
   cases_of_.try_emplace(applicant_id, cached_ids{std::move(case_ids), 0});
 }
 
-void redis_store::load_applied(const std::string& event_id, bool applied) {
-  applied_.try_emplace(event_id, known_applied{applied, 0});
+void redis_store::load_applied(const std::string& event_id,
+                               std::optional<std::uint64_t> fingerprint) {
+  applied_.try_emplace(event_id, known_applied{fingerprint, 0});
 }
 
 void redis_store::load_timers(const std::vector<std::pair<std::string, std::int64_t>>& timers,

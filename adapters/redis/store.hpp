@@ -36,7 +36,7 @@ class redis_store final : public partition_store {
   redis_store& operator=(const redis_store&) = delete;
 
   // partition_view
-  bool already_applied(const std::string& event_id) const override;
+  std::optional<std::uint64_t> applied_fingerprint(const std::string& event_id) const override;
   std::optional<case_record> find_case(const std::string& case_id) const override;
   std::optional<credit_snapshot> find_credit(const std::string& applicant_id) const override;
   std::vector<std::string> case_ids_of(const std::string& applicant_id) const override;
@@ -60,7 +60,8 @@ class redis_store final : public partition_store {
   void load_case(const std::string& case_id, std::optional<case_record> record);
   void load_credit(const std::string& applicant_id, std::optional<credit_snapshot> credit);
   void load_cases_of(const std::string& applicant_id, std::vector<std::string> case_ids);
-  void load_applied(const std::string& event_id, bool applied);
+  // Nothing: not applied; 0: applied, its fingerprint not kept.
+  void load_applied(const std::string& event_id, std::optional<std::uint64_t> fingerprint);
   // The next timers after the window, as ZRANGE ... WITHSCORES returned them (member, due ms),
   // and whether they are all there are.
   void load_timers(const std::vector<std::pair<std::string, std::int64_t>>& timers, bool all);
@@ -107,7 +108,7 @@ class redis_store final : public partition_store {
     std::uint64_t written = 0;
   };
   struct known_applied {
-    bool applied = false;
+    std::optional<std::uint64_t> fingerprint;  // nothing: not applied; 0: applied, none kept
     std::uint64_t written = 0;
   };
   bool unlanded(std::uint64_t written) const { return written > landed_; }

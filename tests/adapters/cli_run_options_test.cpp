@@ -60,3 +60,21 @@ TEST_CASE("demo tokens are served on loopback only", "[cli][roles]") {
       run_engine("--http 127.0.0.1:0 --tokens " + example_tokens + " --demo-tokens");
   CHECK(loopback.exit_code == 5);
 }
+
+TEST_CASE("run takes the limits and health thresholds as options, each in its range",
+          "[cli][limits][hardening]") {
+  // Within range: the options pass and the run stops at the missing Redis.
+  const auto fine = run_engine(
+      "--max-entry-bytes 2048 --future-margin 60 --header-timeout 2000 --max-connections 64 "
+      "--max-connections-per-address 4 --max-store-requests 16 --health-max-lag 500 "
+      "--health-max-commit-failures 5");
+  CHECK(fine.exit_code == 5);
+  for (const std::string wrong :
+       {"--max-entry-bytes 10", "--future-margin -2", "--header-timeout 0", "--max-connections 0",
+        "--health-max-lag 0", "--health-max-commit-failures 0"}) {
+    INFO(wrong);
+    const auto r = run_engine(wrong);
+    CHECK(r.exit_code == 2);
+    CHECK(r.stderr_text.find(wrong.substr(0, wrong.find(' '))) != std::string::npos);
+  }
+}

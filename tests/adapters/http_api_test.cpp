@@ -875,6 +875,31 @@ TEST_CASE("case events come from the back office or the case system, the clock f
   }());
 }
 
+TEST_CASE("a clock.advance past the last year the calendars cover is refused with 400",
+          "[http][roles][hardening]") {
+  static const auto calendar =
+      xyp::working_calendar::load_directory(std::string(XYP_CONFIG_DIR) + "/calendars");
+  fixture f(std::chrono::seconds(10), [](xyp::http::server_options& o) { o.calendar = &calendar; });
+  f.run([&]() -> asio::awaitable<void> {
+    const std::string beyond =
+        R"({"id":"evt-clock-far","type":"clock.advance",)"
+        R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2029-01-01T00:00:00+08:00"}})";
+    const auto refused =
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, beyond);
+    CHECK(refused.status == 400);
+    CHECK(refused.doc()["error"] == "schema_violation");
+    CHECK(refused.doc()["detail"].get<std::string>().find(
+              "after 2028, the last year the calendars cover") != std::string::npos);
+    CHECK(stream_length(f, 0) == 0);
+    const std::string within =
+        R"({"id":"evt-clock-near","type":"clock.advance",)"
+        R"("at":"2026-11-24T00:00:00+08:00","data":{"to":"2028-12-31T00:00:00+08:00"}})";
+    const auto accepted =
+        co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", supervisor, within);
+    CHECK(accepted.status == 202);
+  }());
+}
+
 TEST_CASE("the actor is the token's holder: a different claimed actor is refused with 403",
           "[http][roles]") {
   fixture f;
@@ -1268,6 +1293,43 @@ TEST_CASE("the effect report's page is served and its columns are fields of the 
       } else {
         CHECK(figures[field.substr(0, dot)]["properties"].contains(field.substr(dot + 1)));
       }
+    }
+  }());
+}
+
+TEST_CASE("the same case id under two applicants in two partitions is a 409 showing both",
+          "[http][hardening]") {
+  fixture f;
+  int other = 41;
+  while (xyp::partition_of(person_id(other), partitions) ==
+         xyp::partition_of(person_id(40), partitions))
+    ++other;
+  f.put(make_case("DUP-1", 40, case_state::applied, "市场监管局", "food_license",
+                  "2026-11-24T09:00:00+08:00"));
+  f.put(make_case("DUP-1", other, case_state::approved, "市场监管局", "food_license",
+                  "2026-11-24T10:00:00+08:00"));
+  f.run([&]() -> asio::awaitable<void> {
+    const auto r = co_await get(f.port(), "/api/v1/cases/DUP-1", supervisor);
+    CHECK(r.status == 409);
+    const auto doc = r.doc();
+    CHECK(doc["error"] == "ambiguous_case_id");
+    REQUIRE(doc["cases"].size() == 2);
+    std::set<std::string> applicants, states;
+    std::set<std::uint32_t> parts;
+    for (const auto& c : doc["cases"]) {
+      applicants.insert(c["applicant_id"].get<std::string>());
+      states.insert(c["state"].get<std::string>());
+      parts.insert(c["partition"].get<std::uint32_t>());
+    }
+    CHECK(applicants == std::set<std::string>{person_id(40), person_id(other)});
+    CHECK(states == std::set<std::string>{"applied", "approved"});
+    CHECK(parts == std::set<std::uint32_t>{xyp::partition_of(person_id(40), partitions),
+                                           xyp::partition_of(person_id(other), partitions)});
+    // A viewer sees both too, masked as everywhere.
+    const auto masked = co_await get(f.port(), "/api/v1/cases/DUP-1", viewer);
+    CHECK(masked.status == 409);
+    for (const auto& c : masked.doc()["cases"]) {
+      CHECK(c["applicant_id"].get<std::string>().find('*') != std::string::npos);
     }
   }());
 }

@@ -22,10 +22,10 @@ const std::string viewer = "viewer-token-0123456789";
 class stalled_store final : public xyp::http::case_queries {
  public:
   explicit stalled_store(asio::steady_timer& gate) : gate_(gate) {}
-  asio::awaitable<std::optional<xyp::case_record>> get_case(std::string) override {
+  asio::awaitable<std::vector<xyp::case_record>> get_case(std::string) override {
     boost::system::error_code ec;
     co_await gate_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_return std::nullopt;
+    co_return std::vector<xyp::case_record>{};
   }
   asio::awaitable<xyp::http::case_page> list_cases(xyp::http::case_filter) override {
     throw std::logic_error("not used");

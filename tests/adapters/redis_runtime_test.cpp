@@ -1,6 +1,10 @@
 // The Redis runtime against a real redis-server: the same events give the same cases, outbound
 // events and dead letters as the in-memory replay; repeated deliveries and pending entries left
 // by a dead consumer are handled; an unfit server is refused.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,7 +12,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "adapters/redis/connection.hpp"
@@ -209,14 +215,249 @@ TEST_CASE("an event delivered again after it was applied is acknowledged and cha
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
   const auto before = server.command({"GET", keys.credit("11010519491231002X")});
-  // The same id again, with other data: a producer's retry must not change what was applied.
-  std::string retry = credit;
-  retry.replace(retry.find("AAA"), 3, "C");
-  submit(o, {retry});
+  // The same envelope again: a producer's retry.
+  submit(o, {credit});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
   CHECK(duplicates == 1);
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
   CHECK(server.command({"GET", keys.credit("11010519491231002X")}) == before);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("a credit report id sent again with another envelope is an id_conflict dead letter",
+          "[runtime][hardening]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::string credit =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  submit(o, {credit});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto before = server.command({"GET", keys.credit("11010519491231002X")});
+  // The same id with other data, in a later batch (the id is read back from Redis).
+  std::string squatter = credit;
+  squatter.replace(squatter.find("AAA"), 3, "C");
+  submit(o, {squatter});
+  run_until_committed(s.processor, o, 1);
+  CHECK(server.command({"GET", keys.credit("11010519491231002X")}) == before);
+  const auto dead = server.command({"XRANGE", keys.dead(), "-", "+"});
+  REQUIRE(dead.elements().size() == 1);
+  const auto& kv = dead.elements()[0].elements()[1].elements();
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+    fields[kv[i].as_string()] = kv[i + 1].as_string();
+  }
+  CHECK(fields["error"] == "id_conflict");
+  CHECK(fields["event"] == squatter);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("an entry above the configured size is a dead letter, refused before it is parsed",
+          "[runtime][hardening]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.max_entry_bytes = 4096;
+  const std::string small =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  // Over the limit, and not even JSON: refused for its size inside Redis (xyp_read), so it
+  // never reaches the engine, let alone its parser; only the small one is committed by it.
+  const std::string big = "{" + std::string(5000, 'x');
+  std::string later = small;
+  later.replace(later.find("c-1"), 3, "c-2");
+  // The first is read by the idle wait; the next two by xyp_read, which keeps the big one.
+  submit(o, {small, big, later});
+  run_until_committed(s.processor, o, 2);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto dead = server.command({"XRANGE", keys.dead(), "-", "+"});
+  REQUIRE(dead.elements().size() == 1);
+  const auto& kv = dead.elements()[0].elements()[1].elements();
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+    fields[kv[i].as_string()] = kv[i + 1].as_string();
+  }
+  CHECK(fields["error"] == "schema_violation");
+  CHECK(fields["detail"] == "the envelope is 5001 bytes, larger than 4096");
+  CHECK(fields["event"] == big);
+  CHECK(server.command({"GET", keys.credit("11010519491231002X")}).is_string());
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+namespace {
+
+// Records the size of every batch read.
+class batch_observer : public test::counting_observer {
+ public:
+  using counting_observer::counting_observer;
+  void batch(std::uint32_t, std::size_t entries) override { batches.push_back(entries); }
+  std::vector<std::size_t> batches;
+};
+
+}  // namespace
+
+TEST_CASE("a read is cut by bytes inside Redis, and what it leaves is read next",
+          "[runtime][hardening]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.read_budget_bytes = 3 * 1200;  // three of the entries below, not four
+  std::vector<std::string> lines;
+  for (int i = 0; i < 20; ++i) {
+    json e = {{"id", "c-" + std::to_string(i)},
+              {"type", "credit.update"},
+              {"applicant_id", "11010519491231002X"},
+              {"at", "2026-11-23T09:00:00+08:00"},
+              {"data", {{"grade", "AAA"}, {"source", std::string(1000, 'x')}}}};
+    lines.push_back(e.dump());
+  }
+  submit(o, lines);
+  asio::io_context io;
+  redis::runtime* handle = nullptr;
+  batch_observer observer(handle, lines.size());
+  redis::runtime engine(io.get_executor(), s.processor, o, observer);
+  handle = &engine;
+  asio::co_spawn(io, engine.run(), asio::detached);
+  io.run();
+  CHECK(observer.entries == lines.size());
+  REQUIRE(observer.batches.size() >= 7);  // 1 by the idle wait, then at most 3 at a time
+  for (const auto b : observer.batches) CHECK(b <= 3);
+  const redis::partition_keys keys(o.prefix, 0);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
+}
+
+TEST_CASE("a stream of maximum-size and oversize entries is drained in under 100 MB",
+          "[runtime][hardening][limits]") {
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // Written one at a time, so that the test itself never holds more than one of them.
+  auto entry = [](int i, std::size_t size) {
+    json e = {{"id", "big-" + std::to_string(i)},
+              {"type", "credit.update"},
+              {"applicant_id", "11010519491231002X"},
+              {"at", "2026-11-23T09:00:00+08:00"},
+              {"data", {{"grade", "AAA"}, {"source", ""}}}};
+    const std::size_t bare = e.dump().size();
+    e["data"]["source"] = std::string(size - bare, 'x');
+    return e.dump();
+  };
+  constexpr int at_limit = 256, over = 8;
+  std::int64_t oversize = 0;
+  for (int i = 0; i < at_limit + over; ++i) {
+    // The oversize ones among the others, the first of them where the idle wait reads it.
+    const bool big = (i == 0 || i % 33 == 5) && oversize < over;
+    if (big) ++oversize;
+    server.command({"XADD", keys.events(), "*", "event",
+                    entry(i, big ? std::size_t{10} << 20 : default_max_envelope_bytes)});
+  }
+  REQUIRE(oversize == over);
+  // Last, a case.apply: its outbound entry says that everything before it was applied.
+  std::string apply;
+  for (const auto& line : sample_day()) {
+    if (line.find("\"case.apply\"") != std::string::npos) {
+      apply = line;
+      break;
+    }
+  }
+  REQUIRE_FALSE(apply.empty());
+  server.command({"XADD", keys.events(), "*", "event", apply});
+
+  // The engine as deployed, in a process of its own, so that its peak is its own.
+  const std::string redis_url =
+      "redis://" + server.endpoint().host + ":" + std::to_string(server.endpoint().port);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl(XYP_BINARY, XYP_BINARY, "run", "--redis", redis_url.c_str(), "--prefix",
+            o.prefix.c_str(), "--clock", "simulated", "--log-level", "error", nullptr);
+    ::_exit(127);
+  }
+  // Blocking reads, not sleeps: the first returns when the engine publishes the apply's
+  // effects (each waits 5 s at most, within the harness client's 10 s timeout).
+  redis::reply out;
+  for (int tries = 0; tries < 24 && (out.is_nil() || out.elements().empty()); ++tries) {
+    out = server.command({"XREAD", "COUNT", "1", "BLOCK", "5000", "STREAMS", keys.out(), "0"});
+  }
+  // The peak of the engine's own address space (VmHWM; after exec, nothing of this process's):
+  // ru_maxrss would count the pages the child shared with this process before its exec.
+  std::int64_t peak_kb = -1;
+  {
+    std::ifstream status_file("/proc/" + std::to_string(child) + "/status");
+    for (std::string line; std::getline(status_file, line);) {
+      if (line.rfind("VmHWM:", 0) == 0) peak_kb = std::stoll(line.substr(6));
+    }
+  }
+  ::kill(child, SIGTERM);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE_FALSE(out.is_nil());
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  INFO("engine peak RSS " << peak_kb / 1024 << " MB");
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == oversize);
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+  CHECK(peak_kb > 0);
+  CHECK(peak_kb < 100 * 1024);
+}
+
+TEST_CASE("a consumer group destroyed by mistake comes back at the committed position",
+          "[runtime][hardening]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  auto credit = [](const std::string& id, const std::string& grade) {
+    return R"({"id":")" + id +
+           R"(","type":"credit.update","applicant_id":"11010519491231002X",)"
+           R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":")" +
+           grade + R"("}})";
+  };
+  submit(o, {credit("c-1", "AAA"), "not json 1"});
+  run_until_committed(s.processor, o, 2);
+  const redis::partition_keys keys(o.prefix, 0);
+  REQUIRE(server.command({"XLEN", keys.dead()}).as_integer() == 1);
+  // The operator's mistake; the entries already judged are still in the stream.
+  REQUIRE(server.command({"XGROUP", "DESTROY", keys.events(), "engine"}).as_integer() == 1);
+  submit(o, {"not json 2", credit("c-2", "B")});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 2);
+  CHECK(entries == 2);
+  CHECK(duplicates == 0);
+  // Each bad entry was judged once: the old one is not dead-lettered again.
+  const auto raw_dead = server.command({"XRANGE", keys.dead(), "-", "+"});
+  REQUIRE(raw_dead.elements().size() == 2);
+  CHECK(raw_dead.elements()[0].elements()[1].elements()[1].as_string() == "not json 1");
+  CHECK(raw_dead.elements()[1].elements()[1].elements()[1].as_string() == "not json 2");
+  const auto doc =
+      json::parse(server.command({"GET", keys.credit("11010519491231002X")}).as_string());
+  CHECK(doc["grade"] == "B");
+  CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("a credit report applied before fingerprints were kept stays a silent repeat",
+          "[runtime][hardening]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::string credit =
+      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  submit(o, {credit});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // As an engine of the previous version left it: the id applied, no fingerprint beside it.
+  server.command({"DEL", keys.applied_fingerprints()});
+  std::string other = credit;
+  other.replace(other.find("AAA"), 3, "C");
+  submit(o, {other});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
+  CHECK(duplicates == 1);
+  CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
 }
 
 namespace {

@@ -61,7 +61,8 @@ case_record full_record() {
                         true},
   };
   r.history = {
-      history_entry{"evt-000004", "case.apply", at("2026-11-23T08:36:27+08:00"), "", "applied"},
+      history_entry{"evt-000004", "case.apply", at("2026-11-23T08:36:27+08:00"), "", "applied",
+                    0xfedcba9876543210ULL},
       history_entry{"ZZ-2026-000037/t1/supplement", "clock.supplement",
                     at("2026-11-30T23:59:59+08:00"), "accepted_deficient", "supplement_overdue"},
       history_entry{"x", "an unknown type", at("1970-01-01T00:00:00Z"), "odd from", "odd to"},
@@ -83,7 +84,7 @@ TEST_CASE("A fully populated case survives encoding and decoding unchanged", "[c
   CHECK(sizeof(case_record) == 672);
   CHECK(sizeof(case_clock) == 72);
   CHECK(sizeof(escalation_record) == 64);  // provisional fits in the padding after open
-  CHECK(sizeof(history_entry) == 136);
+  CHECK(sizeof(history_entry) == 144);     // with the envelope's fingerprint
   CHECK(sizeof(credit_snapshot) == 72);
   CHECK(sizeof(applicant_info) == 72);
   const case_record r = full_record();
@@ -114,7 +115,7 @@ TEST_CASE("Each field of a fully populated case is one the round trip checks", "
 TEST_CASE("A default case encodes as a version byte and an end byte", "[codec]") {
   const case_record r;
   const std::string bytes = encode_case(r);
-  CHECK(bytes == std::string("\x01\x00", 2));
+  CHECK(bytes == std::string("\x02\x00", 2));
   CHECK(decode_case(bytes) == r);
 }
 
@@ -165,13 +166,22 @@ TEST_CASE("Bytes after the end of a record are refused", "[codec]") {
 }
 
 TEST_CASE("An encoding of an unknown version is refused, naming the version", "[codec]") {
-  for (const char version : {'\x00', '\x02', '{'}) {
+  for (const char version : {'\x00', '\x03', '{'}) {
     std::string bytes = encode_case(full_record());
     bytes[0] = version;
     CHECK_THROWS_WITH(decode_case(bytes),
                       Catch::Contains("unknown format version " +
                                       std::to_string(static_cast<unsigned char>(version))));
   }
+}
+
+TEST_CASE("A record of version 1, without history fingerprints, is still read", "[codec]") {
+  case_record r = full_record();
+  for (auto& h : r.history) h.fingerprint = 0;
+  std::string bytes = encode_case(r);
+  REQUIRE(bytes[0] == '\x02');
+  bytes[0] = '\x01';  // what version 1 wrote: the same fields, none with a fingerprint
+  CHECK(decode_case(bytes) == r);
 }
 
 TEST_CASE("A case document in the old JSON form is refused, not misread", "[codec]") {

@@ -325,17 +325,29 @@ TEST_CASE("unknown extra fields are ignored at every level") {
   CHECK(std::get<apply_data>(accepted(doc).data).matter == "food-licence");
 }
 
-TEST_CASE("an envelope of exactly 262144 bytes is read, and one byte more is a schema violation") {
+TEST_CASE("an envelope of exactly 1 MiB is read, and one byte more is a schema violation") {
   auto doc = apply_envelope();
   doc["padding"] = "";
   const auto base = doc.dump().size();
-  doc["padding"] = std::string(262144 - base, 'x');
-  REQUIRE(doc.dump().size() == 262144);
+  doc["padding"] = std::string(1048576 - base, 'x');
+  REQUIRE(doc.dump().size() == 1048576);
   accepted(doc);
-  doc["padding"] = std::string(262144 - base + 1, 'x');
+  doc["padding"] = std::string(1048576 - base + 1, 'x');
   const auto r = refused(doc);
   CHECK(r.code == dead_letter_code::schema_violation);
-  CHECK(r.detail == "the envelope is larger than 262144 bytes");
+  CHECK(r.detail == "the envelope is 1048577 bytes, larger than 1048576");
+}
+
+TEST_CASE("the size limit is the caller's, and an envelope above it is refused unparsed") {
+  auto doc = apply_envelope();
+  const std::string raw = doc.dump();
+  CHECK(std::holds_alternative<inbound_event>(parse_envelope(raw, raw.size())));
+  const auto r = std::get<rejection>(parse_envelope(raw, raw.size() - 1));
+  CHECK(r.code == dead_letter_code::schema_violation);
+  // Not even read as JSON: broken text over the limit gets the size sentence, not malformed_json.
+  const auto broken = std::get<rejection>(parse_envelope(std::string(100, '{'), 99));
+  CHECK(broken.code == dead_letter_code::schema_violation);
+  CHECK(broken.detail == "the envelope is 100 bytes, larger than 99");
 }
 
 TEST_CASE("text that is not JSON is malformed") {

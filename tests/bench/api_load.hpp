@@ -1,0 +1,39 @@
+#pragma once
+// The "api" figure of xyp_bench: the drain of `xinyipi run --http` alone, then beside 200 API
+// clients (about 800 requests/s on Redis-backed routes and /healthz), and the API's latency.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace xyp::bench {
+
+struct api_load_options {
+  std::filesystem::path xinyipi;  // the engine binary
+  std::filesystem::path work;     // temporary files
+  std::filesystem::path profile;
+  std::filesystem::path calendars;
+  std::uint16_t redis_port = 0;
+  std::uint32_t partitions = 1;
+  std::size_t batch = 256;
+  std::size_t clients = 200;
+  double requests_per_s = 800;
+  std::vector<std::string> case_ids;  // for GET /api/v1/cases/{id}
+};
+
+struct api_drain {
+  double seconds = 0;  // the engine's start to the last entry acknowledged
+  double events_per_s = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t overloaded = 0;  // 503 answers (the store-request bound)
+  std::uint64_t failed = 0;      // connections refused or broken
+  double p50_ms = 0, p99_ms = 0, healthz_p99_ms = 0;
+};
+
+// Runs the engine over `entries` stream entries already written under `prefix`, with or without
+// the API load, until every entry is read and acknowledged.
+api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
+                           std::uint64_t entries, bool with_load);
+
+}  // namespace xyp::bench
