@@ -1328,7 +1328,8 @@ TEST_CASE("the same case id under two applicants in two partitions is a 409 show
     // A viewer sees both too, masked as everywhere.
     const auto masked = co_await get(f.port(), "/api/v1/cases/DUP-1", viewer);
     CHECK(masked.status == 409);
-    for (const auto& c : masked.doc()["cases"]) {
+    const auto masked_doc = masked.doc();  // the loop below must not outlive it
+    for (const auto& c : masked_doc["cases"]) {
       CHECK(c["applicant_id"].get<std::string>().find('*') != std::string::npos);
     }
   }());

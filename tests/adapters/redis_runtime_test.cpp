@@ -404,7 +404,12 @@ TEST_CASE("a stream of maximum-size and oversize entries is drained in under 100
   CHECK(server.command({"XLEN", keys.dead()}).as_integer() == oversize);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
   CHECK(peak_kb > 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // A sanitized engine's RSS is mostly AddressSanitizer's quarantine and shadow memory (471 MB
+  // here): the bound is checked on the Release build, which the test command runs too.
+#else
   CHECK(peak_kb < 100 * 1024);
+#endif
 }
 
 TEST_CASE("a consumer group destroyed by mistake comes back at the committed position",
