@@ -44,6 +44,11 @@ struct setup {
   case_processor processor{policy, calendar, clock_mode::simulated};
 };
 
+// A credit report for the test applicant: id c-1, grade AAA.
+const std::string credit_c1 =
+    R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
+    R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+
 redis::runtime_options options_for(const test::redis_server& server, std::uint32_t partitions) {
   redis::runtime_options o;
   o.server = server.endpoint();
@@ -153,9 +158,7 @@ TEST_CASE("the same event delivered twice is committed once", "[runtime]") {
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
-  const std::string credit =
-      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
-      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  const std::string credit = credit_c1;
   const auto written = submit(o, {credit, credit});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
   CHECK(entries == 2);
@@ -208,9 +211,7 @@ TEST_CASE("an event delivered again after it was applied is acknowledged and cha
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
-  const std::string credit =
-      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
-      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  const std::string credit = credit_c1;
   submit(o, {credit});
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
@@ -229,9 +230,7 @@ TEST_CASE("a credit report id sent again with another envelope is an id_conflict
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
-  const std::string credit =
-      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
-      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  const std::string credit = credit_c1;
   submit(o, {credit});
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
@@ -260,9 +259,7 @@ TEST_CASE("an entry above the configured size is a dead letter, refused before i
   test::redis_server server;
   auto o = options_for(server, 1);
   o.max_entry_bytes = 4096;
-  const std::string small =
-      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
-      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  const std::string small = credit_c1;
   // Over the limit, and not even JSON: refused for its size inside Redis (xyp_read), so it
   // never reaches the engine, let alone its parser; only the small one is committed by it.
   const std::string big = "{" + std::string(5000, 'x');
@@ -449,9 +446,7 @@ TEST_CASE("a credit report applied before fingerprints were kept stays a silent 
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
-  const std::string credit =
-      R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
-      R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
+  const std::string credit = credit_c1;
   submit(o, {credit});
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
