@@ -377,6 +377,9 @@ bool drained(blocking_client& client, const std::string& prefix) {
 
 // One run of the engine against one Redis: the child process, the progress it makes, and the
 // bounded waits on it.
+// Whether the engine process `pid` holds every partition's lease (defined below).
+bool holds_every_lease(blocking_client& client, const std::string& prefix, pid_t pid);
+
 class rig {
  public:
   rig(test::redis_server& server, std::string prefix)
@@ -391,6 +394,26 @@ class rig {
   engine_process& other() { return other_; }
   const outbound_progress& progress() const { return progress_; }
   const std::string& prefix() const { return prefix_; }
+
+  // What a producer writing to the rig's partitions needs.
+  redis::runtime_options producer_options() const {
+    redis::runtime_options o;
+    o.server = server_.endpoint();
+    o.prefix = prefix_;
+    o.partitions = partitions;
+    return o;
+  }
+
+  // The fencing tests' start: the first engine holding every lease, then the second beside it.
+  // Returns the first engine's pid.
+  pid_t start_both_engines() {
+    engine_.start("the first engine");
+    const pid_t first = engine_.pid();
+    wait_for([&] { return holds_every_lease(client(), prefix_, first); },
+             "the first engine to hold every lease");
+    other_.start("the second engine, on the same partitions");
+    return first;
+  }
 
   // A new connection, after Redis was started again.
   void reconnect() { client_.reset(); }
@@ -704,10 +727,7 @@ TEST_CASE("the engine killed with SIGKILL at random moments loses nothing and do
 
   test::redis_server server({.appendonly = true});
   rig r(server, prefix_for(server, "engine"));
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = r.prefix();
-  o.partitions = partitions;
+  const auto o = r.producer_options();
   // The producer writes every line first; the engine then works through a full backlog, so each
   // kill lands in the middle of batches, commits and timer firings.
   REQUIRE(submit(o, lines) >= lines.size());
@@ -746,10 +766,7 @@ TEST_CASE(
   // survive a SIGKILL of Redis, so each start is followed by `always`.
   always_fsync(server);
   rig r(server, prefix_for(server, "redis"));
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = r.prefix();
-  o.partitions = partitions;
+  const auto o = r.producer_options();
   REQUIRE(submit(o, lines) >= lines.size());
 
   const std::uint64_t seed = 20261124;
@@ -784,17 +801,10 @@ TEST_CASE("two engines on the same partitions: one serves, the other waits and t
 
   test::redis_server server({.appendonly = true});
   rig r(server, prefix_for(server, "two"));
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = r.prefix();
-  o.partitions = partitions;
+  const auto o = r.producer_options();
   REQUIRE(submit(o, lines) >= lines.size());
 
-  r.engine().start("the first engine");
-  const pid_t first = r.engine().pid();
-  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), first); },
-             "the first engine to hold every lease");
-  r.other().start("the second engine, on the same partitions");
+  const pid_t first = r.start_both_engines();
   r.wait_for_outbound(expected.outbound_total / 2);
   // While the first lives, the second never serves.
   CHECK(holds_every_lease(r.client(), r.prefix(), first));
@@ -823,17 +833,10 @@ TEST_CASE(
 
   test::redis_server server({.appendonly = true});
   rig r(server, prefix_for(server, "sigstop"));
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = r.prefix();
-  o.partitions = partitions;
+  const auto o = r.producer_options();
   REQUIRE(submit(o, lines) >= lines.size());
 
-  r.engine().start("the first engine");
-  const pid_t first = r.engine().pid();
-  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), first); },
-             "the first engine to hold every lease");
-  r.other().start("the second engine, on the same partitions");
+  const pid_t first = r.start_both_engines();
   r.wait_for_outbound(expected.outbound_total / 5);
 
   // Frozen in the middle of its backlog, past its lease.
@@ -875,10 +878,7 @@ TEST_CASE("FUNCTION FLUSH while the engine runs: it loads its functions again an
 
   test::redis_server server({.appendonly = true});
   rig r(server, prefix_for(server, "flush"));
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = r.prefix();
-  o.partitions = partitions;
+  const auto o = r.producer_options();
   REQUIRE(submit(o, lines) >= lines.size());
 
   r.engine().start("the only start");
