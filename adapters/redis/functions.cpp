@@ -11,9 +11,6 @@
 namespace xyp::redis {
 namespace {
 
-// xyp_commit: KEYS[1] the lease, KEYS[2] the inbound stream; ARGV[1] the token, then commands as
-// (name, key index, argument count, arguments...). Returns the entries still pending in the
-// group after the batch's XACK.
 constexpr std::string_view source = R"lua(#!lua name=xyp
 local function owner_of(lease)
   return string.match(lease, '^(%S+) ')
@@ -44,56 +41,100 @@ local function release(keys, args)
   return 1
 end
 
+-- KEYS: lease, state, then the keys the commands name. ARGV: token, the committed position the
+-- batch continues from ('' for none), then commands as (name, key index, argument count,
+-- arguments...).
 local function commit(keys, args)
   if redis.call('GET', keys[1]) ~= args[1] then
     return redis.error_reply('FENCED the partition has another owner')
   end
-  local i, n = 2, #args
+  if (redis.call('HGET', keys[2], 'position') or '') ~= args[2] then
+    return redis.error_reply('FENCED the committed position moved under this owner')
+  end
+  local i, n = 3, #args
   while i <= n do
     local argc = tonumber(args[i + 2])
     redis.call(args[i], keys[tonumber(args[i + 1])], unpack(args, i + 3, i + 2 + argc))
     i = i + 3 + argc
   end
-  return redis.call('XPENDING', keys[2], 'engine')[1]
+  return 1
 end
 
--- KEYS: lease, inbound stream, dead letters. ARGV: token, group, consumer, count, byte budget,
--- entry limit, from ('>' or '0'). XREADGROUP without BLOCK, cut by bytes: what is returned holds
--- at most the budget (and at least one entry); the entries past the cut stay pending, for the
--- next read from '0'. An entry whose event is over the limit never leaves Redis: it is
--- dead-lettered here, verbatim, and acknowledged. Returns {entries, entries left pending,
--- entries read, entries dead-lettered here}.
+-- Stream ids compared as numbers (ms, then sequence).
+local function id_after(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
+
+-- KEYS: lease, inbound stream, dead letters, state. ARGV: token, group, consumer, count, byte
+-- budget, entry limit, after (the newest entry this owner has read, '' for none).
+-- XREADGROUP ... NOACK: the group's cursor moves (its lag stays true for monitors) but nothing is
+-- pending; what is done is the committed position, kept by the commit. The read continues from
+-- `after` exactly: when the first entry delivered is not the one after it (a new owner, a read
+-- cut before, a fenced engine that read on), the cursor is put back to `after` and read again.
+-- Cut by bytes: what is returned holds at most the budget (and at least one entry); the cursor is
+-- put back to the last entry returned. An entry whose event is over the limit never leaves
+-- Redis: it is dead-lettered here, verbatim, once (`refused` in the state remembers the newest),
+-- and skipped. Returns {entries, the newest entry read (returned or skipped), more to read (0/1),
+-- entries dead-lettered here}.
 local function read(keys, args)
   if redis.call('GET', keys[1]) ~= args[1] then
     return redis.error_reply('FENCED the partition has another owner')
   end
-  local got = redis.call('XREADGROUP', 'GROUP', args[2], args[3], 'COUNT', args[4], 'STREAMS',
-                         keys[2], args[7])
-  if not got then return {{}, 0, 0, 0} end
-  local entries = got[1][2]
+  local after = args[7]
+  local next = redis.call('XRANGE', keys[2], after == '' and '-' or '(' .. after, '+', 'COUNT', 1)[1]
+  if not next then return {{}, after, 0, 0} end
+  local function deliver(count)
+    local got = redis.call('XREADGROUP', 'GROUP', args[2], args[3], 'COUNT', count, 'NOACK',
+                           'STREAMS', keys[2], '>')
+    return got and got[1][2] or {}
+  end
   local budget, limit = tonumber(args[5]), tonumber(args[6])
-  local out, used, refused = {}, 0, 0
-  for i, e in ipairs(entries) do
-    local fields, size, event = e[2], 0, nil
-    if fields then
-      for j = 1, #fields, 2 do
-        size = size + #fields[j] + #fields[j + 1]
-        if fields[j] == 'event' then event = fields[j + 1] end
+  local out, used, refused, last, newest_refused = {}, 0, 0, after, nil
+  -- Delivered in chunks that double (16, 32, ...): a read of big entries stops at its budget
+  -- having delivered at most one chunk past it.
+  local wanted, chunk, first = tonumber(args[4]), 16, true
+  while wanted > 0 do
+    local count = math.min(chunk, wanted)
+    local entries = deliver(count)
+    if first and (#entries == 0 or entries[1][1] ~= next[1]) then
+      redis.call('XGROUP', 'SETID', keys[2], args[2], after == '' and '0' or after)
+      entries = deliver(count)
+    end
+    first = false
+    for _, e in ipairs(entries) do
+      local fields, size, event = e[2], 0, nil
+      if fields then
+        for j = 1, #fields, 2 do
+          size = size + #fields[j] + #fields[j + 1]
+          if fields[j] == 'event' then event = fields[j + 1] end
+        end
+      end
+      if event and #event > limit then
+        if newest_refused == nil then newest_refused = redis.call('HGET', keys[4], 'refused') end
+        if not newest_refused or id_after(e[1], newest_refused) then
+          redis.call('XADD', keys[3], '*', 'event', event, 'error', 'schema_violation', 'detail',
+                     'the envelope is ' .. #event .. ' bytes, larger than ' .. limit)
+          redis.call('HSET', keys[4], 'refused', e[1])
+          newest_refused = e[1]
+          refused = refused + 1
+        end
+        last = e[1]
+      elseif #out > 0 and used + size > budget then
+        redis.call('XGROUP', 'SETID', keys[2], args[2], last)
+        return {out, last, 1, refused}
+      else
+        out[#out + 1] = e
+        used = used + size
+        last = e[1]
       end
     end
-    if event and #event > limit then
-      redis.call('XADD', keys[3], '*', 'event', event, 'error', 'schema_violation', 'detail',
-                 'the envelope is ' .. #event .. ' bytes, larger than ' .. limit)
-      redis.call('XACK', keys[2], args[2], e[1])
-      refused = refused + 1
-    elseif #out > 0 and used + size > budget then
-      return {out, #entries - i + 1, #entries, refused}
-    else
-      out[#out + 1] = e
-      used = used + size
-    end
+    if #entries < count then return {out, last, 0, refused} end
+    wanted, chunk = wanted - count, chunk * 2
   end
-  return {out, 0, #entries, refused}
+  return {out, last, 1, refused}
 end
 
 redis.register_function('xyp_read', read)
@@ -217,13 +258,18 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
   if (!entry_id.empty()) acks_.emplace_back(entry_id);
 }
 
-std::string batch_commit::fcall(const std::string& token) const {
+std::optional<std::string> batch_commit::position() const {
+  return newest_entry(acks_);
+}
+
+std::string batch_commit::fcall(const std::string& token, std::string_view continues_from) const {
   // The keys come first in the command but are known only as the commands name them: the
   // arguments go into one buffer, the keys into another, and the two are joined at the end.
-  std::vector<std::string> keys{keys_.lease(), keys_.events()};
+  std::vector<std::string> keys{keys_.lease(), keys_.state()};
   std::unordered_map<std::string, std::int64_t> key_index{{keys[0], 1}, {keys[1], 2}};
   resp_command args(256 * 1024);
   args.arg(token);
+  args.arg(continues_from);
   auto index_of = [&](std::string_view key) {
     const auto [it, inserted] =
         key_index.try_emplace(std::string(key), static_cast<std::int64_t>(keys.size()) + 1);
@@ -315,7 +361,7 @@ std::string batch_commit::fcall(const std::string& token) const {
   if (ledger_) state.emplace_back("ledger", std::to_string(*ledger_));
   if (clock_) state.emplace_back("clock", ms_text(*clock_));
   if (const auto position = newest_entry(acks_)) {
-    // Where the group is created again if it is ever destroyed: past every committed entry.
+    // Where the next owner reads from, and where a destroyed group is created again.
     state.emplace_back("position", *position);
   }
   if (!state.empty()) {
@@ -324,14 +370,6 @@ std::string batch_commit::fcall(const std::string& token) const {
       args.arg(state[i].second);
     });
   }
-  // XACK's group name leads every chunk.
-  struct group_lead {
-    std::size_t operator()() const { return 1; }
-    void write(resp_command& c) const { c.arg(consumer_group); }
-  };
-  emit("XACK", keys_.events(), acks_.size(), 1, group_lead{},
-       [&](std::size_t i) { args.arg(acks_[i]); });
-
   resp_command head;
   head.arg("FCALL");
   head.arg("xyp_commit");

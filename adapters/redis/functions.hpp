@@ -32,7 +32,8 @@ struct commit_limits {
 
 // One batch's writes for one partition, merged: one HSET per case bucket, one ZADD and one ZREM
 // per sorted set (the net effect of the batch per member), one XADD per outbound entry and dead
-// letter, one XACK of every entry, the partition's state last.
+// letter, the partition's state last: with the committed position, the newest inbound entry the
+// batch applied (entries are read with NOACK: nothing is acknowledged one by one).
 class batch_commit {
  public:
   batch_commit(const partition_keys& keys, commit_limits limits) : keys_(keys), limits_(limits) {}
@@ -56,8 +57,12 @@ class batch_commit {
   std::size_t units() const { return units_; }
 
   // FCALL xyp_commit with the token, in the Redis protocol (connection::send_formatted); long
-  // argument lists are split into several commands for the Function.
-  std::string fcall(const std::string& token) const;
+  // argument lists are split into several commands for the Function. `continues_from` is the
+  // committed position the batch follows ("" for none): the Function refuses the batch if the
+  // partition's position is another.
+  std::string fcall(const std::string& token, std::string_view continues_from) const;
+  // The committed position after this batch: its newest inbound entry, none if it applied none.
+  std::optional<std::string> position() const;
   void clear();
 
  private:

@@ -38,7 +38,7 @@ std::int64_t to_ms(instant t) {
   return t.time_since_epoch().count();
 }
 
-// XREADGROUP / XAUTOCLAIM list: [[id, [field, value, ...]], ...]; a trimmed entry has nil fields.
+// An XREADGROUP / XRANGE list: [[id, [field, value, ...]], ...]; a trimmed entry has nil fields.
 std::vector<loop_entry> entries_from(const reply& list, std::size_t max_entry_bytes) {
   std::vector<loop_entry> entries;
   entries.reserve(list.elements().size());
@@ -92,10 +92,12 @@ struct runtime::partition_worker {
   partition_loop loop;
   std::string token;  // "<owner> <epoch>" while serving; empty while not
   std::chrono::steady_clock::time_point lease_until{}, renew_at{};
-  bool reclaim = true;          // pending entries not ours to wait for: claim them, read them first
-  std::string read_from = "0";  // "0": our own pending entries first; then ">"
-  std::string last_entry;       // the newest entry acknowledged, for trimming
-  bool stream_busy = false;     // the last read found entries: read again without blocking
+  // Entries are read with NOACK from exactly where this owner is: the newest entry it has read
+  // (applied, being applied, or dead-lettered by xyp_read), and the committed position its next
+  // commit continues from. Both start at the partition's committed position when it is taken.
+  std::string read_position;
+  std::string committed_position;
+  bool stream_busy = false;  // the last read left entries: read again without blocking
   std::uint64_t since_trim = 0;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
@@ -106,8 +108,6 @@ struct runtime::partition_worker {
     std::string command;  // kept to send again if Redis lost the Function
     redis_store::sent_batch batch;
     std::chrono::steady_clock::time_point started;
-    // Nothing was read after it: entries still pending when it lands are not ours.
-    bool nothing_read_after = false;
   };
   std::optional<in_flight_commit> in_flight;
 
@@ -174,12 +174,16 @@ struct runtime::partition_worker {
     renew_at = sent + ttl() / 3;
     store.reset();
     loop.reset();
-    const auto state = co_await conn.command(cmd("HMGET", keys.state(), "ledger", "clock"));
+    const auto state =
+        co_await conn.command(cmd("HMGET", keys.state(), "ledger", "clock", "position"));
     const auto& fields = state.elements();
     store.load_state(
         fields.at(0).is_nil() ? 0 : std::stoull(fields[0].as_string()),
         fields.at(1).is_nil() ? instant{} : from_ms(std::stoll(fields[1].as_string())));
-    reclaim = true;
+    committed_position = fields.at(2).is_nil() ? std::string() : fields[2].as_string();
+    read_position = committed_position;
+    stream_busy = true;
+    co_await forget_pending();
     co_await refill_timers();
     // Timers the clock made due before a previous owner could fire them fire first.
     if (simulated()) loop.fire_until(store.now());
@@ -197,8 +201,7 @@ struct runtime::partition_worker {
     renew_at = now + ttl() / 3;
   }
 
-  // Reads are made only while the lease is surely ours for longer than a read can take, so that
-  // a successor, which claims every pending entry when it takes over, sees whatever we read.
+  // Reads are made only while the lease is surely ours for longer than a read can take.
   bool lease_holds() const {
     const auto margin = std::min<std::chrono::milliseconds>(opts().block * 2, ttl() / 3);
     return std::chrono::steady_clock::now() + margin < lease_until;
@@ -216,21 +219,24 @@ struct runtime::partition_worker {
     in_flight.reset();  // its reply, if one comes, is dropped
     store.reset();
     loop.reset();
-    read_from = "0";
+    read_position.clear();
+    committed_position.clear();
   }
 
-  asio::awaitable<void> claim_pending() {
-    // Entries a previous owner read and did not commit become ours, and are read first.
-    std::string cursor = "0-0";
-    do {
-      const auto claimed =
-          co_await conn.command(cmd("XAUTOCLAIM", keys.events(), consumer_group, opts().consumer,
-                                    "0", cursor, "COUNT", "1000", "JUSTID"));
-      if (claimed.is_error()) throw error(errc::unexpected_reply, claimed.error_message());
-      cursor = claimed.elements().at(0).as_string();
-    } while (cursor != "0-0");
-    read_from = "0";
-    reclaim = false;
+  // Entries left pending in the group by engines that read without NOACK (before layout 2's
+  // reads): what they stand for is the committed position now, so they are acknowledged, and
+  // XPENDING says 0 again.
+  asio::awaitable<void> forget_pending() {
+    for (;;) {
+      const auto pending =
+          co_await conn.command(cmd("XPENDING", keys.events(), consumer_group, "-", "+", "1000"));
+      if (pending.is_error()) throw error(errc::unexpected_reply, pending.error_message());
+      if (pending.elements().empty()) co_return;
+      std::vector<std::string> ack{"XACK", keys.events(), std::string(consumer_group)};
+      for (const auto& p : pending.elements()) ack.push_back(p.elements().at(0).as_string());
+      const auto acked = co_await conn.command(std::move(ack));
+      if (acked.is_error()) throw error(errc::unexpected_reply, acked.error_message());
+    }
   }
 
   // Reads the next window of pending timers into the store.
@@ -313,7 +319,14 @@ struct runtime::partition_worker {
 
   // Sends what the loop kept as one Function call checked against the lease, without waiting
   // for it to land (settle() does); the commit before it must have landed.
-  void launch() { launch(store.pending().fcall(token)); }
+  void launch() { launch(commit_command()); }
+
+  // The pending batch as one Function call; its position becomes the one the next continues from.
+  std::string commit_command() {
+    auto command = store.pending().fcall(token, committed_position);
+    if (auto position = store.pending().position()) committed_position = std::move(*position);
+    return command;
+  }
   // The same with the call already written (while the commit before it ran).
   void launch(std::string command) {
     assert(!in_flight);
@@ -322,7 +335,6 @@ struct runtime::partition_worker {
     c.started = std::chrono::steady_clock::now();
     c.sent = conn.send_formatted(c.command);
     c.batch = store.sent();
-    c.nothing_read_after = loop.idle();
     in_flight = std::move(c);
   }
 
@@ -353,9 +365,6 @@ struct runtime::partition_worker {
     }
     store.landed();
     for (const auto& unit : c.batch.units) rt.observer_.committed(n, unit, commit_status::ok);
-    // Nothing of ours is unacknowledged when the loop is idle: a pending entry then is one an
-    // earlier owner read after we took over, and is ours to read.
-    if (c.nothing_read_after && result.is_integer() && result.as_integer() > 0) reclaim = true;
   }
 
   // Commits what the loop kept and waits until it has landed.
@@ -366,24 +375,21 @@ struct runtime::partition_worker {
     co_await settle();
   }
 
-  // Whether the next entries may be read before the batch in hand is committed: only in the
-  // steady state, with the lease surely ours and nothing of an earlier owner to reclaim.
-  bool may_read_ahead() const {
-    return read_from == ">" && !reclaim && loop.idle() && !rt.stopping_->load() && lease_holds();
-  }
+  // Whether the next entries may be read before the batch in hand is committed: only with the
+  // lease surely ours.
+  bool may_read_ahead() const { return loop.idle() && !rt.stopping_->load() && lease_holds(); }
 
-  // Reads go through xyp_read, which cuts them by bytes inside Redis and dead-letters an entry
-  // over the size limit there; it never blocks. The entries past a cut stay pending and are read
-  // next, from "0".
+  // Reads go through xyp_read, which reads on from read_position exactly, cuts the read by bytes
+  // inside Redis and dead-letters an entry over the size limit there; it never blocks.
   asio::awaitable<std::vector<loop_entry>> read_batch() {
-    const auto got = co_await fcall(cmd("FCALL", "xyp_read", "3", keys.lease(), keys.events(),
-                                        keys.dead(), token, consumer_group, opts().consumer,
-                                        std::to_string(opts().batch_size),
+    const auto got = co_await fcall(cmd("FCALL", "xyp_read", "4", keys.lease(), keys.events(),
+                                        keys.dead(), keys.state(), token, consumer_group,
+                                        opts().consumer, std::to_string(opts().batch_size),
                                         std::to_string(opts().read_budget_bytes),
-                                        std::to_string(opts().max_entry_bytes), read_from));
+                                        std::to_string(opts().max_entry_bytes), read_position));
     const auto& parts = got.elements();
     auto entries = entries_from(parts.at(0), opts().max_entry_bytes);
-    if (parts.at(1).as_integer() > 0) read_from = "0";  // the rest of the read is pending
+    read_position = parts.at(1).as_string();
     stream_busy = parts.at(2).as_integer() > 0;
     if (const auto refused = parts.at(3).as_integer(); refused > 0) {
       log::warn("entries over the size limit dead-lettered unread",
@@ -397,7 +403,6 @@ struct runtime::partition_worker {
     if (entries.empty()) return false;
     rt.observer_.batch(n, entries.size());
     since_trim += entries.size();
-    last_entry = entries.back().id;
     loop.feed(std::move(entries));
     return true;
   }
@@ -424,7 +429,7 @@ struct runtime::partition_worker {
       }
       if (!store.pending().empty()) {
         // Written while the commit before it may still be running in Redis.
-        auto command = store.pending().fcall(token);
+        auto command = commit_command();
         co_await settle();
         // The next entries, and what they read that the store lacks, are read before the commit
         // is sent: Redis runs one command at a time, and a read behind the commit would wait for
@@ -438,10 +443,7 @@ struct runtime::partition_worker {
           }
         }
         launch(std::move(command));
-        if (read_ahead) {
-          in_flight->nothing_read_after = false;
-          continue;
-        }
+        if (read_ahead) continue;
       }
       co_await renew_if_due();
       if (loop.idle()) co_return;
@@ -506,35 +508,25 @@ struct runtime::partition_worker {
       }
     }
     block = std::max(block, std::chrono::milliseconds{1});
-    // Only a wait on an idle stream blocks, with a plain XREADGROUP of one entry (a Function
-    // cannot block): the most one read can carry past the budget. A blocked read holds the
-    // connection: the commit on its way lands first.
-    const bool catching_up = read_from == "0" || until_due.has_value() || stream_busy;
+    // Only a wait on an idle stream blocks (a Function cannot block): a plain XREAD of one entry
+    // past read_position, which moves no cursor, only says that there is something to read; the
+    // read itself is xyp_read's. A blocked read holds the connection: the commit on its way lands
+    // first.
+    const bool catching_up = until_due.has_value() || stream_busy;
     co_await settle();
-    std::vector<loop_entry> entries;
-    if (catching_up) {
-      entries = co_await read_batch();
-    } else {
-      const auto got = co_await conn.command(
-          cmd("XREADGROUP", "GROUP", consumer_group, opts().consumer, "COUNT", "1", "BLOCK",
-              std::to_string(block.count()), "STREAMS", keys.events(), read_from),
-          block + opts().connect_timeout);
+    if (!catching_up) {
+      // Named, not a conditional inside the co_await: GCC 12 destroys such a temporary twice.
+      const std::string after = read_position.empty() ? "0-0" : read_position;
+      const auto got =
+          co_await conn.command(cmd("XREAD", "COUNT", "1", "BLOCK", std::to_string(block.count()),
+                                    "STREAMS", keys.events(), after),
+                                block + opts().connect_timeout);
       if (got.is_error()) throw error(errc::unexpected_reply, got.error_message());
-      if (!got.is_nil() && !got.elements().empty()) {
-        entries = entries_from(got.elements()[0].elements().at(1), opts().max_entry_bytes);
-      }
-      stream_busy = !entries.empty();
-      if (stream_busy && entries.front().raw.size() > opts().max_entry_bytes) {
-        // Left pending for xyp_read to dead-letter inside Redis: its bytes are not copied again
-        // into a dead letter and a commit here.
-        read_from = "0";
-        co_return;
-      }
+      stream_busy = !got.is_nil() && !got.elements().empty();
+      if (!stream_busy) co_return;
     }
-    if (!take(std::move(entries))) {
-      if (read_from == "0") {
-        read_from = ">";
-      } else if (until_due && until_due->count() > 0) {
+    if (!take(co_await read_batch())) {
+      if (!stream_busy && until_due && until_due->count() > 0) {
         asio::steady_timer wake(co_await asio::this_coro::executor, *until_due);
         co_await wake.async_wait(asio::use_awaitable);
       }
@@ -554,20 +546,15 @@ struct runtime::partition_worker {
     co_await drive();
   }
 
-  // Inbound entries below the oldest pending one are done with: trim them (a blind MAXLEN would
-  // delete pending entries). Applied ids older than the dedupe window go too.
+  // Inbound entries up to the committed position are done with: trim them (a blind MAXLEN would
+  // delete entries not yet applied). Applied ids older than the dedupe window go too.
   asio::awaitable<void> trim() {
     co_await settle();
     since_trim = 0;
-    std::vector<std::string> summary{"XPENDING", keys.events(), std::string(consumer_group)};
-    const auto pending = co_await conn.command(std::move(summary));
-    std::string min_id = last_entry;
-    if (pending.is_array() && pending.elements().size() >= 2 &&
-        pending.elements()[0].as_integer() > 0) {
-      min_id = pending.elements()[1].as_string();
-    }
     std::vector<std::vector<std::string>> commands;
-    if (!min_id.empty()) commands.push_back({"XTRIM", keys.events(), "MINID", min_id});
+    if (!committed_position.empty()) {
+      commands.push_back({"XTRIM", keys.events(), "MINID", committed_position});
+    }
     const auto horizon = wall_now() - opts().dedupe_window;
     const std::string below = "(" + std::to_string(to_ms(horizon));
     commands.push_back({"ZRANGE", keys.applied(), "-inf", below, "BYSCORE"});
@@ -622,7 +609,6 @@ struct runtime::partition_worker {
           drop(true);
           continue;
         }
-        if (reclaim) co_await claim_pending();
         if (!loop.idle()) co_await drive();
         if (recalendared != rt.recalendar_requests_) {
           const std::uint64_t requested = rt.recalendar_requests_;

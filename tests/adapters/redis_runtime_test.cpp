@@ -168,7 +168,8 @@ TEST_CASE("the same event delivered twice is committed once", "[runtime]") {
   CHECK(server.command({"ZCARD", keys.applied()}).as_integer() == 1);
 }
 
-TEST_CASE("entries a dead consumer left pending are claimed and finished", "[runtime]") {
+TEST_CASE("entries a consumer of an earlier build left pending are read again and finished",
+          "[runtime]") {
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
@@ -185,6 +186,29 @@ TEST_CASE("entries a dead consumer left pending are claimed and finished", "[run
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
   CHECK(entries == written);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
+}
+
+TEST_CASE("entries another reader took past the committed position are read again and applied",
+          "[runtime][fencing]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const auto lines = sample_day();
+  REQUIRE(lines.size() >= 50);
+  const std::vector<std::string> first(lines.begin(), lines.begin() + 50);
+  const auto written = submit(o, first);
+  const redis::partition_keys keys(o.prefix, 0);
+  // A fenced engine that read on without acknowledging (NOACK): the group's cursor is past every
+  // entry and nothing is pending; none of them was committed.
+  server.command({"XGROUP", "CREATE", keys.events(), "engine", "0", "MKSTREAM"});
+  const auto taken = server.command({"XREADGROUP", "GROUP", "engine", "fenced-engine", "COUNT",
+                                     "1000", "NOACK", "STREAMS", keys.events(), ">"});
+  REQUIRE(taken.elements()[0].elements()[1].elements().size() == written);
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
+  CHECK(entries == written);
+  const auto last = server.command({"XREVRANGE", keys.events(), "+", "-", "COUNT", "1"});
+  CHECK(server.command({"HGET", keys.state(), "position"}).as_string() ==
+        last.elements()[0].elements()[0].as_string());
 }
 
 TEST_CASE("a Redis that may evict keys is refused, and AOF off is warned about", "[runtime]") {
@@ -613,7 +637,7 @@ TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[run
     batch.add(
         unit, [](const std::string&) -> const case_record* { return nullptr; },
         [](const std::string& id) { return id; }, "", instant{}, false);
-    co_return co_await c.send_formatted(batch.fcall("mine-2-def 6")).get();
+    co_return co_await c.send_formatted(batch.fcall("mine-2-def 6", "")).get();
   };
   auto attempt = asio::co_spawn(io, commit_with_stale_token(), asio::use_future);
   io.run();
@@ -621,4 +645,44 @@ TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[run
   REQUIRE(result.is_error());
   CHECK(result.error_message().rfind("FENCED", 0) == 0);
   CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
+}
+
+TEST_CASE("a batch that does not continue from the committed position is refused whole",
+          "[runtime][fencing]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // The lease is this engine's, but the partition's position is not the one its batch follows:
+  // someone else committed in between, and this batch would apply entries out of order.
+  server.command({"SET", keys.lease(), "mine-2-def 6"});
+  server.command({"HSET", keys.state(), "position", "1700000000000-5"});
+  asio::io_context io;
+  const auto commit_from = [&](std::string from) -> asio::awaitable<redis::reply> {
+    redis::connection c(co_await asio::this_coro::executor);
+    co_await c.connect(o.server, std::chrono::milliseconds(2000));
+    co_await c.command(
+        redis::cmd("FUNCTION", "LOAD", "REPLACE", std::string(redis::functions_source())));
+    redis::batch_commit batch(keys, {});
+    commit_unit unit;
+    unit.cause = "e-1";
+    unit.outbound.push_back(
+        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json::object()});
+    batch.add(
+        unit, [](const std::string&) -> const case_record* { return nullptr; },
+        [](const std::string& id) { return id; }, "1700000000000-9", instant{}, false);
+    co_return co_await c.send_formatted(batch.fcall("mine-2-def 6", from)).get();
+  };
+  auto stale = asio::co_spawn(io, commit_from("1700000000000-3"), asio::use_future);
+  io.run();
+  const auto refused = stale.get();
+  REQUIRE(refused.is_error());
+  CHECK(refused.error_message().rfind("FENCED", 0) == 0);
+  CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
+  io.restart();
+  auto right = asio::co_spawn(io, commit_from("1700000000000-5"), asio::use_future);
+  io.run();
+  CHECK_FALSE(right.get().is_error());
+  CHECK(server.command({"XLEN", keys.out()}).as_integer() == 1);
+  CHECK(server.command({"HGET", keys.state(), "position"}).as_string() == "1700000000000-9");
 }
