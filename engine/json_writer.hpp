@@ -116,7 +116,7 @@ class json_members {
 struct outbound_event;
 
 // Appends the outbound envelope as one line of JSON, the text to_json(e).dump() gives (keys in
-// the same sorted order), without building its head as a DOM. Its data is still a DOM.
+// the same sorted order), without a DOM: its data is copied in as the builder wrote it.
 void append_outbound(std::string& out, const outbound_event& e);
 
 }  // namespace xyp

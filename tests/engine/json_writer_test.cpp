@@ -117,6 +117,17 @@ TEST_CASE("No members is an empty object, and empty text is null as a default DO
   CHECK(json_text().str() == json().dump());
 }
 
+TEST_CASE("Written data goes into the envelope verbatim, and to_json reads it back",
+          "[json-writer]") {
+  const std::string text = R"({"detail":"中文 \"q\" \\","kind":"eligibility","tier":"AAA"})";
+  const outbound_event e{"evt-1/1", "case.notice", "92410404X8Y350JTN5", "ZZ-2026-000037",
+                         instant{}, "evt-1",       json_text(text),      {}};
+  std::string out;
+  append_outbound(out, e);
+  CHECK(out.find(",\"data\":" + text + ",") != std::string::npos);
+  CHECK(out == to_json(e).dump());
+}
+
 TEST_CASE("Nested objects and arrays come out as nlohmann/json dumps them", "[json-writer]") {
   std::string out;
   json_writer w{out};
@@ -154,13 +165,15 @@ TEST_CASE("Nested objects and arrays come out as nlohmann/json dumps them", "[js
 }
 
 TEST_CASE("An outbound envelope is written as to_json(e).dump() writes it", "[json-writer]") {
-  const outbound_event e{"evt-1/1",
-                         "case.transitioned",
-                         "92410404X8Y350JTN5",
-                         "ZZ-\"2026\"\n-000037",
-                         *parse_rfc3339("2026-11-23T09:30:00.250+08:00"),
-                         "evt-1",
-                         {{"from", nullptr}, {"to", "applied"}, {"privileges", {"石龙", "\t"}}}};
+  const outbound_event e{
+      "evt-1/1",
+      "case.transitioned",
+      "92410404X8Y350JTN5",
+      "ZZ-\"2026\"\n-000037",
+      *parse_rfc3339("2026-11-23T09:30:00.250+08:00"),
+      "evt-1",
+      json_text::of(json{{"from", nullptr}, {"to", "applied"}, {"privileges", {"石龙", "\t"}}}),
+      {}};
   std::string out = "prefix:";
   append_outbound(out, e);
   CHECK(out == "prefix:" + to_json(e).dump());
