@@ -3,17 +3,34 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/case_record.hpp"
 #include "engine/event.hpp"
+#include "engine/json_text.hpp"
 
 namespace xyp {
 
+// What the adapters read of some outbound events on every commit, kept beside their data so that
+// nothing on the hot path parses it again: a transition's states (no `from` for a new case), and a
+// ledger row's number and day (YYYY-MM-DD), which key the store's ledger. The same builder writes
+// both, from the same values.
+struct transition_facts {
+  std::optional<case_state> from;
+  case_state to = case_state::applied;
+};
+struct ledger_facts {
+  std::uint64_t no = 0;
+  std::string date;
+};
+using outbound_facts = std::variant<std::monostate, transition_facts, ledger_facts>;
+
 // An outbound envelope of CONTRACT.md. Its id is derived from its cause, so a replay of the same
-// input yields the same ids.
+// input yields the same ids. Its data is JSON text, written once by the builder (keys sorted, as
+// nlohmann/json's dump wrote them): data.parsed() gives a DOM off the hot path.
 struct outbound_event {
   std::string id;
   std::string type;
@@ -21,7 +38,8 @@ struct outbound_event {
   std::string case_id;
   instant at;
   std::string cause;
-  nlohmann::json data;
+  json_text data;
+  outbound_facts facts;
 };
 nlohmann::json to_json(const outbound_event& e);
 

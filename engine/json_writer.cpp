@@ -1,5 +1,6 @@
 #include "engine/json_writer.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -10,27 +11,40 @@
 namespace xyp {
 namespace {
 
-// The length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
-// surrogates, nothing beyond U+10FFFF), or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+// The UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no surrogates, nothing beyond
+// U+10FFFF): its length when it is well formed, else the length of its ill-formed start (the lead
+// and the continuations that fit, at least 1), which becomes one U+FFFD, as nlohmann/json's dump
+// with error_handler_t::replace does; the byte that broke the sequence is read again.
+struct utf8_scan {
+  std::size_t length;
+  bool well_formed;
+};
+
+utf8_scan utf8_sequence(std::string_view s, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char lead = byte(i);
   const std::size_t left = s.size() - i;
-  auto continuation = [&](std::size_t k, unsigned char low = 0x80, unsigned char high = 0xBF) {
-    return k < left && byte(i + k) >= low && byte(i + k) <= high;
-  };
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    const unsigned char low = lead == 0xE0 ? 0xA0 : 0x80;
-    const unsigned char high = lead == 0xED ? 0x9F : 0xBF;
-    return continuation(1, low, high) && continuation(2) ? 3 : 0;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the first continuation
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return {1, false};
   }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    const unsigned char low = lead == 0xF0 ? 0x90 : 0x80;
-    const unsigned char high = lead == 0xF4 ? 0x8F : 0xBF;
-    return continuation(1, low, high) && continuation(2) && continuation(3) ? 4 : 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if (k >= left || byte(i + k) < low || byte(i + k) > high) return {k, false};
+    low = 0x80;
+    high = 0xBF;
   }
-  return 0;
+  return {length, true};
 }
 
 }  // namespace
@@ -48,14 +62,15 @@ void append_json_string(std::string& out, std::string_view text) {
       continue;
     }
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence(text, i);
-      if (n != 0) {
-        i += n;
+      const auto sequence = utf8_sequence(text, i);
+      if (sequence.well_formed) {
+        i += sequence.length;
         continue;
       }
       flush();
-      out.append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not UTF-8
-      run = ++i;
+      out.append("\xEF\xBF\xBD");  // U+FFFD for bytes that are not UTF-8
+      i += sequence.length;
+      run = i;
       continue;
     }
     flush();
@@ -175,6 +190,68 @@ json_writer& json_writer::value(const nlohmann::json& dom) {
   separate();
   out_.append(dom.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return *this;
+}
+
+json_writer& json_writer::value(const json_text& text) {
+  separate();
+  out_.append(text.str());
+  return *this;
+}
+
+bool json_members::contains(std::string_view key) const {
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (members_[i].key == key) return true;
+  }
+  return false;
+}
+
+json_members& json_members::put(std::string_view key, value v) {
+  for (std::size_t i = 0; i < size_; ++i) {
+    if (members_[i].key == key) {
+      members_[i].v = std::move(v);
+      return *this;
+    }
+  }
+  assert(size_ < capacity && "an outbound object has at most 16 members");
+  members_[size_++] = member{key, std::move(v)};
+  return *this;
+}
+
+void json_members::write(json_writer& w) const {
+  std::array<const member*, capacity> sorted;
+  for (std::size_t i = 0; i < size_; ++i) sorted[i] = &members_[i];
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(size_),
+            [](const member* a, const member* b) { return a->key < b->key; });
+  auto write_value = [&w](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::nullptr_t>) {
+      w.null();
+    } else if constexpr (std::is_same_v<T, const std::vector<std::string>*>) {
+      w.begin_array();
+      for (const auto& item : *v) w.value(item);
+      w.end_array();
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      w.begin_array();
+      for (const auto& item : v) w.value(item);
+      w.end_array();
+    } else {
+      w.value(v);
+    }
+  };
+  w.begin_object();
+  for (std::size_t i = 0; i < size_; ++i) {
+    w.key(sorted[i]->key);
+    std::visit(write_value, sorted[i]->v);
+  }
+  w.end_object();
+}
+
+json_text json_members::text() const {
+  std::string out;
+  out.reserve(256);  // most outbound objects fit: one allocation
+  json_writer w{out};
+  write(w);
+  return json_text(std::move(out));
 }
 
 void append_outbound(std::string& out, const outbound_event& e) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/json_writer.hpp"
 #include "engine/partition.hpp"
 #include "workflows/credit_approval.hpp"
 
@@ -51,23 +52,38 @@ workflows::case_input case_input_of(const event_data& data) {
 
 // The case's row in the 信易批 register (000 attachment 1): entered on the day the applicant was
 // served under credit approval, at the level the scheme granted, and completed as the case ends.
-nlohmann::json ledger_row(const case_record& r, const jurisdiction_policy& policy,
+// Its number and day go beside the text as facts: the store keys its ledger by them.
+outbound_event ledger_row(const case_record& r, const jurisdiction_policy& policy,
                           std::uint32_t partition) {
   const matter* m = policy.find_matter(r.matter);
   const instant day = r.applied_at.value_or(instant{});
-  return {{"no", *r.ledger_no},
-          {"partition", partition},
-          {"case_id", r.case_id},
-          {"date", format_date(shanghai_date(day))},
-          {"name", r.applicant.name},
-          {"credit_level", r.register_level},
-          {"contact", r.applicant.contact},
-          {"matter", m ? m->name : r.matter},
-          {"matter_code", r.matter},
-          {"department", r.department},
-          {"result", r.result.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.result)},
-          {"satisfaction",
-           r.satisfaction ? nlohmann::json(to_string(*r.satisfaction)) : nlohmann::json(nullptr)}};
+  ledger_facts facts{*r.ledger_no, format_date(shanghai_date(day))};
+  json_members row;
+  row.set("no", facts.no)
+      .set("partition", partition)
+      .set("case_id", r.case_id)
+      .set("date", facts.date)
+      .set("name", r.applicant.name)
+      .set("credit_level", r.register_level)
+      .set("contact", r.applicant.contact)
+      .set("matter", m ? m->name : r.matter)
+      .set("matter_code", r.matter)
+      .set("department", r.department);
+  if (r.result.empty()) {
+    row.set("result", nullptr);
+  } else {
+    row.set("result", r.result);
+  }
+  if (r.satisfaction) {
+    row.set("satisfaction", to_string(*r.satisfaction));
+  } else {
+    row.set("satisfaction", nullptr);
+  }
+  outbound_event e;
+  e.type = "ledger.entry";
+  e.data = row.text();
+  e.facts = std::move(facts);
+  return e;
 }
 
 // Adds one step's results for one case to the unit: the record with its history and version,
@@ -79,20 +95,29 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
   const std::string from = is_new ? "" : std::string(to_string(before.state));
   const std::string to = std::string(to_string(after.state));
   after.history.push_back(history_entry{unit.cause, std::string(type), at, from, to, fingerprint});
-  auto emit = [&](std::string out_type, nlohmann::json data) {
+  auto emit = [&](std::string out_type, json_text data, outbound_facts facts = {}) {
     unit.outbound.push_back(outbound_event{"", std::move(out_type), after.applicant_id,
-                                           after.case_id, at, unit.cause, std::move(data)});
+                                           after.case_id, at, unit.cause, std::move(data),
+                                           std::move(facts)});
   };
   if (is_new || before.state != after.state) {
-    emit("case.transitioned", {{"from", is_new ? nlohmann::json(nullptr) : nlohmann::json(from)},
-                               {"to", to},
-                               {"track", to_string(after.track_used)},
-                               {"privileges", after.privileges}});
+    json_members transition;
+    if (is_new) {
+      transition.set("from", nullptr);
+    } else {
+      transition.set("from", from);
+    }
+    transition.set("to", to)
+        .set("track", to_string(after.track_used))
+        .set("privileges", after.privileges);
+    emit("case.transitioned", transition.text(),
+         transition_facts{is_new ? std::nullopt : std::optional(before.state), after.state});
   }
   for (auto& [out_type, data] : effects.outbound) emit(std::move(out_type), std::move(data));
   if (effects.ledger_changed) {
     if (!after.ledger_no) after.ledger_no = ++unit.ledger_after;
-    emit("ledger.entry", ledger_row(after, policy, partition));
+    auto row = ledger_row(after, policy, partition);
+    emit(std::move(row.type), std::move(row.data), std::move(row.facts));
   }
   // A closed case has nothing left to escalate: what was raised stays in its history, shut.
   if (is_final(after.state) || (after.state == case_state::approved && !after.needs_verification)) {
@@ -387,16 +412,15 @@ commit_unit case_processor::recalendar(const timer_entry& timer, const partition
     // The decision warning is the engine's own reminder, not a due time anyone was told of: it
     // moves quietly with its clock.
     if (moved.kind != clock_kind::decision_warning) {
-      nlohmann::json data{{"kind", "deadline_changed"},
-                          {"detail",
-                           "the year's holiday notice is loaded: the deadline is counted again on "
-                           "it"},
-                          {"clock", contract_clock},
-                          {"previous_due_at", format_rfc3339(previous)},
-                          {"due_at", format_rfc3339(moved.due)}};
-      if (moved.provisional) data["provisional"] = true;
-      unit.outbound.push_back(outbound_event{"", "case.notice", after.applicant_id, after.case_id,
-                                             at, unit.cause, std::move(data)});
+      json_members data;
+      data.set("kind", "deadline_changed")
+          .set("detail", "the year's holiday notice is loaded: the deadline is counted again on it")
+          .set("clock", contract_clock)
+          .set("previous_due_at", format_rfc3339(previous))
+          .set("due_at", format_rfc3339(moved.due));
+      if (moved.provisional) data.set("provisional", true);
+      unit.outbound.push_back(outbound_event{
+          "", "case.notice", after.applicant_id, after.case_id, at, unit.cause, data.text(), {}});
     }
     after.clocks.push_back(std::move(moved));
   }
@@ -434,7 +458,7 @@ nlohmann::json to_json(const outbound_event& e) {
           {"case_id", e.case_id},
           {"at", format_rfc3339(e.at)},
           {"cause", e.cause},
-          {"data", e.data}};
+          {"data", e.data.parsed()}};
 }
 
 nlohmann::json to_json(const timer_entry& t) {

@@ -11,6 +11,7 @@
 #include <boost/msm/front/state_machine_def.hpp>
 
 #include "engine/eligibility.hpp"
+#include "engine/json_writer.hpp"
 
 namespace xyp::workflows {
 namespace {
@@ -53,30 +54,25 @@ struct machine_context {
 // ---------------------------------------------------------------------------------------------
 // Effects as data: notices, clocks, escalations, hooks. No I/O, no clock reads.
 
-nlohmann::json string_list(const std::vector<std::string>& items) {
-  return items;
-}
-
-void publish(machine_context& c, std::string type, nlohmann::json data) {
-  c.effects.outbound.emplace_back(std::move(type), std::move(data));
+// An outbound event's data is written as text here, once (issue 7: no DOM on the hot path); the
+// members are written sorted by key, as the contract's consumers have always received them.
+void publish(machine_context& c, std::string type, const json_members& data) {
+  c.effects.outbound.emplace_back(std::move(type), data.text());
 }
 
 void notify(machine_context& c, std::string_view kind, std::string detail,
-            nlohmann::json extra = nlohmann::json::object()) {
-  extra["kind"] = kind;
-  extra["detail"] = std::move(detail);
-  publish(c, "case.notice", std::move(extra));
+            json_members extra = {}) {
+  extra.set("kind", kind).set("detail", std::move(detail));
+  publish(c, "case.notice", extra);
 }
 
 // A hook for the applicant's credit record (004 3.4) and its downgrade; `extra` adds the
 // kind's own fields (grade and score, the commitment and its due time).
 void credit_hook(machine_context& c, std::string_view kind, std::string detail,
-                 nlohmann::json extra = nlohmann::json::object()) {
-  extra["kind"] = kind;
-  extra["detail"] = std::move(detail);
-  extra["matter"] = c.record.matter;
-  if (!extra.contains("tier")) extra["tier"] = c.record.tier;
-  publish(c, "credit.hook", std::move(extra));
+                 json_members extra = {}) {
+  extra.set("kind", kind).set("detail", std::move(detail)).set("matter", c.record.matter);
+  if (!extra.contains("tier")) extra.set("tier", c.record.tier);
+  publish(c, "credit.hook", extra);
 }
 
 // The case's row in the 信易批 register (000 attachment 1) is new or has changed; a case that
@@ -101,7 +97,7 @@ void record_commitment_made(machine_context& c) {
   if (!commitment_in_force(c.record)) return;
   credit_hook(c, "commitment_made",
               "the applicant's signed commitment stands in for certificates (告知承诺)",
-              {{"commitment", "notify_and_commit"}});
+              json_members().set("commitment", "notify_and_commit"));
 }
 
 working_deadline working_days_after(machine_context& c, instant from, int days) {
@@ -110,9 +106,9 @@ working_deadline working_days_after(machine_context& c, instant from, int days) 
 
 // A due time as the contract writes it: under `key`, and `"provisional": true` beside it when it
 // was counted over a year whose notice is not loaded (contract 1.1).
-void put_due(nlohmann::json& data, const char* key, instant due, bool provisional) {
-  data[key] = format_rfc3339(due);
-  if (provisional) data["provisional"] = true;
+void put_due(json_members& data, std::string_view key, instant due, bool provisional) {
+  data.set(key, format_rfc3339(due));
+  if (provisional) data.set("provisional", true);
 }
 
 // Arms a clock due `days` working days after `from`, keeping what it was counted from so that
@@ -164,11 +160,11 @@ void escalate(machine_context& c, std::string_view level, clock_kind clock, inst
               bool provisional) {
   c.record.escalations.push_back(
       escalation_record{std::string(level), clock, due, c.step.at, true, provisional});
-  nlohmann::json data{{"level", level}, {"clock", contract_clock_name(clock)}};
+  json_members data;
+  data.set("level", level).set("clock", contract_clock_name(clock));
   put_due(data, "due_at", due, provisional);
-  data["department"] = c.record.department;
-  data["matter"] = c.record.matter;
-  publish(c, "escalation.raised", std::move(data));
+  data.set("department", c.record.department).set("matter", c.record.matter);
+  publish(c, "escalation.raised", data);
 }
 
 // The promised time limit runs from acceptance (art. 42), which for a deemed acceptance is the
@@ -202,17 +198,14 @@ std::vector<std::string> privileges_used(const case_record& r) {
 void publish_decision(machine_context& c, std::string_view decision) {
   auto& r = c.record;
   const auto due_by = working_days_after(c, c.step.at, c.step.policy.clocks.publicity_days);
-  nlohmann::json report{{"decision", decision}, {"decided_at", format_rfc3339(c.step.at)}};
+  json_members report;
+  report.set("decision", decision).set("decided_at", format_rfc3339(c.step.at));
   put_due(report, "due_by", due_by.due, due_by.provisional);
-  report["matter"] = r.matter;
-  report["department"] = r.department;
-  report["scheme"] = "shuang_gongshi";
+  report.set("matter", r.matter).set("department", r.department).set("scheme", "shuang_gongshi");
   publish(c, "publicity.report", report);
   if (c.step.policy.xinyipi_publicity && !r.tier.empty()) {
-    report["scheme"] = "xinyipi";
-    report["tier"] = r.tier;
-    report["privileges"] = privileges_used(r);
-    publish(c, "publicity.report", std::move(report));
+    report.set("scheme", "xinyipi").set("tier", r.tier).set("privileges", privileges_used(r));
+    publish(c, "publicity.report", report);
   }
 }
 
@@ -225,7 +218,7 @@ void approve(machine_context& c, std::string detail) {
   r.decided_at = c.step.at;
   close_with(c, "approved");
   r.missing.clear();
-  notify(c, "decision", std::move(detail), {{"outcome", "approve"}});
+  notify(c, "decision", std::move(detail), json_members().set("outcome", "approve"));
   publish_decision(c, "approve");
   r.needs_verification = r.track_used == track::commitment || !r.replaced_by_commitment.empty();
   if (r.needs_verification) {
@@ -366,16 +359,26 @@ struct open_case {
     r.eligibility_reason = verdict.reason;
     r.track_used = track::standard;
     notify(c, "eligibility", verdict.detail,
-           {{"eligible", verdict.credit_approval},
-            {"tier", verdict.tier},
-            {"reason", verdict.reason},
-            {"privileges", verdict.privileges},
-            {"track", verdict.credit_approval ? "credit" : "standard"}});
+           json_members()
+               .set("eligible", verdict.credit_approval)
+               .set("tier", verdict.tier)
+               .set("reason", verdict.reason)
+               .set("privileges", verdict.privileges)
+               .set("track", verdict.credit_approval ? "credit" : "standard"));
     const auto& credit = c.step.credit;
-    credit_hook(c, "credit_queried", "public credit checked at application",
-                {{"grade", credit.known ? nlohmann::json(to_string(credit.grade)) : nullptr},
-                 {"score", credit.score ? nlohmann::json(*credit.score) : nullptr},
-                 {"tier", verdict.tier}});
+    json_members queried;
+    if (credit.known) {
+      queried.set("grade", to_string(credit.grade));
+    } else {
+      queried.set("grade", nullptr);
+    }
+    if (credit.score) {
+      queried.set("score", *credit.score);
+    } else {
+      queried.set("score", nullptr);
+    }
+    queried.set("tier", verdict.tier);
+    credit_hook(c, "credit_queried", "public credit checked at application", std::move(queried));
     // 000 六.(一): an eligible applicant served under credit approval is entered in the register.
     if (verdict.credit_approval) {
       r.register_level = verdict.tier;
@@ -410,7 +413,8 @@ struct reject_application {
     cancel_all_clocks(c);
     c.record.missing.clear();
     close_with(c, "rejected");
-    notify(c, "decision", "application not accepted: " + e.data.reason, {{"outcome", "reject"}});
+    notify(c, "decision", "application not accepted: " + e.data.reason,
+           json_members().set("outcome", "reject"));
   }
 };
 
@@ -451,14 +455,16 @@ struct accept_with_deficiency {
   static void schedule_supplement_deadline(machine_context& c) {
     const auto due =
         arm_clock(c, clock_kind::supplement, c.step.at, c.step.policy.clocks.supplement_days);
-    nlohmann::json extra{{"missing", string_list(c.record.missing)}};
+    json_members extra;
+    extra.set("missing", c.record.missing);
     put_due(extra, "due_at", due.due, due.provisional);
     notify(c, "correction_required",
            "accepted with deficiency: the missing materials are due by the deadline",
            std::move(extra));
-    nlohmann::json promise{{"commitment", "deficiency"}};
+    json_members promise;
+    promise.set("commitment", "deficiency");
     put_due(promise, "due_at", due.due, due.provisional);
-    promise["missing"] = string_list(c.record.missing);
+    promise.set("missing", c.record.missing);
     credit_hook(c, "commitment_made",
                 "the applicant promised in writing to supply the missing materials (容缺受理)",
                 std::move(promise));
@@ -473,7 +479,7 @@ struct require_correction {
     apply_plan(c, plan_for(c, e.data));
     c.record.track_used = c.record.privileges.empty() ? track::standard : c.record.track_used;
     notify(c, "correction_required", "these materials are missing, all listed at once",
-           {{"missing", string_list(c.record.missing)}, {"due_at", nullptr}});
+           json_members().set("missing", c.record.missing).set("due_at", nullptr));
   }
 };
 
@@ -516,7 +522,7 @@ struct record_materials {
 void materials_completed(machine_context& c) {
   if (c.record.state == case_state::accepted_deficient) {
     credit_hook(c, "commitment_fulfilled", "the missing materials were supplied by the deadline",
-                {{"commitment", "deficiency"}});
+                json_members().set("commitment", "deficiency"));
   } else if (c.record.state == case_state::correction_required) {
     record_commitment_made(c);
   }
@@ -551,7 +557,8 @@ struct send_supplement_reminder {
     const bool supplement_provisional = firing_clock_provisional(c);
     const auto grace = arm_clock(c, clock_kind::supplement_grace, c.step.at,
                                  c.step.policy.clocks.reminder_grace_days);
-    nlohmann::json extra{{"missing", string_list(c.record.missing)}};
+    json_members extra;
+    extra.set("missing", c.record.missing);
     put_due(extra, "due_at", grace.due, grace.provisional);
     notify(c, "supplement_reminder",
            "the supplement deadline has passed: hand in the missing materials by the new date or "
@@ -615,7 +622,7 @@ struct deny_case {
     c.record.decided_at = c.step.at;
     close_with(c, "denied");
     notify(c, "decision", e.data.reason.empty() ? "denied" : "denied: " + e.data.reason,
-           {{"outcome", "deny"}});
+           json_members().set("outcome", "deny"));
     publish_decision(c, "deny");
   }
 };
@@ -629,7 +636,7 @@ struct confirm_commitment_kept {
     credit_hook(c, "commitment_fulfilled",
                 "commitment verified as kept: counts toward the applicant's credit" +
                     (e.data.note.empty() ? std::string() : ": " + e.data.note),
-                {{"commitment", "notify_and_commit"}});
+                json_members().set("commitment", "notify_and_commit"));
   }
 };
 
@@ -643,7 +650,7 @@ struct revoke_for_broken_commitment {
                 "commitment found broken on verification: blacklist, downgrade, and report to the "
                 "credit website" +
                     (e.data.note.empty() ? std::string() : ": " + e.data.note),
-                {{"commitment", "notify_and_commit"}});
+                json_members().set("commitment", "notify_and_commit"));
     publish_decision(c, "revoke");
   }
 };
@@ -656,7 +663,7 @@ struct withdraw_application {
     c.record.missing.clear();
     close_with(c, "withdrawn");
     notify(c, "withdrawn", e.data.reason.empty() ? "application withdrawn" : e.data.reason,
-           {{"scope", "application"}});
+           json_members().set("scope", "application"));
   }
 };
 
@@ -685,12 +692,12 @@ struct fall_back_to_standard_track {
     r.credit_track = false;
     r.track_used = track::standard;
     cancel_clocks(c, {clock_kind::supplement, clock_kind::supplement_grace});
-    nlohmann::json extra = {{"scope", "credit_track"}};
+    json_members extra;
+    extra.set("scope", "credit_track");
     if (!r.missing.empty() && r.state != case_state::applied) {
       // Not accepted any more: the decision clock stops until the materials are complete.
       cancel_clocks(c, {clock_kind::decision_warning, clock_kind::decision});
-      extra["missing"] = string_list(r.missing);
-      extra["due_at"] = nullptr;
+      extra.set("missing", r.missing).set("due_at", nullptr);
     }
     const std::string detail = "credit approval ended: the case continues on the standard track";
     if constexpr (std::is_same_v<Evt, withdrawal>) {

@@ -12,6 +12,7 @@
 #include "engine/case_record.hpp"
 #include "engine/commit_unit.hpp"
 #include "engine/event.hpp"
+#include "engine/json_text.hpp"
 #include "engine/policy.hpp"
 
 namespace xyp::workflows {
@@ -33,7 +34,7 @@ using case_input =
 
 // What a step asks the runtime to do, besides saving the record.
 struct case_effects {
-  std::vector<std::pair<std::string, nlohmann::json>> outbound;  // type and data, in order
+  std::vector<std::pair<std::string, json_text>> outbound;  // type and data, in order
   std::vector<timer_entry> timers_set;
   std::vector<std::string> timers_cancelled;
   bool ledger_changed = false;  // the case's ledger entry is new or has changed

@@ -1,6 +1,7 @@
 #include "adapters/http/runtime_metrics.hpp"
 
 #include <nlohmann/json.hpp>
+#include <variant>
 
 namespace xyp::http {
 namespace {
@@ -50,11 +51,9 @@ void runtime_metrics::committed(std::uint32_t partition, const commit_unit& unit
   if (status != redis::commit_status::ok) return;
   if (unit.dead) m_.dead_letters(to_string(unit.dead->code)).inc();
   for (const auto& o : unit.outbound) {
-    if (o.type != "case.transitioned") continue;
-    const auto& from = o.data.value("from", nlohmann::json());
-    m_.transitions(from.is_string() ? from.get<std::string>() : "none",
-                   o.data.value("to", std::string("unknown")))
-        .inc();
+    const auto* t = std::get_if<transition_facts>(&o.facts);
+    if (!t) continue;
+    m_.transitions(t->from ? to_string(*t->from) : "none", to_string(t->to)).inc();
   }
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <unordered_map>
+#include <variant>
 
 #include "adapters/redis/resp.hpp"
 #include "engine/case_codec.hpp"
@@ -241,10 +242,10 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
   }
   for (const auto& o : unit.outbound) {
     append_outbound(out_.emplace_back(), o);
-    if (o.type == "ledger.entry") {
-      const std::string no = std::to_string(o.data["no"].get<std::uint64_t>());
-      hashes_[keys_.ledger()][no] = o.data.dump();
-      zadd(keys_.ledger_by_date(), no, date_number(o.data["date"].get<std::string>()));
+    if (const auto* row = std::get_if<ledger_facts>(&o.facts)) {
+      const std::string no = std::to_string(row->no);
+      hashes_[keys_.ledger()][no] = o.data.str();
+      zadd(keys_.ledger_by_date(), no, date_number(row->date));
     }
   }
   if (unit.dead) dead_.push_back(*unit.dead);

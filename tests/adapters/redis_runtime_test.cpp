@@ -546,8 +546,8 @@ TEST_CASE(
   reference.recalendar();
   REQUIRE(expected_units == 2);
   REQUIRE(std::any_of(expected_out.begin(), expected_out.end(), [](const auto& o) {
-    return o.case_id == "ZZ-2026-900001" && o.data["kind"] == "deadline_changed" &&
-           o.data["due_at"] == "2027-01-08T23:59:59+08:00";
+    return o.case_id == "ZZ-2026-900001" && o.data.parsed()["kind"] == "deadline_changed" &&
+           o.data.parsed()["due_at"] == "2027-01-08T23:59:59+08:00";
   }));
 
   setup s;
@@ -633,7 +633,7 @@ TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[run
     commit_unit unit;
     unit.cause = "e-1";
     unit.outbound.push_back(
-        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json::object()});
+        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json_text("{}"), {}});
     batch.add(
         unit, [](const std::string&) -> const case_record* { return nullptr; },
         [](const std::string& id) { return id; }, "", instant{}, false);

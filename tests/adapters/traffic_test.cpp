@@ -57,10 +57,10 @@ replay_result replay(const jurisdiction_policy& policy, const std::vector<std::s
     if (unit.ignored && unit.consumed_timer.empty()) ++result.ignored;
     for (const auto& out : unit.outbound) {
       if (out.type == "escalation.raised") {
-        result.escalations.insert(out.data.at("level").get<std::string>() + "/" +
-                                  out.data.at("clock").get<std::string>());
+        result.escalations.insert(out.data.parsed().at("level").get<std::string>() + "/" +
+                                  out.data.parsed().at("clock").get<std::string>());
       } else if (out.type == "credit.hook") {
-        result.hooks.insert(out.data.at("kind").get<std::string>());
+        result.hooks.insert(out.data.parsed().at("kind").get<std::string>());
       }
     }
   });

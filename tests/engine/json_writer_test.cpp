@@ -53,6 +53,81 @@ TEST_CASE("Bytes that are not UTF-8 become U+FFFD and the text stays valid JSON"
   }
 }
 
+TEST_CASE("Bytes that are not UTF-8 are replaced as nlohmann/json's dump replaces them",
+          "[json-writer]") {
+  // A sequence cut short is one U+FFFD, not one per byte, and the byte that cut it is read again.
+  for (const std::string bad :
+       {"\xFF", "a\xC3", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "ok\x80ok",
+        "\xE2\x82\x41", "\xF0\x9F\x98", "\xF0\x9F\x98\xF0\x9F\x98\x80", "\xE4\xB8\"quote",
+        "\xF0\x80\x80", "\xC3\xC3\xA9", "中\xE6\x96文"}) {
+    INFO(json(bad).dump(-1, ' ', false, json::error_handler_t::replace));
+    CHECK(written(bad) == json(bad).dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+}
+
+TEST_CASE("An object's members set in any order are written sorted, as nlohmann/json dumps them",
+          "[json-writer]") {
+  const std::vector<std::string> missing{"floor_plan", "石龙区\"证明\"", "back\\slash"};
+  const std::string name = "张三 \"quoted\" \\ \t\u0001 石龙";
+  json_members members;
+  members.set("tier", "AAA")
+      .set("provisional", true)
+      .set("privileges", missing)
+      .set("detail", std::string("容缺受理: \"a\" \\ b\n"))
+      .set("name", name)
+      .set("due_at", nullptr)
+      .set("score", std::int64_t{-12})
+      .set("no", std::uint64_t{18446744073709551615u})
+      .set("partition", std::uint32_t{3})
+      .set("count", 0)
+      .set("eligible", false)
+      .set("missing", std::vector<std::string>{"z", "中文"})
+      .set("Upper", std::string_view("sorted before lower case"))
+      .set("empty", std::vector<std::string>{});
+  const json expected = {{"tier", "AAA"},
+                         {"provisional", true},
+                         {"privileges", missing},
+                         {"detail", "容缺受理: \"a\" \\ b\n"},
+                         {"name", name},
+                         {"due_at", nullptr},
+                         {"score", -12},
+                         {"no", 18446744073709551615u},
+                         {"partition", 3u},
+                         {"count", 0},
+                         {"eligible", false},
+                         {"missing", {"z", "中文"}},
+                         {"Upper", "sorted before lower case"},
+                         {"empty", json::array()}};
+  CHECK(members.text().str() == expected.dump());
+  CHECK(members.text().parsed() == expected);
+}
+
+TEST_CASE("Setting a member again replaces its value, as json[key] = value does", "[json-writer]") {
+  json_members members;
+  members.set("scheme", "shuang_gongshi").set("decision", "approve");
+  CHECK(members.contains("scheme"));
+  CHECK_FALSE(members.contains("tier"));
+  members.set("scheme", "xinyipi").set("tier", "AA");
+  CHECK(members.text().str() == R"({"decision":"approve","scheme":"xinyipi","tier":"AA"})");
+}
+
+TEST_CASE("No members is an empty object, and empty text is null as a default DOM dumps",
+          "[json-writer]") {
+  CHECK(json_members().text().str() == "{}");
+  CHECK(json_text().str() == json().dump());
+}
+
+TEST_CASE("Written data goes into the envelope verbatim, and to_json reads it back",
+          "[json-writer]") {
+  const std::string text = R"({"detail":"中文 \"q\" \\","kind":"eligibility","tier":"AAA"})";
+  const outbound_event e{"evt-1/1", "case.notice", "92410404X8Y350JTN5", "ZZ-2026-000037",
+                         instant{}, "evt-1",       json_text(text),      {}};
+  std::string out;
+  append_outbound(out, e);
+  CHECK(out.find(",\"data\":" + text + ",") != std::string::npos);
+  CHECK(out == to_json(e).dump());
+}
+
 TEST_CASE("Nested objects and arrays come out as nlohmann/json dumps them", "[json-writer]") {
   std::string out;
   json_writer w{out};
@@ -90,13 +165,15 @@ TEST_CASE("Nested objects and arrays come out as nlohmann/json dumps them", "[js
 }
 
 TEST_CASE("An outbound envelope is written as to_json(e).dump() writes it", "[json-writer]") {
-  const outbound_event e{"evt-1/1",
-                         "case.transitioned",
-                         "92410404X8Y350JTN5",
-                         "ZZ-\"2026\"\n-000037",
-                         *parse_rfc3339("2026-11-23T09:30:00.250+08:00"),
-                         "evt-1",
-                         {{"from", nullptr}, {"to", "applied"}, {"privileges", {"石龙", "\t"}}}};
+  const outbound_event e{
+      "evt-1/1",
+      "case.transitioned",
+      "92410404X8Y350JTN5",
+      "ZZ-\"2026\"\n-000037",
+      *parse_rfc3339("2026-11-23T09:30:00.250+08:00"),
+      "evt-1",
+      json_text::of(json{{"from", nullptr}, {"to", "applied"}, {"privileges", {"石龙", "\t"}}}),
+      {}};
   std::string out = "prefix:";
   append_outbound(out, e);
   CHECK(out == "prefix:" + to_json(e).dump());

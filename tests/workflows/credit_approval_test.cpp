@@ -64,11 +64,11 @@ TEST_CASE("an AAA applicant who opts in and signs is told at once that credit ap
         std::vector<std::string>{"green_channel", "deficiency_acceptance", "notify_and_commit"});
   const auto notices = bench::of_type(unit, "case.notice");
   REQUIRE(notices.size() == 1);
-  CHECK(notices[0].data["kind"] == "eligibility");
-  CHECK(notices[0].data["eligible"] == true);
+  CHECK(notices[0].data.parsed()["kind"] == "eligibility");
+  CHECK(notices[0].data.parsed()["eligible"] == true);
   REQUIRE(bench::of_type(unit, "case.transitioned").size() == 1);
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["to"] == "applied");
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["from"].is_null());
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["to"] == "applied");
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["from"].is_null());
   // Art. 32: five working days for the intake verdict, Tuesday to the next Monday.
   CHECK(due_of(r, clock_kind::correction_notice) == "2026-11-30T23:59:59+08:00");
 }
@@ -80,8 +80,8 @@ TEST_CASE("an applicant who does not opt in is on the standard track, with the r
   const auto r = b.record("C-1");
   CHECK(r.privileges.empty());
   CHECK(r.eligibility_reason == "not_opted_in");
-  CHECK(bench::of_type(unit, "case.notice")[0].data["eligible"] == false);
-  CHECK(bench::of_type(unit, "case.notice")[0].data["track"] == "standard");
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["eligible"] == false);
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["track"] == "standard");
 }
 
 TEST_CASE("an applicant without a signed commitment gets no credit approval") {
@@ -98,7 +98,7 @@ TEST_CASE("a matter excluded by category gets no credit approval even at AAA") {
   const auto unit =
       b.send(bench::apply("a-1", "C-1", "HAZ", {"application_form", "safety_assessment"}, monday));
   CHECK(b.record("C-1").eligibility_reason == "matter_excluded");
-  CHECK(bench::of_type(unit, "case.notice")[0].data["detail"].get<std::string>().find(
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["detail"].get<std::string>().find(
             "production_safety") != std::string::npos);
 }
 
@@ -142,9 +142,10 @@ TEST_CASE("no intake verdict within five working days means deemed accepted, wit
   CHECK(r.missing.empty());
   CHECK(r.track_used == track::commitment);  // AA: notify-and-commit, as qualified at apply
   REQUIRE(bench::of_type(fired[0], "case.notice").size() == 1);
-  CHECK(bench::of_type(fired[0], "case.notice")[0].data["kind"] == "deemed_accepted");
+  CHECK(bench::of_type(fired[0], "case.notice")[0].data.parsed()["kind"] == "deemed_accepted");
   REQUIRE(bench::of_type(fired[0], "escalation.raised").size() == 1);
-  CHECK(bench::of_type(fired[0], "escalation.raised")[0].data["clock"] == "correction_notice");
+  CHECK(bench::of_type(fired[0], "escalation.raised")[0].data.parsed()["clock"] ==
+        "correction_notice");
   // Art. 42 with art. 32: the limit runs from receipt, Monday 2026-11-23, not from the deemed
   // moment: 20 working days, 11-24..11-27 (4), 11-30..12-04 (9), 12-07..12-11 (14),
   // 12-14..12-18 (19), 12-21 (20).
@@ -181,9 +182,9 @@ TEST_CASE("an AAA applicant missing an auxiliary material is accepted with a sup
   CHECK(due_of(r, clock_kind::supplement) == "2026-12-08T23:59:59+08:00");
   const auto notices = bench::of_type(unit, "case.notice");
   REQUIRE(notices.size() == 1);
-  CHECK(notices[0].data["missing"] == json{"floor_plan", "food_safety_rules"});
-  CHECK(notices[0].data["due_at"] == "2026-12-08T23:59:59+08:00");
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["track"] == "deficiency");
+  CHECK(notices[0].data.parsed()["missing"] == json{"floor_plan", "food_safety_rules"});
+  CHECK(notices[0].data.parsed()["due_at"] == "2026-12-08T23:59:59+08:00");
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["track"] == "deficiency");
 }
 
 TEST_CASE("an AA applicant whose tier lacks deficiency acceptance must correct instead") {
@@ -192,7 +193,7 @@ TEST_CASE("an AA applicant whose tier lacks deficiency acceptance must correct i
   b.send(bench::apply("a-1", "C-1", "FOOD", food_without_deferrables, monday));
   const auto unit = b.send(accept("r-1", "C-1", food_without_deferrables));
   CHECK(b.record("C-1").state == case_state::correction_required);
-  CHECK(bench::of_type(unit, "case.notice")[0].data["missing"] ==
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["missing"] ==
         json{"floor_plan", "food_safety_rules"});
 }
 
@@ -216,7 +217,7 @@ TEST_CASE("under notify-and-commit the signed commitment replaces the listed cer
   CHECK(r.state == case_state::accepted);
   CHECK(r.track_used == track::commitment);
   CHECK(r.replaced_by_commitment == std::vector<std::string>{"health_certificate"});
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["track"] == "commitment");
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["track"] == "commitment");
 }
 
 TEST_CASE("an on-the-spot matter under a commitment is approved at intake") {
@@ -230,8 +231,8 @@ TEST_CASE("an on-the-spot matter under a commitment is approved at intake") {
   const auto r = b.record("C-1");
   CHECK(r.state == case_state::approved);
   CHECK(r.needs_verification);
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["from"] == "applied");
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["to"] == "approved");
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["from"] == "applied");
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["to"] == "approved");
   CHECK(bench::of_type(unit, "publicity.report").size() == 1);
   CHECK(bench::of_type(unit, "ledger.entry").size() == 1);
   CHECK(due_of(r, clock_kind::verification) == "2026-12-22T23:59:59+08:00");
@@ -243,7 +244,7 @@ TEST_CASE("missing main materials require a correction listing every missing mat
   b.send(bench::apply("a-1", "C-1", "FOOD", {"application_form"}, monday));
   const auto unit = b.send(accept("r-1", "C-1", {"application_form"}));
   CHECK(b.record("C-1").state == case_state::correction_required);
-  CHECK(bench::of_type(unit, "case.notice")[0].data["missing"] ==
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["missing"] ==
         json{"business_license", "floor_plan", "food_safety_rules"});
 }
 
@@ -304,10 +305,10 @@ TEST_CASE("a supplement deadline that passes sends a reminder and starts a grace
   CHECK(r.state == case_state::supplement_overdue);
   const auto notices = bench::of_type(fired[0], "case.notice");
   REQUIRE(notices.size() == 1);
-  CHECK(notices[0].data["kind"] == "supplement_reminder");
-  CHECK(notices[0].data["missing"] == json{"floor_plan", "food_safety_rules"});
+  CHECK(notices[0].data.parsed()["kind"] == "supplement_reminder");
+  CHECK(notices[0].data.parsed()["missing"] == json{"floor_plan", "food_safety_rules"});
   // Five working days after 2026-12-08.
-  CHECK(notices[0].data["due_at"] == "2026-12-15T23:59:59+08:00");
+  CHECK(notices[0].data.parsed()["due_at"] == "2026-12-15T23:59:59+08:00");
   CHECK(due_of(r, clock_kind::supplement_grace) == "2026-12-15T23:59:59+08:00");
 }
 
@@ -322,7 +323,7 @@ TEST_CASE("materials still missing after the reminder default the case and fire 
   CHECK(r.state == case_state::defaulted);
   const auto hooks = bench::of_type(fired[0], "credit.hook");
   REQUIRE(hooks.size() == 1);
-  CHECK(hooks[0].data["kind"] == "deficiency_defaulted");
+  CHECK(hooks[0].data.parsed()["kind"] == "deficiency_defaulted");
   CHECK(invariant_violation(r) == std::nullopt);
   // The default is announced, and then there is nothing left open to watch.
   CHECK(bench::of_type(fired[0], "escalation.raised").size() == 1);
@@ -349,10 +350,10 @@ TEST_CASE("a warning escalation is raised at the configured share of the decisio
   REQUIRE(fired.size() == 1);
   const auto esc = bench::of_type(fired[0], "escalation.raised");
   REQUIRE(esc.size() == 1);
-  CHECK(esc[0].data["level"] == "warning");
-  CHECK(esc[0].data["clock"] == "decision");
-  CHECK(esc[0].data["due_at"] == "2026-12-22T23:59:59+08:00");
-  CHECK(esc[0].data["department"] == "市场监督管理局");
+  CHECK(esc[0].data.parsed()["level"] == "warning");
+  CHECK(esc[0].data.parsed()["clock"] == "decision");
+  CHECK(esc[0].data.parsed()["due_at"] == "2026-12-22T23:59:59+08:00");
+  CHECK(esc[0].data.parsed()["department"] == "市场监督管理局");
 }
 
 TEST_CASE("an overdue escalation is raised when the decision limit passes") {
@@ -360,7 +361,7 @@ TEST_CASE("an overdue escalation is raised when the decision limit passes") {
   accepted_food_case(b);
   const auto fired = b.advance_to("2026-12-23T09:00:00+08:00");
   REQUIRE(fired.size() == 2);
-  CHECK(bench::of_type(fired[1], "escalation.raised")[0].data["level"] == "overdue");
+  CHECK(bench::of_type(fired[1], "escalation.raised")[0].data.parsed()["level"] == "overdue");
   CHECK(b.record("C-1").state == case_state::accepted);
 }
 
@@ -375,14 +376,14 @@ TEST_CASE(
   CHECK(invariant_violation(r) == std::nullopt);
   const auto report = bench::of_type(unit, "publicity.report");
   REQUIRE(report.size() == 1);
-  CHECK(report[0].data["decision"] == "approve");
-  CHECK(report[0].data["due_by"] == "2026-12-10T23:59:59+08:00");
+  CHECK(report[0].data.parsed()["decision"] == "approve");
+  CHECK(report[0].data.parsed()["due_by"] == "2026-12-10T23:59:59+08:00");
   const auto ledger = bench::of_type(unit, "ledger.entry");
   REQUIRE(ledger.size() == 1);
-  CHECK(ledger[0].data["no"] == 1);
-  CHECK(ledger[0].data["matter"] == "食品经营许可");
-  CHECK(ledger[0].data["credit_level"] == "A");
-  CHECK(ledger[0].data["result"] == "approved");
+  CHECK(ledger[0].data.parsed()["no"] == 1);
+  CHECK(ledger[0].data.parsed()["matter"] == "食品经营许可");
+  CHECK(ledger[0].data.parsed()["credit_level"] == "A");
+  CHECK(ledger[0].data.parsed()["result"] == "approved");
 }
 
 TEST_CASE("a denial closes the case and cancels its clocks") {
@@ -394,7 +395,7 @@ TEST_CASE("a denial closes the case and cancels its clocks") {
   CHECK(r.state == case_state::denied);
   CHECK(unit.timers_cancelled.size() == 2);
   CHECK(invariant_violation(r) == std::nullopt);
-  CHECK(bench::of_type(unit, "publicity.report")[0].data["decision"] == "deny");
+  CHECK(bench::of_type(unit, "publicity.report")[0].data.parsed()["decision"] == "deny");
 }
 
 TEST_CASE("a decision on a case still owing deferred materials is refused") {
@@ -416,7 +417,7 @@ TEST_CASE("a commitment verified as kept closes the case and credits the applica
   const auto unit = b.send(
       event("v-1", "case.verify", "C-1", {{"result", "fulfilled"}}, "2026-12-05T10:00:00+08:00"));
   CHECK(b.record("C-1").state == case_state::verified);
-  CHECK(bench::of_type(unit, "credit.hook")[0].data["kind"] == "commitment_fulfilled");
+  CHECK(bench::of_type(unit, "credit.hook")[0].data.parsed()["kind"] == "commitment_fulfilled");
   CHECK(invariant_violation(b.record("C-1")) == std::nullopt);
 }
 
@@ -427,8 +428,8 @@ TEST_CASE("a commitment found broken revokes the approval and fires the breach h
   const auto unit = b.send(
       event("v-1", "case.verify", "C-1", {{"result", "breached"}}, "2026-12-05T10:00:00+08:00"));
   CHECK(b.record("C-1").state == case_state::revoked);
-  CHECK(bench::of_type(unit, "credit.hook")[0].data["kind"] == "commitment_breached");
-  CHECK(bench::of_type(unit, "publicity.report")[0].data["decision"] == "revoke");
+  CHECK(bench::of_type(unit, "credit.hook")[0].data.parsed()["kind"] == "commitment_breached");
+  CHECK(bench::of_type(unit, "publicity.report")[0].data.parsed()["decision"] == "revoke");
 }
 
 TEST_CASE("a verification window that passes with no check raises an escalation") {
@@ -439,7 +440,7 @@ TEST_CASE("a verification window that passes with no check raises an escalation"
   CHECK(due_of(b.record("C-1"), clock_kind::verification) == "2026-12-29T23:59:59+08:00");
   const auto fired = b.advance_to("2026-12-30T00:00:00+08:00");
   REQUIRE(fired.size() == 1);
-  CHECK(bench::of_type(fired[0], "escalation.raised")[0].data["clock"] == "verification");
+  CHECK(bench::of_type(fired[0], "escalation.raised")[0].data.parsed()["clock"] == "verification");
   CHECK(b.record("C-1").state == case_state::approved);
 }
 
@@ -466,8 +467,8 @@ TEST_CASE(
   CHECK(r.armed_clock(clock_kind::supplement) == nullptr);
   CHECK(r.armed_clock(clock_kind::decision) == nullptr);
   CHECK(r.missing == std::vector<std::string>{"floor_plan", "food_safety_rules"});
-  CHECK(bench::of_type(unit, "case.notice")[0].data["kind"] == "withdrawn");
-  CHECK(bench::of_type(unit, "case.transitioned")[0].data["track"] == "standard");
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["kind"] == "withdrawn");
+  CHECK(bench::of_type(unit, "case.transitioned")[0].data.parsed()["track"] == "standard");
 }
 
 TEST_CASE(
@@ -512,7 +513,7 @@ TEST_CASE("the authority may terminate an open case") {
   const auto unit =
       b.send(event("t-1", "case.terminate", "C-1", {{"reason", "premises demolished"}}));
   CHECK(b.record("C-1").state == case_state::terminated);
-  CHECK(bench::of_type(unit, "case.notice")[0].data["kind"] == "terminated");
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["kind"] == "terminated");
   CHECK(invariant_violation(b.record("C-1")) == std::nullopt);
 }
 
@@ -525,8 +526,8 @@ TEST_CASE("satisfaction feedback goes into the case's ledger entry") {
   const auto unit = b.send(event("f-1", "case.feedback", "C-1", {{"rating", "very_satisfied"}}));
   const auto ledger = bench::of_type(unit, "ledger.entry");
   REQUIRE(ledger.size() == 1);
-  CHECK(ledger[0].data["no"] == 1);  // the same row, updated
-  CHECK(ledger[0].data["satisfaction"] == "very_satisfied");
+  CHECK(ledger[0].data.parsed()["no"] == 1);  // the same row, updated
+  CHECK(ledger[0].data.parsed()["satisfaction"] == "very_satisfied");
 }
 
 // ---- Credit changes during an open case ------------------------------------------------------
@@ -541,8 +542,8 @@ TEST_CASE("blacklisting during a deficiency case revokes facilitation and falls 
   CHECK(r.track_used == track::standard);
   const auto hooks = bench::of_type(unit, "credit.hook");
   REQUIRE(hooks.size() == 1);
-  CHECK(hooks[0].data["kind"] == "facilitation_revoked");
-  CHECK(hooks[0].data["tier"] == "AAA");  // the tier that was lost
+  CHECK(hooks[0].data.parsed()["kind"] == "facilitation_revoked");
+  CHECK(hooks[0].data.parsed()["tier"] == "AAA");  // the tier that was lost
 }
 
 TEST_CASE("blacklisting leaves an applicant's standard-track and decided cases alone") {

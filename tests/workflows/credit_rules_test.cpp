@@ -64,7 +64,7 @@ std::vector<outbound_event> all_of_type(const bench& b, const std::string& type)
 std::vector<json> hooks_of(const commit_unit& unit, const std::string& kind) {
   std::vector<json> out;
   for (const auto& o : bench::of_type(unit, "credit.hook")) {
-    if (o.data["kind"] == kind) out.push_back(o.data);
+    if (o.data.parsed()["kind"] == kind) out.push_back(o.data.parsed());
   }
   return out;
 }
@@ -110,7 +110,8 @@ TEST_CASE("a deemed-accepted case is overdue once the limit counted from receipt
   std::vector<json> overdue;
   for (const auto& u : fired) {
     for (const auto& e : bench::of_type(u, "escalation.raised")) {
-      if (e.data["level"] == "overdue" && e.data["clock"] == "decision") overdue.push_back(e.data);
+      if (e.data.parsed()["level"] == "overdue" && e.data.parsed()["clock"] == "decision")
+        overdue.push_back(e.data.parsed());
     }
   }
   REQUIRE(overdue.size() == 1);
@@ -131,7 +132,7 @@ TEST_CASE("a reviewed list replaces what was claimed: a plan missing from the re
   CHECK(r.missing == std::vector<std::string>{"floor_plan"});
   CHECK(r.materials == std::vector<std::string>{"application_form", "business_license",
                                                 "food_safety_rules", "health_certificate"});
-  CHECK(bench::of_type(unit, "case.notice")[0].data["missing"] == json{"floor_plan"});
+  CHECK(bench::of_type(unit, "case.notice")[0].data.parsed()["missing"] == json{"floor_plan"});
 }
 
 TEST_CASE("an AAA reviewed list lacking only deferrable materials is a deficiency acceptance") {
@@ -170,12 +171,12 @@ TEST_CASE("an applicant served under credit approval is entered in the register 
   const auto unit = b.send(bench::apply("a-1", "C-1", "FOOD", all_food, monday));
   const auto rows = bench::of_type(unit, "ledger.entry");
   REQUIRE(rows.size() == 1);
-  CHECK(rows[0].data["no"] == 1);
-  CHECK(rows[0].data["partition"] == 0);
-  CHECK(rows[0].data["case_id"] == "C-1");
-  CHECK(rows[0].data["date"] == "2026-11-23");
-  CHECK(rows[0].data["credit_level"] == "AA");
-  CHECK(rows[0].data["result"].is_null());  // still being handled
+  CHECK(rows[0].data.parsed()["no"] == 1);
+  CHECK(rows[0].data.parsed()["partition"] == 0);
+  CHECK(rows[0].data.parsed()["case_id"] == "C-1");
+  CHECK(rows[0].data.parsed()["date"] == "2026-11-23");
+  CHECK(rows[0].data.parsed()["credit_level"] == "AA");
+  CHECK(rows[0].data.parsed()["result"].is_null());  // still being handled
 }
 
 TEST_CASE("a standard-track case is not in the 信易批 register, from application to feedback") {
@@ -251,8 +252,8 @@ TEST_CASE("every end of a register case puts its result in the case's one row") 
     CHECK(b.record("C-1").result == e.result);
     const auto rows = all_of_type(b, "ledger.entry");
     REQUIRE(rows.size() >= 2);  // entered at application, completed at the end
-    CHECK(rows.back().data["result"] == e.result);
-    CHECK(rows.back().data["no"] == 1);
+    CHECK(rows.back().data.parsed()["result"] == e.result);
+    CHECK(rows.back().data.parsed()["no"] == 1);
     CHECK(b.partition().ledger_count() == 1);
   }
 }
@@ -266,9 +267,9 @@ TEST_CASE("feedback on a withdrawn register case updates its row with the satisf
   REQUIRE_FALSE(unit.dead);
   const auto rows = bench::of_type(unit, "ledger.entry");
   REQUIRE(rows.size() == 1);
-  CHECK(rows[0].data["no"] == 1);
-  CHECK(rows[0].data["result"] == "withdrawn");
-  CHECK(rows[0].data["satisfaction"] == "basic");
+  CHECK(rows[0].data.parsed()["no"] == 1);
+  CHECK(rows[0].data.parsed()["result"] == "withdrawn");
+  CHECK(rows[0].data.parsed()["satisfaction"] == "basic");
 }
 
 TEST_CASE("under Zaozhuang the register's credit level is the 榴花分 band, not the public grade") {
@@ -280,7 +281,7 @@ TEST_CASE("under Zaozhuang the register's credit level is the 榴花分 band, no
   const auto unit = b.send(bench::apply("a-1", "C-1", "FOOD-OPERATION", materials, monday));
   const auto rows = bench::of_type(unit, "ledger.entry");
   REQUIRE(rows.size() == 1);
-  CHECK(rows[0].data["credit_level"] == "AA");
+  CHECK(rows[0].data.parsed()["credit_level"] == "AA");
 }
 
 TEST_CASE("under Zaozhuang an enterprise with a qualifying score is not served: persons only") {
@@ -304,7 +305,7 @@ TEST_CASE("register numbers run per partition and each row names the partition t
   memory_runtime runtime(processor, 2);
   std::vector<json> rows;
   runtime.set_listener([&](std::uint32_t, const commit_unit& u) {
-    for (const auto& o : bench::of_type(u, "ledger.entry")) rows.push_back(o.data);
+    for (const auto& o : bench::of_type(u, "ledger.entry")) rows.push_back(o.data.parsed());
   });
   // One applicant in each partition, two cases each.
   std::vector<std::string> applicants;
@@ -429,13 +430,13 @@ TEST_CASE(
   const auto unit = b.send(event("d-1", "case.decide", "C-1", {{"outcome", "approve"}}));
   const auto reports = bench::of_type(unit, "publicity.report");
   REQUIRE(reports.size() == 2);
-  CHECK(reports[0].data["scheme"] == "shuang_gongshi");
-  CHECK(reports[1].data["scheme"] == "xinyipi");
-  CHECK(reports[1].data["decision"] == "approve");
-  CHECK(reports[1].data["tier"] == "good_credit");
-  CHECK(reports[1].data["privileges"] == json{"one_window_acceptance", "simulated_approval",
-                                              "notify_and_commit", "green_channel",
-                                              "at_most_one_trip"});
+  CHECK(reports[0].data.parsed()["scheme"] == "shuang_gongshi");
+  CHECK(reports[1].data.parsed()["scheme"] == "xinyipi");
+  CHECK(reports[1].data.parsed()["decision"] == "approve");
+  CHECK(reports[1].data.parsed()["tier"] == "good_credit");
+  CHECK(reports[1].data.parsed()["privileges"] == json{"one_window_acceptance",
+                                                       "simulated_approval", "notify_and_commit",
+                                                       "green_channel", "at_most_one_trip"});
 }
 
 TEST_CASE("where the profile does not ask for it, a decision has the 双公示 report only") {
@@ -446,7 +447,7 @@ TEST_CASE("where the profile does not ask for it, a decision has the 双公示 r
   const auto unit = b.send(event("d-1", "case.decide", "C-1", {{"outcome", "approve"}}));
   const auto reports = bench::of_type(unit, "publicity.report");
   REQUIRE(reports.size() == 1);
-  CHECK(reports[0].data["scheme"] == "shuang_gongshi");
+  CHECK(reports[0].data.parsed()["scheme"] == "shuang_gongshi");
 }
 
 TEST_CASE("under Qingzhou a standard-track case gets no 信易批 publicity") {
@@ -461,5 +462,5 @@ TEST_CASE("under Qingzhou a standard-track case gets no 信易批 publicity") {
   const auto unit = b.send(event("d-1", "case.decide", "C-1", {{"outcome", "approve"}}));
   const auto reports = bench::of_type(unit, "publicity.report");
   REQUIRE(reports.size() == 1);
-  CHECK(reports[0].data["scheme"] == "shuang_gongshi");
+  CHECK(reports[0].data.parsed()["scheme"] == "shuang_gongshi");
 }

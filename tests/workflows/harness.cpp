@@ -1,8 +1,37 @@
 #include "harness.hpp"
 
 #include <catch2/catch.hpp>
+#include <variant>
 
 namespace xyp::test {
+namespace {
+
+// Outbound data is written as text, without a DOM (issue 7). Every unit a workflow test commits
+// checks that the text is what nlohmann/json's dump of the same object gave (keys sorted, the
+// same escaping), and that the facts beside it say what it says.
+void check_outbound_text(const commit_unit& unit) {
+  for (const auto& o : unit.outbound) {
+    INFO(o.type << " " << o.data.str());
+    const auto data = nlohmann::json::parse(o.data.str(), nullptr, false);
+    REQUIRE_FALSE(data.is_discarded());
+    CHECK(o.data.str() == data.dump());
+    const auto* transition = std::get_if<transition_facts>(&o.facts);
+    CHECK((transition != nullptr) == (o.type == "case.transitioned"));
+    if (transition) {
+      CHECK(data["to"] == to_string(transition->to));
+      CHECK(data["from"] == (transition->from ? nlohmann::json(to_string(*transition->from))
+                                              : nlohmann::json(nullptr)));
+    }
+    const auto* row = std::get_if<ledger_facts>(&o.facts);
+    CHECK((row != nullptr) == (o.type == "ledger.entry"));
+    if (row) {
+      CHECK(data["no"] == row->no);
+      CHECK(data["date"] == row->date);
+    }
+  }
+}
+
+}  // namespace
 
 jurisdiction_policy test_policy() {
   jurisdiction_policy p;
@@ -83,7 +112,10 @@ bench::bench(jurisdiction_policy p, const working_calendar& calendar)
     : policy(std::move(p)),
       processor(policy, calendar, clock_mode::simulated),
       runtime_(processor, 1) {
-  runtime_.set_listener([this](std::uint32_t, const commit_unit& u) { committed.push_back(u); });
+  runtime_.set_listener([this](std::uint32_t, const commit_unit& u) {
+    check_outbound_text(u);
+    committed.push_back(u);
+  });
 }
 
 std::vector<commit_unit> bench::recalendar() {

@@ -48,7 +48,7 @@ TEST_CASE("a case decided on 2026-12-28 gets a provisional due_by and verificati
   const auto unit = decided_on_december_28(b);
   // Publicity, 7 working days: Tue 29 (1), Wed 30 (2), Thu 31 (3), 1 January off by the
   // regulation, Mon 4 (4) ... Thu 7 (7).
-  const auto report = bench::of_type(unit, "publicity.report").at(0).data;
+  const auto report = bench::of_type(unit, "publicity.report").at(0).data.parsed();
   CHECK(report["due_by"] == "2027-01-07T23:59:59+08:00");
   CHECK(report["provisional"] == true);
   // Verification, 20 working days: 29-31 December (3), 4-8 January (8), 11-15 (13), 18-22 (18),
@@ -69,7 +69,7 @@ TEST_CASE("a deadline within a year with a notice carries no provisional mark", 
   const auto unit = b.send(bench::envelope(
       "r-1", "case.accept", "C-1", "2026-11-24T10:00:00+08:00",
       {{"materials", json::array({"application_form"})}, {"verdict", "accept"}}, enterprise_id));
-  CHECK_FALSE(bench::of_type(unit, "publicity.report").at(0).data.contains("provisional"));
+  CHECK_FALSE(bench::of_type(unit, "publicity.report").at(0).data.parsed().contains("provisional"));
   CHECK_FALSE(armed(b.record("C-1"), clock_kind::verification)->provisional);
 }
 
@@ -88,13 +88,14 @@ TEST_CASE("when the notice is loaded a moved deadline is re-armed and a deadline
   const auto notices = bench::of_type(units[0], "case.notice");
   REQUIRE(notices.size() == 1);
   // With Mon 4 January off the twentieth working day is Wed 27 January.
-  CHECK(notices[0].data == json{{"kind", "deadline_changed"},
-                                {"detail",
-                                 "the year's holiday notice is loaded: the deadline is counted "
-                                 "again on it"},
-                                {"clock", "verification"},
-                                {"previous_due_at", "2027-01-26T23:59:59+08:00"},
-                                {"due_at", "2027-01-27T23:59:59+08:00"}});
+  CHECK(notices[0].data.parsed() ==
+        json{{"kind", "deadline_changed"},
+             {"detail",
+              "the year's holiday notice is loaded: the deadline is counted "
+              "again on it"},
+             {"clock", "verification"},
+             {"previous_due_at", "2027-01-26T23:59:59+08:00"},
+             {"due_at", "2027-01-27T23:59:59+08:00"}});
   CHECK(format_rfc3339(notices[0].at) == "2026-12-30T09:00:00+08:00");
   CHECK(units[0].timers_cancelled == std::vector<std::string>{old_timer});
   REQUIRE(units[0].timers_set.size() == 1);
@@ -110,7 +111,7 @@ TEST_CASE("when the notice is loaded a moved deadline is re-armed and a deadline
   CHECK(b.advance_to("2027-01-27T12:00:00+08:00").empty());
   const auto fired = b.advance_to("2027-01-28T09:00:00+08:00");
   REQUIRE(fired.size() == 1);
-  const auto escalation = bench::of_type(fired[0], "escalation.raised").at(0).data;
+  const auto escalation = bench::of_type(fired[0], "escalation.raised").at(0).data.parsed();
   CHECK(escalation["clock"] == "verification");
   CHECK_FALSE(escalation.contains("provisional"));
 }
@@ -158,7 +159,7 @@ TEST_CASE("an escalation on a provisional clock says its due is provisional", "[
   b.send(bench::apply("a-1", "C-1", "FOOD", {"application_form"}, "2026-12-28T09:30:00+08:00"));
   const auto fired = b.advance_to("2027-01-06T09:00:00+08:00");
   REQUIRE_FALSE(fired.empty());
-  const auto escalation = bench::of_type(fired[0], "escalation.raised").at(0).data;
+  const auto escalation = bench::of_type(fired[0], "escalation.raised").at(0).data.parsed();
   CHECK(escalation["due_at"] == "2027-01-05T23:59:59+08:00");
   CHECK(escalation["provisional"] == true);
   CHECK(b.record("C-1").escalations.at(0).provisional);
