@@ -130,6 +130,21 @@ std::optional<ledger_row> decode_ledger_row(const std::string& text, std::uint32
   return row;
 }
 
+// The replies of these commands run as one transaction (MULTI ... EXEC): a commit moving a case
+// from one state index to another lands before or after them all, so a read across several
+// indexes sees the case once, never twice or not at all.
+asio::awaitable<std::vector<reply>> atomically(connection& c, command_list commands,
+                                               std::chrono::milliseconds timeout) {
+  commands.insert(commands.begin(), cmd("MULTI"));
+  commands.push_back(cmd("EXEC"));
+  auto replies = co_await c.pipeline(std::move(commands), timeout);
+  const auto& exec = checked(replies.back());
+  if (!exec.is_array()) {
+    throw redis::error(redis::errc::unexpected_reply, "EXEC answered " + exec.describe());
+  }
+  co_return exec.elements();
+}
+
 // Reads the case docs of these ids from one partition, in order; ids without a readable doc
 // are left out.
 asio::awaitable<std::vector<case_record>> read_cases(connection& c, const partition_keys& k,
@@ -179,9 +194,9 @@ struct walk_result {
   page_position frontier;  // the last member examined, when the budget ran out
 };
 
-// The primary's indexes are read in one pipeline, each from the position on, and merged. An index
-// that filled its chunk may hold more below its last member, so the merge is exact only down to
-// the earliest such last member: what lies past it is dropped and read again from there.
+// The primary's indexes are read in one transaction, each from the position on, and merged. An
+// index that filled its chunk may hold more below its last member, so the merge is exact only down
+// to the earliest such last member: what lies past it is dropped and read again from there.
 asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
                                         std::vector<index_union> others,
                                         std::optional<page_position> after, std::size_t want,
@@ -207,7 +222,7 @@ asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
       }
     }
     const std::size_t per_index = position ? 2 : 1;
-    const auto replies = co_await c.pipeline(std::move(commands), timeout);
+    const auto replies = co_await atomically(c, std::move(commands), timeout);
     std::vector<page_position> candidates;
     std::optional<page_position> reach;  // how far every index has been read
     for (std::size_t i = 0; i < primary.size(); ++i) {
@@ -305,7 +320,7 @@ asio::awaitable<case_page> list_on(connection& c, const redis_read_options& opti
     for (const auto& f : filters) {
       for (const auto& index : f) cards.push_back(cmd("ZCARD", index));
     }
-    const auto counts = co_await c.pipeline(std::move(cards), timeout);
+    const auto counts = co_await atomically(c, std::move(cards), timeout);
     std::vector<std::uint64_t> sizes;
     std::size_t at = 0;
     for (auto& f : filters) {
@@ -483,8 +498,9 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options
 }
 
 // Walks each partition's cases by application time over the window: every state index read from
-// the window's start in one pipeline, merged in (score, id) order as one index of all cases would
-// give them.
+// the window's start in one transaction, merged in (score, id) order as one index of all cases
+// would give them. Each index is read up to the room left, so a window holding more cases than
+// that reads up to room + 1 from every state index that has them, to keep the earliest.
 asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_options& options,
                                           applied_window window,
                                           std::chrono::milliseconds timeout) {
@@ -501,7 +517,7 @@ asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_option
                              std::to_string(room + 1)));
     }
     std::vector<page_position> found;
-    for (const auto& r : co_await c.pipeline(std::move(commands), timeout)) {
+    for (const auto& r : co_await atomically(c, std::move(commands), timeout)) {
       for (auto& m : scored_members(r)) found.push_back(std::move(m));
     }
     std::sort(found.begin(), found.end(),
