@@ -497,10 +497,24 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options
   co_return out;
 }
 
-// Walks each partition's cases by application time over the window: every state index read from
-// the window's start in one transaction, merged in (score, id) order as one index of all cases
-// would give them. Each index is read up to the room left, so a window holding more cases than
-// that reads up to room + 1 from every state index that has them, to keep the earliest.
+// How many of a partition's cases were applied with scores in [from, upto]: every case is in
+// one state index.
+asio::awaitable<std::uint64_t> applied_count(connection& c, const partition_keys& k,
+                                             const std::string& from, const std::string& upto,
+                                             std::chrono::milliseconds timeout) {
+  command_list commands;
+  for (const auto& index : state_indexes(k)) commands.push_back(cmd("ZCOUNT", index, from, upto));
+  std::uint64_t total = 0;
+  for (const auto& r : co_await atomically(c, std::move(commands), timeout)) total += count_of(r);
+  co_return total;
+}
+
+// Walks each partition's cases by application time over the window: the state indexes read in
+// one transaction and merged in (score, id) order, as one index of all cases would give them.
+// When the window holds more cases than there is room for, the read stops at the first score by
+// which `room` cases were applied (found by halving with ZCOUNT), so it reads about `room`
+// members however they spread over the states. Cases never leave the state indexes and keep
+// their score, so a count never shrinks between one read and the next.
 asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_options& options,
                                           applied_window window,
                                           std::chrono::milliseconds timeout) {
@@ -511,9 +525,36 @@ asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_option
   for (std::uint32_t n = 0; n < options.partitions && !out.truncated; ++n) {
     const partition_keys k(options.prefix, n);
     const std::size_t room = window.max_cases - out.cases.size();
+    std::string upto = to;
+    const bool over = co_await applied_count(c, k, from, to, timeout) > room;
+    if (over && room > 0) {
+      // The window's first and last scores, then the smallest score reaching `room` cases.
+      command_list ends;
+      for (const auto& index : state_indexes(k)) {
+        ends.push_back(cmd("ZRANGEBYSCORE", index, from, to, "WITHSCORES", "LIMIT", "0", "1"));
+        ends.push_back(cmd("ZREVRANGEBYSCORE", index, to, from, "WITHSCORES", "LIMIT", "0", "1"));
+      }
+      std::optional<std::int64_t> low, high;
+      for (const auto& r : co_await atomically(c, std::move(ends), timeout)) {
+        for (const auto& m : scored_members(r)) {
+          low = std::min(low.value_or(m.applied_ms), m.applied_ms);
+          high = std::max(high.value_or(m.applied_ms), m.applied_ms);
+        }
+      }
+      std::int64_t lo = low.value_or(0), hi = high.value_or(0);
+      while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (co_await applied_count(c, k, from, std::to_string(mid), timeout) >= room) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      upto = std::to_string(hi);
+    }
     command_list commands;
     for (const auto& index : state_indexes(k)) {
-      commands.push_back(cmd("ZRANGEBYSCORE", index, from, to, "WITHSCORES", "LIMIT", "0",
+      commands.push_back(cmd("ZRANGEBYSCORE", index, from, upto, "WITHSCORES", "LIMIT", "0",
                              std::to_string(room + 1)));
     }
     std::vector<page_position> found;
@@ -522,8 +563,8 @@ asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_option
     }
     std::sort(found.begin(), found.end(),
               [](const page_position& a, const page_position& b) { return comes_before(b, a); });
-    if (found.size() > room) {
-      found.resize(room);
+    if (over || found.size() > room) {
+      if (found.size() > room) found.resize(room);
       out.truncated = true;
     }
     std::vector<std::string> ids;

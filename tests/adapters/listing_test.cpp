@@ -1,13 +1,16 @@
 // Listings over merged indexes: there is no index of all cases and none per department, so the
 // HTTP side's Redis queries read the union of the state indexes, or of a department's matters'
 // indexes, and merge them. A real redis-server seeded in the layout the commit writes.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <map>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "adapters/http/redis_queries.hpp"
@@ -81,7 +84,7 @@ class fixture {
       const auto page = list(filter);
       auto& ids = out.emplace_back();
       for (const auto& r : page.cases) ids.push_back(r.case_id);
-      if (!page.next || out.size() > 100) return out;
+      if (!page.next || out.size() > 1000) return out;
       filter.after = page.next;
     }
   }
@@ -213,6 +216,7 @@ TEST_CASE("the effect report's range read takes the earliest cases across the st
   f.put("E-1", case_state::approved, "food_license", 1000);
   f.put("E-2", case_state::applied, "food_license", 2000);
   f.put("E-3", case_state::denied, "building_permit", 3000);
+  f.put("E-3b", case_state::accepted, "building_permit", 3000);  // the same millisecond
   f.put("E-4", case_state::approved, "building_permit", 4000);
   f.put("E-5", case_state::applied, "building_permit", 5000);
 
@@ -225,9 +229,16 @@ TEST_CASE("the effect report's range read takes the earliest cases across the st
   CHECK(ids == std::vector<std::string>{"E-2", "E-3"});
   CHECK(cut.truncated);
 
+  window.max_cases = 3;
+  const auto ties = f.applied(window);
+  ids.clear();
+  for (const auto& r : ties.cases) ids.push_back(r.case_id);
+  CHECK(ids == std::vector<std::string>{"E-2", "E-3", "E-3b"});
+  CHECK(ties.truncated);
+
   window.max_cases = 10;
   const auto whole = f.applied(window);
-  CHECK(whole.cases.size() == 4);
+  CHECK(whole.cases.size() == 5);
   CHECK_FALSE(whole.truncated);
 }
 
@@ -319,4 +330,72 @@ TEST_CASE("the engine's commits keep each case in its state and matter indexes o
   REQUIRE(cases > 10);
   CHECK(states.size() == cases);
   CHECK(matters.size() == cases);
+}
+
+TEST_CASE("listings and the report's cut over many cases equal one sorted list of them",
+          "[listing]") {
+  fixture f;
+  struct seeded {
+    std::int64_t ms;
+    std::string id;
+    case_state state;
+    std::string matter;
+  };
+  std::vector<seeded> all;
+  std::mt19937 random(7);  // fixed: the same cases every run
+  const std::vector<std::string> matters{"building_permit", "building_completion", "food_license"};
+  for (int i = 0; i < 300; ++i) {
+    // Few distinct milliseconds, so that many cases share one across indexes.
+    const auto ms = static_cast<std::int64_t>(1000 + random() % 60);
+    const auto state = static_cast<case_state>(random() % case_state_count);
+    const auto& matter = matters[random() % matters.size()];
+    all.push_back({ms, "R-" + std::to_string(1000 + i), state, matter});
+    f.put(all.back().id, state, matter, ms);
+  }
+  // Newest first, then id descending: the listing's order.
+  std::sort(all.begin(), all.end(), [](const seeded& a, const seeded& b) {
+    return std::tie(a.ms, a.id) > std::tie(b.ms, b.id);
+  });
+  auto expected = [&](auto&& keep) {
+    std::vector<std::string> out;
+    for (const auto& c : all) {
+      if (keep(c)) out.push_back(c.id);
+    }
+    return out;
+  };
+
+  http::case_filter everything;
+  everything.limit = 7;
+  CHECK(flat(f.pages(everything)) == expected([](const seeded&) { return true; }));
+
+  http::case_filter dept;
+  dept.department = "住建局";
+  dept.limit = 5;
+  CHECK(flat(f.pages(dept)) ==
+        expected([](const seeded& c) { return c.matter != "food_license"; }));
+
+  http::case_filter dept_state;
+  dept_state.department = "住建局";
+  dept_state.state = case_state::applied;
+  dept_state.limit = 3;
+  CHECK(flat(f.pages(dept_state)) == expected([](const seeded& c) {
+          return c.matter != "food_license" && c.state == case_state::applied;
+        }));
+
+  // The report's window from the earliest millisecond on, oldest first, cut at several sizes.
+  std::vector<std::string> oldest_first;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) oldest_first.push_back(it->id);
+  for (const std::size_t room : {1u, 17u, 150u, 299u, 300u, 301u}) {
+    INFO("room " << room);
+    http::applied_window window;
+    window.max_cases = room;
+    const auto cut = f.applied(window);
+    std::vector<std::string> ids;
+    for (const auto& r : cut.cases) ids.push_back(r.case_id);
+    const auto want = std::min<std::size_t>(room, oldest_first.size());
+    CHECK(ids ==
+          std::vector<std::string>(oldest_first.begin(),
+                                   oldest_first.begin() + static_cast<std::ptrdiff_t>(want)));
+    CHECK(cut.truncated == (room < oldest_first.size()));
+  }
 }
