@@ -195,8 +195,9 @@ struct walk_result {
 };
 
 // The primary's indexes are read in one transaction, each from the position on, and merged. An
-// index that filled its chunk may hold more below its last member, so the merge is exact only down
-// to the earliest such last member: what lies past it is dropped and read again from there.
+// index that filled its chunk may hold more below its last member, so the merge is exact only
+// down to the first, in listing order, of those last members: what lies past it is dropped and
+// read again from there.
 asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
                                         std::vector<index_union> others,
                                         std::optional<page_position> after, std::size_t want,
