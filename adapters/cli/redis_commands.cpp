@@ -121,10 +121,11 @@ int run_engine(const run_options& options) {
   read_options.prefix = options.runtime.prefix;
   read_options.partitions = options.runtime.partitions;
   for (const auto& [code, m] : policy.matters) {
-    if (std::find(read_options.departments.begin(), read_options.departments.end(), m.department) ==
-        read_options.departments.end()) {
-      read_options.departments.push_back(m.department);
-    }
+    auto& departments = read_options.departments;
+    auto it = std::find_if(departments.begin(), departments.end(),
+                           [&](const auto& d) { return d.name == m.department; });
+    if (it == departments.end()) it = departments.insert(departments.end(), {m.department, {}});
+    it->matters.push_back(code);
   }
   http::redis_case_queries queries(link, read_options);
   http::redis_event_sink sink(link, options.runtime.prefix, options.runtime.partitions);

@@ -130,6 +130,21 @@ std::optional<ledger_row> decode_ledger_row(const std::string& text, std::uint32
   return row;
 }
 
+// The replies of these commands run as one transaction (MULTI ... EXEC): a commit moving a case
+// from one state index to another lands before or after them all, so a read across several
+// indexes sees the case once, never twice or not at all.
+asio::awaitable<std::vector<reply>> atomically(connection& c, command_list commands,
+                                               std::chrono::milliseconds timeout) {
+  commands.insert(commands.begin(), cmd("MULTI"));
+  commands.push_back(cmd("EXEC"));
+  auto replies = co_await c.pipeline(std::move(commands), timeout);
+  const auto& exec = checked(replies.back());
+  if (!exec.is_array()) {
+    throw redis::error(redis::errc::unexpected_reply, "EXEC answered " + exec.describe());
+  }
+  co_return exec.elements();
+}
+
 // Reads the case docs of these ids from one partition, in order; ids without a readable doc
 // are left out.
 asio::awaitable<std::vector<case_record>> read_cases(connection& c, const partition_keys& k,
@@ -147,8 +162,31 @@ asio::awaitable<std::vector<case_record>> read_cases(connection& c, const partit
   co_return out;
 }
 
-// One partition's walk down a listing's primary index, keeping the members that are in every
-// other index too.
+// A listing filter as one partition's indexes: a case passes when it is in any of them. No filter
+// is the union of the state indexes, a department the union of its matters' indexes; each union
+// is disjoint (a case has one state and one matter), so its size is the sum of its indexes'.
+using index_union = std::vector<std::string>;
+
+std::vector<std::string> state_indexes(const partition_keys& k) {
+  std::vector<std::string> out;
+  for (int i = 0; i < case_state_count; ++i) {
+    out.push_back(k.by_state(to_string(static_cast<case_state>(i))));
+  }
+  return out;
+}
+
+index_union department_indexes(const redis_read_options& options, const partition_keys& k,
+                               std::string_view department) {
+  index_union out;
+  for (const auto& d : options.departments) {
+    if (d.name != department) continue;
+    for (const auto& m : d.matters) out.push_back(k.by_matter(m));
+  }
+  return out;
+}
+
+// One partition's walk down a listing's primary filter, keeping the members that pass every other
+// filter too.
 struct walk_result {
   enum class stop { full, exhausted, budget };
   std::vector<page_position> items;
@@ -156,36 +194,55 @@ struct walk_result {
   page_position frontier;  // the last member examined, when the budget ran out
 };
 
-asio::awaitable<walk_result> walk_index(connection& c, std::string primary,
-                                        std::vector<std::string> others,
+// The primary's indexes are read in one transaction, each from the position on, and merged. An
+// index that filled its chunk may hold more below its last member, so the merge is exact only
+// down to the first, in listing order, of those last members: what lies past it is dropped and
+// read again from there.
+asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
+                                        std::vector<index_union> others,
                                         std::optional<page_position> after, std::size_t want,
                                         std::size_t budget, std::chrono::milliseconds timeout) {
   walk_result out;
-  const std::size_t chunk = std::clamp<std::size_t>(want * 2, 32, 512);
+  // Without other filters every member read is kept: want + 1 from each index says whether more
+  // follow.
+  const std::size_t chunk = others.empty() ? want + 1 : std::clamp<std::size_t>(want * 2, 32, 512);
   std::optional<page_position> position = std::move(after);
   std::size_t examined = 0;
   for (;;) {
     command_list commands;
-    if (position) {
-      const auto score = std::to_string(position->applied_ms);
-      // Members sharing the position's score come in descending id order, as the listing runs.
-      commands.push_back(cmd("ZREVRANGEBYSCORE", primary, score, score, "WITHSCORES"));
-      commands.push_back(cmd("ZREVRANGEBYSCORE", primary, "(" + score, "-inf", "WITHSCORES",
-                             "LIMIT", "0", std::to_string(chunk)));
-    } else {
-      commands.push_back(cmd("ZREVRANGEBYSCORE", primary, "+inf", "-inf", "WITHSCORES", "LIMIT",
-                             "0", std::to_string(chunk)));
-    }
-    const auto replies = co_await c.pipeline(std::move(commands), timeout);
-    std::vector<page_position> candidates;
-    if (position) {
-      for (auto& m : scored_members(replies[0])) {
-        if (m.case_id < position->case_id) candidates.push_back(std::move(m));
+    for (const auto& index : primary) {
+      if (position) {
+        const auto score = std::to_string(position->applied_ms);
+        // Members sharing the position's score come in descending id order, as the listing runs.
+        commands.push_back(cmd("ZREVRANGEBYSCORE", index, score, score, "WITHSCORES"));
+        commands.push_back(cmd("ZREVRANGEBYSCORE", index, "(" + score, "-inf", "WITHSCORES",
+                               "LIMIT", "0", std::to_string(chunk)));
+      } else {
+        commands.push_back(cmd("ZREVRANGEBYSCORE", index, "+inf", "-inf", "WITHSCORES", "LIMIT",
+                               "0", std::to_string(chunk)));
       }
     }
-    auto lower = scored_members(replies.back());
-    const bool more = lower.size() == chunk;
-    for (auto& m : lower) candidates.push_back(std::move(m));
+    const std::size_t per_index = position ? 2 : 1;
+    const auto replies = co_await atomically(c, std::move(commands), timeout);
+    std::vector<page_position> candidates;
+    std::optional<page_position> reach;  // how far every index has been read
+    for (std::size_t i = 0; i < primary.size(); ++i) {
+      if (position) {
+        for (auto& m : scored_members(replies[i * per_index])) {
+          if (m.case_id < position->case_id) candidates.push_back(std::move(m));
+        }
+      }
+      auto lower = scored_members(replies[i * per_index + per_index - 1]);
+      if (lower.size() == chunk && (!reach || comes_before(lower.back(), *reach))) {
+        reach = lower.back();
+      }
+      for (auto& m : lower) candidates.push_back(std::move(m));
+    }
+    std::sort(candidates.begin(), candidates.end(), comes_before);
+    if (reach) {
+      std::erase_if(candidates, [&](const page_position& m) { return comes_before(*reach, m); });
+    }
+    const bool more = reach.has_value();
     if (candidates.empty()) {
       out.why = walk_result::stop::exhausted;
       co_return out;
@@ -195,15 +252,24 @@ asio::awaitable<walk_result> walk_index(connection& c, std::string primary,
     if (!others.empty()) {
       command_list checks;
       for (const auto& other : others) {
-        std::vector<std::string> args{"ZMSCORE", other};
-        for (const auto& m : candidates) args.push_back(m.case_id);
-        checks.push_back(std::move(args));
+        for (const auto& index : other) {
+          std::vector<std::string> args{"ZMSCORE", index};
+          for (const auto& m : candidates) args.push_back(m.case_id);
+          checks.push_back(std::move(args));
+        }
       }
       const auto scores = co_await c.pipeline(std::move(checks), timeout);
-      for (const auto& r : scores) {
-        const auto& e = checked(r).elements();
-        for (std::size_t i = 0; i < candidates.size() && i < e.size(); ++i) {
-          if (e[i].is_nil()) keep[i] = false;
+      std::size_t at = 0;
+      for (const auto& other : others) {
+        std::vector<bool> in_any(candidates.size(), false);
+        for (std::size_t n = 0; n < other.size(); ++n) {
+          const auto& e = checked(scores[at++]).elements();
+          for (std::size_t i = 0; i < candidates.size() && i < e.size(); ++i) {
+            if (!e[i].is_nil()) in_any[i] = true;
+          }
+        }
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+          if (!in_any[i]) keep[i] = false;
         }
       }
     }
@@ -213,7 +279,11 @@ asio::awaitable<walk_result> walk_index(connection& c, std::string primary,
       if (!keep[i]) continue;
       out.items.push_back(candidates[i]);
       if (out.items.size() == want) {
-        out.why = walk_result::stop::full;
+        // Nothing after it, read or unread: the last page says so rather than leading to an
+        // empty one.
+        const bool rest_kept = std::find(keep.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                                         keep.end(), true) != keep.end();
+        out.why = more || rest_kept ? walk_result::stop::full : walk_result::stop::exhausted;
         co_return out;
       }
     }
@@ -238,29 +308,42 @@ asio::awaitable<case_page> list_on(connection& c, const redis_read_options& opti
   std::size_t filter_count = 0;
   for (std::uint32_t n = 0; n < options.partitions; ++n) {
     const partition_keys k(options.prefix, n);
-    std::vector<std::string> filters;
-    if (filter.overdue_only) filters.push_back(k.overdue());
-    if (filter.state) filters.push_back(k.by_state(to_string(*filter.state)));
-    if (filter.matter) filters.push_back(k.by_matter(*filter.matter));
-    if (filter.department) filters.push_back(k.by_department(*filter.department));
+    std::vector<index_union> filters;
+    if (filter.overdue_only) filters.push_back({k.overdue()});
+    if (filter.state) filters.push_back({k.by_state(to_string(*filter.state))});
+    if (filter.matter) filters.push_back({k.by_matter(*filter.matter)});
+    if (filter.department) filters.push_back(department_indexes(options, k, *filter.department));
     filter_count = filters.size();
-    if (filters.empty()) filters.push_back(k.all_cases());
+    if (filters.empty()) filters.push_back(state_indexes(k));
 
-    // The smallest index leads; the others are checked member by member.
+    // Empty indexes are left out; the smallest filter leads, the others are checked by member.
     command_list cards;
-    for (const auto& f : filters) cards.push_back(cmd("ZCARD", f));
-    const auto sizes = co_await c.pipeline(std::move(cards), timeout);
-    std::size_t smallest = 0;
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      if (count_of(sizes[i]) < count_of(sizes[smallest])) smallest = i;
+    for (const auto& f : filters) {
+      for (const auto& index : f) cards.push_back(cmd("ZCARD", index));
     }
-    if (filters.size() == 1 && total) *total += count_of(sizes[0]);
-    std::string primary = filters[smallest];
-    filters.erase(filters.begin() + static_cast<std::ptrdiff_t>(smallest));
-    if (count_of(sizes[smallest]) == 0) {
+    const auto counts = co_await atomically(c, std::move(cards), timeout);
+    std::vector<std::uint64_t> sizes;
+    std::size_t at = 0;
+    for (auto& f : filters) {
+      std::uint64_t size = 0;
+      index_union kept;
+      for (auto& index : f) {
+        const auto count = count_of(counts[at++]);
+        size += count;
+        if (count > 0) kept.push_back(std::move(index));
+      }
+      f = std::move(kept);
+      sizes.push_back(size);
+    }
+    const auto smallest =
+        static_cast<std::size_t>(std::min_element(sizes.begin(), sizes.end()) - sizes.begin());
+    if (filters.size() == 1 && total) *total += sizes[0];
+    if (sizes[smallest] == 0) {
       walks.push_back(walk_result{});
       continue;
     }
+    index_union primary = std::move(filters[smallest]);
+    filters.erase(filters.begin() + static_cast<std::ptrdiff_t>(smallest));
     walks.push_back(co_await walk_index(c, std::move(primary), std::move(filters), filter.after,
                                         want, options.scan_budget, timeout));
   }
@@ -415,7 +498,24 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options
   co_return out;
 }
 
-// Walks each partition's index of every case (scored by application time) over the window.
+// How many of a partition's cases were applied with scores in [from, upto]: every case is in
+// one state index.
+asio::awaitable<std::uint64_t> applied_count(connection& c, const partition_keys& k,
+                                             const std::string& from, const std::string& upto,
+                                             std::chrono::milliseconds timeout) {
+  command_list commands;
+  for (const auto& index : state_indexes(k)) commands.push_back(cmd("ZCOUNT", index, from, upto));
+  std::uint64_t total = 0;
+  for (const auto& r : co_await atomically(c, std::move(commands), timeout)) total += count_of(r);
+  co_return total;
+}
+
+// Walks each partition's cases by application time over the window: the state indexes read in
+// one transaction and merged in (score, id) order, as one index of all cases would give them.
+// When the window holds more cases than there is room for, the read stops at the first score by
+// which `room` cases were applied (found by halving with ZCOUNT), so it reads about `room`
+// members however they spread over the states. Cases never leave the state indexes and keep
+// their score, so a count never shrinks between one read and the next.
 asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_options& options,
                                           applied_window window,
                                           std::chrono::milliseconds timeout) {
@@ -426,13 +526,51 @@ asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_option
   for (std::uint32_t n = 0; n < options.partitions && !out.truncated; ++n) {
     const partition_keys k(options.prefix, n);
     const std::size_t room = window.max_cases - out.cases.size();
-    auto ids = members(co_await c.command(
-        cmd("ZRANGEBYSCORE", k.all_cases(), from, to, "LIMIT", "0", std::to_string(room + 1)),
-        timeout));
-    if (ids.size() > room) {
-      ids.resize(room);
+    std::string upto = to;
+    const bool over = co_await applied_count(c, k, from, to, timeout) > room;
+    if (over && room > 0) {
+      // The window's first and last scores, then the smallest score reaching `room` cases.
+      command_list ends;
+      for (const auto& index : state_indexes(k)) {
+        ends.push_back(cmd("ZRANGEBYSCORE", index, from, to, "WITHSCORES", "LIMIT", "0", "1"));
+        ends.push_back(cmd("ZREVRANGEBYSCORE", index, to, from, "WITHSCORES", "LIMIT", "0", "1"));
+      }
+      std::optional<std::int64_t> low, high;
+      for (const auto& r : co_await atomically(c, std::move(ends), timeout)) {
+        for (const auto& m : scored_members(r)) {
+          low = std::min(low.value_or(m.applied_ms), m.applied_ms);
+          high = std::max(high.value_or(m.applied_ms), m.applied_ms);
+        }
+      }
+      std::int64_t lo = low.value_or(0), hi = high.value_or(0);
+      while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (co_await applied_count(c, k, from, std::to_string(mid), timeout) >= room) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      upto = std::to_string(hi);
+    }
+    command_list commands;
+    for (const auto& index : state_indexes(k)) {
+      commands.push_back(cmd("ZRANGEBYSCORE", index, from, upto, "WITHSCORES", "LIMIT", "0",
+                             std::to_string(room + 1)));
+    }
+    std::vector<page_position> found;
+    for (const auto& r : co_await atomically(c, std::move(commands), timeout)) {
+      for (auto& m : scored_members(r)) found.push_back(std::move(m));
+    }
+    std::sort(found.begin(), found.end(),
+              [](const page_position& a, const page_position& b) { return comes_before(b, a); });
+    if (over || found.size() > room) {
+      if (found.size() > room) found.resize(room);
       out.truncated = true;
     }
+    std::vector<std::string> ids;
+    ids.reserve(found.size());
+    for (auto& m : found) ids.push_back(std::move(m.case_id));
     auto records = co_await read_cases(c, k, std::move(ids), timeout);
     std::move(records.begin(), records.end(), std::back_inserter(out.cases));
   }
@@ -491,7 +629,7 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const redis_read_op
   for (int i = 0; i < case_state_count; ++i) {
     s.by_state[std::string(to_string(static_cast<case_state>(i)))] = 0;
   }
-  for (const auto& d : options.departments) s.by_department[d] = 0;
+  for (const auto& d : options.departments) s.by_department[d.name] = 0;
   s.escalations_open["warning"] = 0;
   s.escalations_open["overdue"] = 0;
   std::optional<std::int64_t> clock_ms;
@@ -505,9 +643,10 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const redis_read_op
     for (int i = 0; i < case_state_count; ++i) {
       commands.push_back(cmd("ZCARD", k.by_state(to_string(static_cast<case_state>(i)))));
     }
-    for (const auto& d : options.departments) commands.push_back(cmd("ZCARD", k.by_department(d)));
+    for (const auto& d : options.departments) {
+      for (const auto& m : d.matters) commands.push_back(cmd("ZCARD", k.by_matter(m)));
+    }
     commands.push_back(cmd("ZCARD", k.overdue()));
-    commands.push_back(cmd("ZCARD", k.all_cases()));
     commands.push_back(cmd("HGET", k.state(), "clock"));
     commands.push_back(cmd("ZRANGE", k.escalations(), "0", std::to_string(max_escalations_read - 1),
                            "WITHSCORES"));
@@ -519,12 +658,18 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const redis_read_op
     const auto r = co_await c.pipeline(std::move(commands), timeout);
 
     std::size_t i = 0;
+    // Every case is in one state index and one matter index: the state counts add up to the
+    // total, a department's matters' counts to the department's.
     for (int st = 0; st < case_state_count; ++st) {
-      s.by_state[std::string(to_string(static_cast<case_state>(st)))] += count_of(r[i++]);
+      const auto count = count_of(r[i++]);
+      s.by_state[std::string(to_string(static_cast<case_state>(st)))] += count;
+      s.total_cases += count;
     }
-    for (const auto& d : options.departments) s.by_department[d] += count_of(r[i++]);
+    for (const auto& d : options.departments) {
+      for (std::size_t m = 0; m < d.matters.size(); ++m)
+        s.by_department[d.name] += count_of(r[i++]);
+    }
     s.overdue_cases += count_of(r[i++]);
-    s.total_cases += count_of(r[i++]);
     if (const auto& clock = checked(r[i++]); clock.is_string()) {
       if (const auto ms = parse_integer(clock.as_string())) {
         clock_ms = std::max(clock_ms.value_or(*ms), *ms);

@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP ports over Redis: reads from the case hashes and the indexes the commit script keeps
 // (adapters/redis/keys.hpp), writes to the partitions' inbound streams. Nothing here scans every
-// case: listings walk one index and check the others by member.
+// case: listings walk one filter's indexes, merged, and check the other filters by member.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -66,9 +66,14 @@ class redis_link {
 struct redis_read_options {
   std::string prefix = "xyp";
   std::uint32_t partitions = 1;
-  // Departments the dashboard counts cases for (from the profile's matter catalogue): the
-  // department index has no list of its own keys, and a key scan is not an index.
-  std::vector<std::string> departments;
+  // The matter catalogue's departments, each with the codes of its matters (from the profile). A
+  // department has no index of its own: the dashboard counts its cases, and the department filter
+  // lists them, from its matters' indexes. A department not named here has no cases to list.
+  struct department {
+    std::string name;
+    std::vector<std::string> matters;
+  };
+  std::vector<department> departments;
   // Index members examined per partition for one listing page with several filters; a page that
   // hits it comes back short, with a cursor to go on from.
   std::size_t scan_budget = 4096;

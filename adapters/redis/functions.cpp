@@ -204,10 +204,11 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
   const std::string score = ms_text(r.applied_at.value_or(instant{}));
   if (!old) {
     sets_[keys_.applicant_cases(r.applicant_id)].insert(r.case_id);
-    zadd(keys_.all_cases(), r.case_id, score);
-    zadd(keys_.by_department(r.department), r.case_id, score);
     zadd(keys_.by_matter(r.matter), r.case_id, score);
   }
+  // A case enters one state index when it is created and moves from index to index with its
+  // state, terminal states included, and never leaves: the state indexes together are every case
+  // (`old` is the case before this unit, so two changes in one batch net out right).
   if (!old || old->state != r.state) {
     if (old) zrem(keys_.by_state(to_string(old->state)), r.case_id);
     zadd(keys_.by_state(to_string(r.state)), r.case_id, score);

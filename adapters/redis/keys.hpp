@@ -77,12 +77,12 @@ class partition_keys {
   std::string old_timer_info() const { return base_ + "timer"; }
 
   // Back-office indexes, kept by the commit script; each a sorted set of case ids scored by the
-  // case's application time (ms), so that listings page by (score, id).
+  // case's application time (ms), so that listings page by (score, id). Every case is in exactly
+  // one state index and one matter index: all cases are the union of the state indexes, a
+  // department's cases the union of its matters' indexes (a matter has one department), so
+  // neither has an index of its own.
   std::string by_state(std::string_view state) const {
     return base_ + "idx:state:" + std::string(state);
-  }
-  std::string by_department(std::string_view department) const {
-    return base_ + "idx:dept:" + std::string(department);
   }
   std::string by_matter(std::string_view matter) const {
     return base_ + "idx:matter:" + std::string(matter);
@@ -90,7 +90,13 @@ class partition_keys {
   std::string overdue() const {
     return base_ + "idx:overdue";
   }  // cases with an open overdue escalation
-  std::string all_cases() const { return base_ + "idx:all"; }
+  // Indexes of all cases and of a department's cases, written by earlier builds of layout 2 and
+  // neither written nor read since: left in a Redis they are dead weight (docs/operations.md says
+  // how to delete them).
+  std::string old_all_cases() const { return base_ + "idx:all"; }
+  std::string old_by_department(std::string_view department) const {
+    return base_ + "idx:dept:" + std::string(department);
+  }
   // Sorted set of open escalations: member "<case_id>|<clock kind>|<level>", score raised-at (ms).
   std::string escalations() const { return base_ + "escalations"; }
   // Hash: ledger no -> ledger row JSON (latest version); sorted set: no scored by yyyymmdd.

@@ -648,8 +648,24 @@ void check_same_outcome(rig& r, const memory_runtime& reference, const replayed&
       INFO(differing.size() << " case documents differ from the replay:" << first_few(differing));
       CHECK(differing.empty());
     }
-    CHECK(client.command({"ZCARD", keys.all_cases()}).as_integer() ==
-          static_cast<std::int64_t>(part.cases().size()));
+    {
+      // Every case in exactly one state index (listings and counts of all cases read their union).
+      std::map<std::string, int> indexed;
+      for (int s = 0; s < case_state_count; ++s) {
+        const auto state = to_string(static_cast<case_state>(s));
+        for (const auto& m :
+             client.command({"ZRANGE", keys.by_state(state), "0", "-1"}).elements()) {
+          ++indexed[m.as_string()];
+        }
+      }
+      std::vector<std::string> wrong;
+      for (const auto& id : case_ids) {
+        if (indexed[id] != 1) wrong.push_back(id + " in " + std::to_string(indexed[id]));
+      }
+      INFO(wrong.size() << " cases not in exactly one state index:" << first_few(wrong));
+      CHECK(wrong.empty());
+      CHECK(indexed.size() == part.cases().size());
+    }
 
     // Timers still armed, the ledger count and the clock.
     CHECK(client.command({"ZCARD", keys.timers()}).as_integer() ==

@@ -158,8 +158,6 @@ class fixture {
     const partition_keys k(prefix, xyp::partition_of(r.applicant_id, partitions));
     const std::string score = ms(*r.applied_at);
     cmd({"HSET", k.case_key(r.case_id), r.case_id, xyp::encode_case(r)});
-    cmd({"ZADD", k.all_cases(), score, r.case_id});
-    cmd({"ZADD", k.by_department(r.department), score, r.case_id});
     cmd({"ZADD", k.by_matter(r.matter), score, r.case_id});
     cmd({"ZADD", k.by_state(std::string(to_string(r.state))), score, r.case_id});
     for (const auto& e : r.escalations) {
@@ -175,7 +173,9 @@ class fixture {
     xyp::http::redis_read_options o;
     o.prefix = prefix;
     o.partitions = partitions;
-    o.departments = {"市场监管局", "住建局", "交通运输局"};
+    o.departments = {{"市场监管局", {"food_license"}},
+                     {"住建局", {"building_permit"}},
+                     {"交通运输局", {"road_transport"}}};
     o.scan_budget = 64;
     return o;
   }

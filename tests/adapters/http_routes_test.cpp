@@ -115,7 +115,7 @@ class fixture {
     xyp::http::redis_read_options o;
     o.prefix = prefix;
     o.partitions = 1;
-    o.departments = {"住建局"};
+    o.departments = {{"住建局", {"building_permit"}}};
     return o;
   }
 
@@ -135,8 +135,6 @@ class fixture {
     const std::string score = std::to_string(r.applied_at->time_since_epoch().count());
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"HSET", k.case_key(r.case_id), r.case_id, xyp::encode_case(r)},
-             {"ZADD", k.all_cases(), score, r.case_id},
-             {"ZADD", k.by_department(r.department), score, r.case_id},
              {"ZADD", k.by_matter(r.matter), score, r.case_id},
              {"ZADD", k.by_state("supplement_overdue"), score, r.case_id}}) {
       REQUIRE_FALSE(redis_.command(args).is_error());

@@ -742,29 +742,37 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
                      std::int64_t memory_before, engine_run& engine) {
   std::int64_t cases = 0, open = 0;
   for (const auto& k : ctx.keys(prefix)) {
-    cases += c.command({"ZCARD", k.all_cases()}).as_integer();
+    // Every case is in one state index.
+    for (int s = 0; s < case_state_count; ++s) {
+      cases += c.command({"ZCARD", k.by_state(to_string(static_cast<case_state>(s)))}).as_integer();
+    }
     for (const auto* state : {"applied", "correction_required", "accepted", "accepted_deficient",
                               "supplement_overdue"}) {
       open += c.command({"ZCARD", k.by_state(state)}).as_integer();
     }
   }
-  // The case hashes, from a sample.
+  // The case hashes, from a sample: up to 16 cases from each of 64 buckets spread over the 4096.
   std::int64_t sampled = 0, hash_bytes = 0, doc_bytes = 0;
   for (const auto& k : ctx.keys(prefix)) {
-    const auto ids = c.command({"ZRANDMEMBER", k.all_cases(), "1000"});
-    for (const auto& id : ids.elements()) {
+    std::vector<std::string> ids;
+    for (std::uint32_t b = 0; b < redis::case_buckets; b += redis::case_buckets / 64) {
+      for (const auto& id : c.command({"HRANDFIELD", k.case_bucket_key(b), "16"}).elements()) {
+        ids.push_back(id.as_string());
+      }
+    }
+    for (const auto& id : ids) {
       // A bucket's bytes shared out over its cases.
-      const auto bucket = k.case_key(id.as_string());
+      const auto bucket = k.case_key(id);
       const auto fields = std::max<std::int64_t>(1, c.command({"HLEN", bucket}).as_integer());
       hash_bytes += memory_usage(c, bucket) / fields;
-      doc_bytes += c.command({"HSTRLEN", bucket, id.as_string()}).as_integer();
+      doc_bytes += c.command({"HSTRLEN", bucket, id}).as_integer();
       ++sampled;
     }
   }
   // Whole structures: indexes, timers, applied ids, streams; exact (SAMPLES 0).
   std::int64_t indexes = 0, timers = 0, applied = 0, streams = 0, timer_count = 0;
   for (const auto& k : ctx.keys(prefix)) {
-    // Every idx:* key (all, state, department, matter, overdue) and the escalations.
+    // Every idx:* key (state, matter, overdue) and the escalations.
     const std::string pattern = partition_key_prefix(prefix, k.partition()) + "idx:*";
     std::string cursor = "0";
     do {
