@@ -527,31 +527,32 @@ api::api(const server_options& options, case_queries& queries, event_sink& sink,
       sink_(sink),
       registry_(registry),
       probe_(std::move(probe)),
-      health_(health) {}
+      health_(health),
+      gate_(options.max_store_requests, options.store_queue_length, options.store_queue_wait) {}
 
 boost::asio::awaitable<response> api::handle(request req) {
   const auto started = std::chrono::steady_clock::now();
   std::string route_name = "unmatched";
   json fields = json::object();
   response res;
-  // Requests that reach Redis are bounded: past the limit the answer is a quick 503 rather than
-  // a queue on the store that the engine's commits would wait behind.
+  // Requests that reach Redis are bounded: past the limit a request waits in line for a slot,
+  // briefly; past the line's length or its wait the answer is a quick 503 rather than a queue on
+  // the store that the engine's commits would wait behind.
   const auto path = split_target(req.target()).path;
   const bool store_backed =
       (path.starts_with("/api/") && path != "/api/v1/openapi.json") || path == "/metrics";
   struct slot {
-    std::atomic<std::size_t>* count = nullptr;
+    store_gate* gate = nullptr;
     ~slot() {
-      if (count) count->fetch_sub(1);
+      if (gate) gate->leave();
     }
   } held;
   bool overloaded = false;
-  if (store_backed && options_.max_store_requests > 0) {
-    if (store_requests_.fetch_add(1) >= options_.max_store_requests) {
-      store_requests_.fetch_sub(1);
-      overloaded = true;
+  if (store_backed) {
+    if (co_await gate_.enter()) {
+      held.gate = &gate_;
     } else {
-      held.count = &store_requests_;
+      overloaded = true;
     }
   }
   try {
