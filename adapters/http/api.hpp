@@ -2,6 +2,8 @@
 // The HTTP API as a function from request to response: routing, bearer tokens and roles,
 // validation, rendering (JSON, CSV, Prometheus text, the dashboard's files). No sockets here; the
 // server feeds it requests, and tests may call it directly.
+#include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -45,6 +47,16 @@ class api {
   status_probe probe_;
   const health_board* health_;  // when set, /healthz answers from it alone
   store_gate gate_;             // see max_store_requests
+
+  // See response_cache_ttl: rendered answers by "<role> <target>".
+  struct rendered {
+    response res;
+    std::string route_name;
+    std::chrono::steady_clock::time_point fresh_until;
+  };
+  const rendered* rendered_answer(const std::string& key) const;
+  void keep_rendered(std::string key, const response& res, const std::string& route_name);
+  std::map<std::string, rendered> rendered_;
 };
 
 // Opaque listing cursors: base64url of "<applied ms>:<case id>".

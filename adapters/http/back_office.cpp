@@ -17,8 +17,18 @@ namespace asio = boost::asio;
 
 namespace {
 
-server_options with_calendar(server_options o, const std::optional<working_calendar>& calendar) {
+// The server's options as the back office runs them: its calendar copy, and the read cache's
+// ttl shared between the two layers that keep answers (the store's answers, then the rendered
+// ones), so that an answer is never older than the ttl in all.
+server_options as_served(server_options o, const std::optional<working_calendar>& calendar,
+                         std::chrono::milliseconds ttl) {
   o.calendar = calendar ? &*calendar : nullptr;
+  o.response_cache_ttl = ttl - ttl / 2;
+  return o;
+}
+
+read_cache_options store_layer(read_cache_options o) {
+  o.ttl = o.ttl / 2;
   return o;
 }
 
@@ -32,11 +42,12 @@ back_office::back_office(back_office_options options, std::optional<working_cale
       link_(io_.get_executor(), options_.redis),
       health_link_(io_.get_executor(), options_.redis),
       store_(link_, options_.reads),
-      cached_(store_, options_.cache),
+      cached_(store_, store_layer(options_.cache)),
       sink_(link_, options_.reads.prefix, options_.reads.partitions) {
   server_ = std::make_unique<server>(
-      io_.get_executor(), with_calendar(options_.server, calendar_), cached_, sink_, registry,
-      make_redis_status_probe(link_, options_.reads.prefix, options_.reads.partitions), &health_);
+      io_.get_executor(), as_served(options_.server, calendar_, options_.cache.ttl), cached_, sink_,
+      registry, make_redis_status_probe(link_, options_.reads.prefix, options_.reads.partitions),
+      &health_);
 }
 
 back_office::~back_office() {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,17 @@ struct server_options {
   std::size_t max_store_requests = 64;
   std::chrono::milliseconds store_queue_wait{200};
   std::size_t store_queue_length = 1024;
+  // A 200 to a GET of a store-backed route (not /metrics) is served again, as rendered, to the
+  // same role asking for the same target within this time: rendering JSON is most of what a
+  // read costs the HTTP thread. Zero: never (the default; `xinyipi run` sets it from
+  // --read-cache). Bodies over response_cache_max_body are not kept.
+  std::chrono::milliseconds response_cache_ttl{0};
+  std::size_t response_cache_entries = 256;
+  std::size_t response_cache_max_body = 256 * 1024;
+  // The response cache's clock; a test seam.
+  std::function<std::chrono::steady_clock::time_point()> now = [] {
+    return std::chrono::steady_clock::now();
+  };
   std::vector<token_entry> tokens;
   // Serve the dashboard from this directory instead of the copy embedded at build time.
   std::optional<std::filesystem::path> dashboard_dir;

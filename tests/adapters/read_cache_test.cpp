@@ -7,8 +7,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <stdexcept>
 
+#include "adapters/http/api.hpp"
 #include "adapters/http/read_cache.hpp"
 
 namespace {
@@ -82,6 +84,43 @@ T run(asio::io_context& io, asio::awaitable<T> work) {
   if (failure) std::rethrow_exception(failure);
   return std::move(*out);
 }
+
+class no_sink final : public xyp::http::event_sink {
+ public:
+  asio::awaitable<xyp::http::submission> submit(xyp::inbound_event, std::string) override {
+    throw std::logic_error("not used");
+  }
+};
+
+const std::string viewer = "viewer-token-0123456789";
+const std::string supervisor = "supervisor-token-0123456789";
+
+// The API over the counting store, with the response cache on and the test's clock.
+struct api_rig {
+  explicit api_rig(std::chrono::milliseconds ttl) : store(io) {
+    options.response_cache_ttl = ttl;
+    options.now = [this] { return now; };
+    options.tokens = {{viewer, xyp::http::role::viewer, "hall screen", "hall-screen"},
+                      {supervisor, xyp::http::role::supervisor, "chief", "supervisor-01"}};
+    api = std::make_unique<xyp::http::api>(
+        options, store, sink, registry,
+        []() -> asio::awaitable<xyp::http::store_status> { co_return xyp::http::store_status{}; });
+  }
+
+  xyp::http::response get(const std::string& target, const std::string& token) {
+    xyp::http::request req{boost::beast::http::verb::get, target, 11};
+    req.set(boost::beast::http::field::authorization, "Bearer " + token);
+    return run(io, api->handle(std::move(req)));
+  }
+
+  asio::io_context io;
+  counting_store store;
+  no_sink sink;
+  xyp::metrics::registry registry;
+  xyp::http::server_options options;
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + 1h;
+  std::unique_ptr<xyp::http::api> api;
+};
 
 xyp::http::case_filter listing(std::optional<xyp::case_state> state = std::nullopt) {
   xyp::http::case_filter f;
@@ -176,4 +215,38 @@ TEST_CASE("with a ttl of zero every request reads the store", "[http][cache]") {
   run(io, cache.list_cases(listing()));
   run(io, cache.list_cases(listing()));
   CHECK(store.reads == 2);
+}
+
+TEST_CASE(
+    "the same role asking for the same target within the ttl gets the answer as rendered, "
+    "without a store read",
+    "[http][cache]") {
+  api_rig r(250ms);
+  const auto first = r.get("/api/v1/cases?limit=20", viewer);
+  REQUIRE(first.result_int() == 200);
+  CHECK(first.body().find("read-1") != std::string::npos);
+  r.now += 249ms;
+  const auto again = r.get("/api/v1/cases?limit=20", viewer);
+  CHECK(again.body() == first.body());
+  CHECK(r.store.reads == 1);
+  r.now += 1ms;  // the ttl is over
+  CHECK(r.get("/api/v1/cases?limit=20", viewer).body().find("read-2") != std::string::npos);
+  CHECK(r.store.reads == 2);
+}
+
+TEST_CASE("rendered answers are kept apart by role and by target", "[http][cache]") {
+  api_rig r(std::chrono::hours(1));
+  r.get("/api/v1/cases?limit=20", viewer);
+  r.get("/api/v1/cases?limit=20", supervisor);  // a viewer's answer is masked, not a supervisor's
+  r.get("/api/v1/cases?limit=21", viewer);
+  CHECK(r.store.reads == 3);
+  r.get("/api/v1/cases?limit=21", viewer);
+  CHECK(r.store.reads == 3);
+}
+
+TEST_CASE("without a response cache every request is rendered from a store read", "[http][cache]") {
+  api_rig r(0ms);
+  r.get("/api/v1/summary", viewer);
+  r.get("/api/v1/summary", viewer);
+  CHECK(r.store.reads == 2);
 }
