@@ -32,6 +32,20 @@ read_cache_options store_layer(read_cache_options o) {
   return o;
 }
 
+asio::awaitable<redis::reply> ping(redis::connection& c) {
+  co_return co_await c.command(redis::cmd("PING"));
+}
+
+// Connects the API's link before the first request needs it: a request arriving while the link
+// connects fails at once (redis_link), and the first request after a start should not be a 503.
+asio::awaitable<void> warm_up(redis_link& link) {
+  try {
+    co_await link.run(ping(link.connection()));
+  } catch (const std::exception& e) {
+    log::warn("http: redis not reachable yet", {{"error", e.what()}});
+  }
+}
+
 }  // namespace
 
 back_office::back_office(back_office_options options, std::optional<working_calendar> calendar,
@@ -63,6 +77,7 @@ void back_office::start() {
     health_.stop();
     health_link_.close();
   });
+  asio::co_spawn(io_, warm_up(link_), asio::detached);
   asio::co_spawn(io_,
                  keep_probing(health_, make_redis_status_probe(health_link_, options_.reads.prefix,
                                                                options_.reads.partitions)),
