@@ -161,3 +161,51 @@ TEST_CASE("the back office stops from another thread with a request's connection
   // Within its grace and the probe's turn, not the join's fallback.
   CHECK(std::chrono::steady_clock::now() - started < 3s);
 }
+
+TEST_CASE(
+    "a calendar replaced from the engine's thread is the one the next clock.advance is "
+    "checked against",
+    "[http][threads]") {
+  xyp::log::set_level("off");
+  xyp::test::redis_server redis;
+  const std::string supervisor = "supervisor-token-0123456789";
+  auto calendar = xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
+  const auto last = static_cast<int>(calendar.last_year());
+  xyp::metrics::registry registry;
+  xyp::http::health_board board;
+  xyp::http::back_office_options office_options;
+  office_options.server.port = 0;
+  office_options.server.shutdown_grace = 200ms;
+  office_options.server.tokens = {
+      {supervisor, xyp::http::role::supervisor, "chief", "supervisor-01"}};
+  office_options.redis = redis.endpoint();
+  office_options.reads.prefix = "office";
+  xyp::http::back_office office(office_options, calendar, registry, board);
+  office.start();
+
+  // A clock.advance into the year after the calendar's last.
+  const std::string beyond = R"({"id":"evt-clock-far","type":"clock.advance",)"
+                             R"("at":"2026-11-24T00:00:00+08:00","data":{"to":")" +
+                             std::to_string(last + 1) + R"(-06-01T00:00:00+08:00"}})";
+  auto post = [&] {
+    asio::io_context io;
+    auto reply = asio::co_spawn(io,
+                                xyp::test::http_call(office.port(), bhttp::verb::post,
+                                                     "/api/v1/events", supervisor, beyond),
+                                asio::use_future);
+    io.run_for(5s);
+    REQUIRE(reply.wait_for(0s) == std::future_status::ready);
+    return reply.get().status;
+  };
+  CHECK(post() == 400);
+
+  // A notice for the next year loaded (as SIGHUP does on the engine's thread): the HTTP side's
+  // copy is swapped on its own thread, and the same event is now within the calendar.
+  calendar.add_year_file(XYP_TEST_DATA_DIR "/calendars/cn-2027-fixture.json");
+  REQUIRE(static_cast<int>(calendar.last_year()) == last + 1);
+  std::thread engine_thread([&] { office.replace_calendar(calendar); });
+  engine_thread.join();
+  CHECK(post() == 202);
+  office.stop();
+  office.join();
+}
