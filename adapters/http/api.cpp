@@ -629,11 +629,10 @@ const api::rendered* api::rendered_answer(const std::string& key) const {
 
 void api::keep_rendered(std::string key, const response& res, const std::string& route_name) {
   if (res.body().size() > options_.response_cache_max_body) return;
+  // Stale answers are dropped at every new one: what is held was asked for within the ttl.
   const auto now = options_.now();
-  if (rendered_.size() >= options_.response_cache_entries && !rendered_.contains(key)) {
-    std::erase_if(rendered_, [&](const auto& kv) { return kv.second.fresh_until <= now; });
-    if (rendered_.size() >= options_.response_cache_entries) return;
-  }
+  std::erase_if(rendered_, [&](const auto& kv) { return kv.second.fresh_until <= now; });
+  if (rendered_.size() >= options_.response_cache_entries && !rendered_.contains(key)) return;
   rendered_[std::move(key)] = rendered{res, route_name, now + options_.response_cache_ttl};
 }
 

@@ -1,7 +1,5 @@
 #include "adapters/http/read_cache.hpp"
 
-#include "engine/time.hpp"
-
 namespace xyp::http {
 namespace {
 
@@ -17,16 +15,6 @@ std::string optional_field(const std::optional<std::string>& v) {
 
 std::string number_field(std::int64_t v) {
   return text_field(std::to_string(v));
-}
-
-std::string day_field(const std::optional<std::chrono::year_month_day>& d) {
-  if (!d) return "-";
-  return number_field(std::chrono::sys_days(*d).time_since_epoch().count());
-}
-
-std::string instant_field(const std::optional<instant>& t) {
-  if (!t) return "-";
-  return number_field(t->time_since_epoch().count());
 }
 
 }  // namespace
@@ -61,9 +49,7 @@ boost::asio::awaitable<std::vector<open_escalation>> cached_case_queries::escala
 }
 
 boost::asio::awaitable<ledger_result> cached_case_queries::ledger(ledger_query query) {
-  std::string key = day_field(query.from) + day_field(query.to) +
-                    number_field(static_cast<std::int64_t>(query.max_rows));
-  co_return co_await ledgers_.get(std::move(key), store_.ledger(query));
+  co_return co_await store_.ledger(query);
 }
 
 boost::asio::awaitable<dashboard_summary> cached_case_queries::summary(std::size_t list_limit) {
@@ -72,9 +58,7 @@ boost::asio::awaitable<dashboard_summary> cached_case_queries::summary(std::size
 }
 
 boost::asio::awaitable<applied_cases> cached_case_queries::cases_applied(applied_window window) {
-  std::string key = instant_field(window.from) + instant_field(window.to) +
-                    number_field(static_cast<std::int64_t>(window.max_cases));
-  co_return co_await applied_.get(std::move(key), store_.cases_applied(window));
+  co_return co_await store_.cases_applied(window);
 }
 
 }  // namespace xyp::http

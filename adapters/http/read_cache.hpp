@@ -93,9 +93,9 @@ class answer_table {
     std::shared_ptr<read_under_way> flight;
   };
 
-  // Whether a new key may be kept: stale answers go first.
+  // Whether a new key may be kept. Stale answers are dropped at every new key, so that what is
+  // held is what was asked for within the ttl, not what once was.
   bool make_room() {
-    if (entries_.size() < options_.max_entries) return true;
     const auto now = now_();
     std::erase_if(entries_, [&](const auto& kv) {
       return !kv.second.flight && kv.second.fresh_until <= now;
@@ -111,7 +111,8 @@ class answer_table {
 }  // namespace detail
 
 // A case_queries in front of another (the Redis one in `xinyipi run`): the same read with the
-// same arguments within ttl of an answer is that answer again. Not for writes, and not for
+// same arguments within ttl of an answer is that answer again (cases, listings, escalations,
+// the summary; the ledger and cases_applied pass through). Not for writes, and not for
 // tests that read back what they just wrote. Used from one thread: the HTTP side's.
 class cached_case_queries final : public case_queries {
  public:
@@ -134,9 +135,9 @@ class cached_case_queries final : public case_queries {
   detail::answer_table<std::vector<case_record>> cases_{options_, now_};
   detail::answer_table<case_page> pages_{options_, now_};
   detail::answer_table<std::vector<open_escalation>> escalations_{options_, now_};
-  detail::answer_table<ledger_result> ledgers_{options_, now_};
   detail::answer_table<dashboard_summary> summaries_{options_, now_};
-  detail::answer_table<applied_cases> applied_{options_, now_};
+  // The ledger and the effect report's cases are not kept: up to 50,000 rows or 100,000 cases
+  // an answer, rarely asked for twice within a ttl, and 256 of them would be gigabytes.
 };
 
 }  // namespace xyp::http
