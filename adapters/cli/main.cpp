@@ -262,9 +262,28 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   run_cmd
       ->add_option("--max-store-requests", run.server.max_store_requests,
-                   "HTTP: Redis-backed requests under way at once; the excess gets 503 with "
-                   "Retry-After (0: no limit)")
+                   "HTTP: Redis-backed requests under way at once; the excess waits in line up "
+                   "to --store-queue-wait, then gets 503 with Retry-After (0: no limit)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{100'000}))
+      ->capture_default_str();
+  std::int64_t store_queue_wait_ms = run.server.store_queue_wait.count();
+  run_cmd
+      ->add_option("--store-queue-wait", store_queue_wait_ms,
+                   "HTTP: ms a Redis-backed request may wait for a slot before its 503 (0: none)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000}))
+      ->capture_default_str();
+  std::int64_t read_cache_ms = run.read_cache.ttl.count();
+  run_cmd
+      ->add_option("--read-cache", read_cache_ms,
+                   "HTTP: ms an API read's answer is served again for the same route and query "
+                   "(0: every request reads Redis)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{60'000}))
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--http-nice", run.http_nice,
+                   "HTTP: the HTTP thread's nice value above the engine's (0-19): under load the "
+                   "engine is scheduled first")
+      ->check(CLI::Range(0, 19))
       ->capture_default_str();
   run_cmd
       ->add_option("--health-max-lag", run.health.max_lag,
@@ -349,6 +368,8 @@ int main(int argc, char** argv) try {
     run.runtime.lease_ttl = std::chrono::milliseconds(lease_ms);
     run.processing.future_margin = std::chrono::seconds(future_margin_s);
     run.server.header_timeout = std::chrono::milliseconds(header_timeout_ms);
+    run.server.store_queue_wait = std::chrono::milliseconds(store_queue_wait_ms);
+    run.read_cache.ttl = std::chrono::milliseconds(read_cache_ms);
     run.clock = clock == "simulated" ? xyp::clock_mode::simulated : xyp::clock_mode::system;
     xyp::log::set_level(log_level);
     return xyp::cli::run_engine(run);

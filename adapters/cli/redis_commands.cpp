@@ -21,6 +21,7 @@
 #include "adapters/cli/progress.hpp"
 #include "adapters/cli/watch_format.hpp"
 #include "adapters/http/auth.hpp"
+#include "adapters/http/back_office.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/redis_queries.hpp"
 #include "adapters/http/runtime_metrics.hpp"
@@ -63,10 +64,9 @@ int run_engine(const run_options& options) {
   const jurisdiction_policy& policy = config->policy;
   // Not const: SIGHUP replaces it in place, and the processor reads it through its reference.
   working_calendar& calendar = config->calendar;
-  // The back office: the HTTP server shares the loop's thread but has Redis connections of its
-  // own; the runtime counts into the registry that /metrics exposes.
+  // The back office: the HTTP server runs on a thread of its own (below) with Redis connections
+  // of its own; the runtime counts into the registry that /metrics exposes.
   http::server_options server_options = options.server;
-  server_options.calendar = &calendar;  // clock.advance past it is refused up front
   if (!options.http.empty()) {
     const auto listen = http::parse_listen_address(options.http);
     if (!listen) {
@@ -116,28 +116,26 @@ int run_engine(const run_options& options) {
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
 
-  http::redis_link link(io.get_executor(), options.runtime.server);
-  http::redis_read_options read_options;
-  read_options.prefix = options.runtime.prefix;
-  read_options.partitions = options.runtime.partitions;
-  for (const auto& [code, m] : policy.matters) {
-    auto& departments = read_options.departments;
-    auto it = std::find_if(departments.begin(), departments.end(),
-                           [&](const auto& d) { return d.name == m.department; });
-    if (it == departments.end()) it = departments.insert(departments.end(), {m.department, {}});
-    it->matters.push_back(code);
-  }
-  http::redis_case_queries queries(link, read_options);
-  http::redis_event_sink sink(link, options.runtime.prefix, options.runtime.partitions);
-  // /healthz's probe has a connection of its own, so API reads never queue in front of it.
-  http::redis_link health_link(io.get_executor(), options.runtime.server);
-  std::unique_ptr<http::server> server;
+  // The back office on a thread of its own (http::back_office): it shares the registry and the
+  // health board with the engine, both safe across threads, and keeps its own calendar copy.
+  std::unique_ptr<http::back_office> office;
   if (!options.http.empty()) {
+    http::back_office_options o;
+    o.server = server_options;
+    o.redis = options.runtime.server;
+    o.reads.prefix = options.runtime.prefix;
+    o.reads.partitions = options.runtime.partitions;
+    for (const auto& [code, m] : policy.matters) {
+      auto& departments = o.reads.departments;
+      auto it = std::find_if(departments.begin(), departments.end(),
+                             [&](const auto& d) { return d.name == m.department; });
+      if (it == departments.end()) it = departments.insert(departments.end(), {m.department, {}});
+      it->matters.push_back(code);
+    }
+    o.cache = options.read_cache;
+    o.nice = options.http_nice;
     try {
-      server = std::make_unique<http::server>(
-          io.get_executor(), server_options, queries, sink, registry,
-          http::make_redis_status_probe(link, options.runtime.prefix, options.runtime.partitions),
-          &health);
+      office = std::make_unique<http::back_office>(std::move(o), calendar, registry, health);
     } catch (const std::exception& e) {
       std::cerr << "xinyipi run: cannot listen on " << options.http << ": " << e.what() << "\n";
       return exit_usage;
@@ -146,13 +144,14 @@ int run_engine(const run_options& options) {
 
   // SIGTERM or SIGINT: every partition finishes the batch in hand, commits and acknowledges it;
   // past a 5 s window the loop is stopped regardless (what was not acknowledged stays pending).
+  // The back office stops at the same time, on its own thread, with its own grace.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer grace(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::info("stopping", {{"signal", signal}});
     engine.stop();
-    if (server) server->stop();
+    if (office) office->stop();
     grace.expires_after(std::chrono::seconds(5));
     grace.async_wait([&](const boost::system::error_code& wait) {
       if (!wait) io.stop();
@@ -160,8 +159,9 @@ int run_engine(const run_options& options) {
   });
   // SIGHUP: a year's notice was added to the calendar directory (docs/operations.md). The
   // directory is read again whole; one that does not pass is refused, naming the file and the
-  // date, and the running calendar kept. The swap happens on the loop's only thread, between two
-  // events, and each partition then counts its provisional clocks again.
+  // date, and the running calendar kept. The swap happens on the loop's thread, between two
+  // events, and each partition then counts its provisional clocks again; the back office's copy
+  // is swapped on its own thread.
   asio::signal_set reload(io, SIGHUP);
   std::function<void()> await_reload = [&] {
     reload.async_wait([&](const boost::system::error_code& ec, int) {
@@ -169,6 +169,7 @@ int run_engine(const run_options& options) {
       try {
         calendar = working_calendar::load_directory(options.calendars);
         engine.request_recalendar();
+        if (office) office->replace_calendar(calendar);
         log::info("calendar reloaded",
                   {{"directory", options.calendars.string()},
                    {"last_notice_year", static_cast<int>(calendar.last_notice_year())},
@@ -186,20 +187,8 @@ int run_engine(const run_options& options) {
              {"prefix", options.runtime.prefix},
              {"partitions", options.runtime.partitions},
              {"clock", options.clock == clock_mode::simulated ? "simulated" : "system"},
-             {"http", server ? options.http : ""}});
-  if (server) {
-    asio::co_spawn(io, server->run(), [&](std::exception_ptr failure) {
-      if (failure) log::error("http server stopped by a defect");
-      link.close();  // its connection would keep io.run() going
-      health.stop();
-      health_link.close();
-    });
-    asio::co_spawn(io,
-                   http::keep_probing(
-                       health, http::make_redis_status_probe(health_link, options.runtime.prefix,
-                                                             options.runtime.partitions)),
-                   asio::detached);
-  }
+             {"http", office ? options.http : ""}});
+  if (office) office->start();
   asio::co_spawn(io, engine.run(), [&](std::exception_ptr failure) {
     if (failure) {
       try {
@@ -208,16 +197,16 @@ int run_engine(const run_options& options) {
         log::error("engine stopped by a defect", {{"error", e.what()}});
       }
     }
-    if (server) {
-      server->stop();
-    } else {
-      link.close();
-    }
+    if (office) office->stop();
     signals.cancel();
     reload.cancel();
     grace.cancel();
   });
   io.run();
+  if (office) {
+    office->stop();
+    office->join();
+  }
   log::info("engine stopped");
   return exit_ok;
 }

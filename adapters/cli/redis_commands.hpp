@@ -6,6 +6,7 @@
 
 #include "adapters/http/health.hpp"
 #include "adapters/http/options.hpp"
+#include "adapters/http/read_cache.hpp"
 #include "adapters/redis/runtime.hpp"
 
 namespace xyp::cli {
@@ -23,7 +24,9 @@ struct run_options {
   // The HTTP server's connection limits (header deadline, connections, per address, store-backed
   // requests under way); address, port and tokens come from the fields above.
   http::server_options server;
-  http::health_limits health;  // when /healthz says degraded
+  http::health_limits health;           // when /healthz says degraded
+  http::read_cache_options read_cache;  // how long a back-office read is served again
+  int http_nice = 0;                    // the HTTP thread's nice value, above the engine's
 };
 
 int run_engine(const run_options& options);

@@ -167,6 +167,14 @@ class query_reader {
   std::optional<std::string> error_;
 };
 
+// The reads whose answer depends on the route, the query and the caller's role only (not on
+// who holds the token, as /api/v1/whoami's does): the ones the response cache may keep.
+bool is_cached_read(std::string_view path) {
+  return path == "/api/v1/cases" || path.starts_with("/api/v1/cases/") ||
+         path == "/api/v1/escalations" || path == "/api/v1/summary" || path == "/api/v1/ledger" ||
+         path == "/api/v1/reports/effect";
+}
+
 // --- Responses -----------------------------------------------------------------------------
 
 void no_store(response& res) {
@@ -527,35 +535,50 @@ api::api(const server_options& options, case_queries& queries, event_sink& sink,
       sink_(sink),
       registry_(registry),
       probe_(std::move(probe)),
-      health_(health) {}
+      health_(health),
+      gate_(options.max_store_requests, options.store_queue_length, options.store_queue_wait) {}
 
 boost::asio::awaitable<response> api::handle(request req) {
   const auto started = std::chrono::steady_clock::now();
   std::string route_name = "unmatched";
   json fields = json::object();
   response res;
-  // Requests that reach Redis are bounded: past the limit the answer is a quick 503 rather than
-  // a queue on the store that the engine's commits would wait behind.
+  // Requests that reach Redis are bounded: past the limit a request waits in line for a slot,
+  // briefly; past the line's length or its wait the answer is a quick 503 rather than a queue on
+  // the store that the engine's commits would wait behind.
   const auto path = split_target(req.target()).path;
   const bool store_backed =
       (path.starts_with("/api/") && path != "/api/v1/openapi.json") || path == "/metrics";
   struct slot {
-    std::atomic<std::size_t>* count = nullptr;
+    store_gate* gate = nullptr;
     ~slot() {
-      if (count) count->fetch_sub(1);
+      if (gate) gate->leave();
     }
   } held;
+  // The same role asking for the same target again within response_cache_ttl gets the answer as
+  // rendered: no store read, no slot, no JSON.
+  std::string cache_key;
+  if (options_.response_cache_ttl > std::chrono::milliseconds::zero() &&
+      req.method() == bhttp::verb::get && is_cached_read(path)) {
+    if (const auto* who = authenticate(options_.tokens, req[bhttp::field::authorization])) {
+      cache_key = std::string(to_string(who->grants)) + ' ' + std::string(req.target());
+    }
+  }
+  const rendered* hit = cache_key.empty() ? nullptr : rendered_answer(cache_key);
   bool overloaded = false;
-  if (store_backed && options_.max_store_requests > 0) {
-    if (store_requests_.fetch_add(1) >= options_.max_store_requests) {
-      store_requests_.fetch_sub(1);
-      overloaded = true;
+  if (store_backed && !hit) {
+    if (co_await gate_.enter()) {
+      held.gate = &gate_;
     } else {
-      held.count = &store_requests_;
+      overloaded = true;
     }
   }
   try {
-    if (overloaded) {
+    if (hit) {
+      res = hit->res;
+      route_name = hit->route_name;
+      fields["cache"] = "hit";
+    } else if (overloaded) {
       route_name = "overloaded";
       res = error_response(503, "overloaded", "too many requests are reading the store; try again");
       res.set(bhttp::field::retry_after, "1");
@@ -569,6 +592,8 @@ boost::asio::awaitable<response> api::handle(request req) {
     log::error("request failed", {{"route", route_name}, {"error", e.what()}});
     res = error_response(500, "internal", "the request could not be handled");
   }
+  if (!hit && !cache_key.empty() && res.result_int() == 200)
+    keep_rendered(cache_key, res, route_name);
   res.version(req.version());
   res.keep_alive(req.keep_alive());
   res.prepare_payload();
@@ -594,6 +619,21 @@ boost::asio::awaitable<response> api::handle(request req) {
   fields["ms"] = std::llround(seconds * 1000.0);
   log::write(res.result_int() >= 500 ? log::level::warn : log::level::info, "request", fields);
   co_return res;
+}
+
+const api::rendered* api::rendered_answer(const std::string& key) const {
+  const auto found = rendered_.find(key);
+  if (found == rendered_.end() || options_.now() >= found->second.fresh_until) return nullptr;
+  return &found->second;
+}
+
+void api::keep_rendered(std::string key, const response& res, const std::string& route_name) {
+  if (res.body().size() > options_.response_cache_max_body) return;
+  // Stale answers are dropped at every new one: what is held was asked for within the ttl.
+  const auto now = options_.now();
+  std::erase_if(rendered_, [&](const auto& kv) { return kv.second.fresh_until <= now; });
+  if (rendered_.size() >= options_.response_cache_entries && !rendered_.contains(key)) return;
+  rendered_[std::move(key)] = rendered{res, route_name, now + options_.response_cache_ttl};
 }
 
 boost::asio::awaitable<response> api::route(const request& req, std::string& route_name,

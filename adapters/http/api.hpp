@@ -2,7 +2,8 @@
 // The HTTP API as a function from request to response: routing, bearer tokens and roles,
 // validation, rendering (JSON, CSV, Prometheus text, the dashboard's files). No sockets here; the
 // server feeds it requests, and tests may call it directly.
-#include <atomic>
+#include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,7 @@
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/options.hpp"
 #include "adapters/http/ports.hpp"
+#include "adapters/http/store_gate.hpp"
 
 namespace xyp::http {
 
@@ -30,7 +32,8 @@ class api {
   api(const server_options& options, case_queries& queries, event_sink& sink,
       metrics::registry& registry, status_probe probe, const health_board* health = nullptr);
 
-  // Never throws: a failing store is 503, a defect 500, both logged once.
+  // Never throws: a failing store is 503, a defect 500, both logged once. Called from one
+  // thread (the server's io_context has one): the store gate holds no lock.
   boost::asio::awaitable<response> handle(request req);
 
  private:
@@ -42,8 +45,18 @@ class api {
   event_sink& sink_;
   metrics::registry& registry_;
   status_probe probe_;
-  const health_board* health_;                  // when set, /healthz answers from it alone
-  std::atomic<std::size_t> store_requests_{0};  // under way; see max_store_requests
+  const health_board* health_;  // when set, /healthz answers from it alone
+  store_gate gate_;             // see max_store_requests
+
+  // See response_cache_ttl: rendered answers by "<role> <target>".
+  struct rendered {
+    response res;
+    std::string route_name;
+    std::chrono::steady_clock::time_point fresh_until;
+  };
+  const rendered* rendered_answer(const std::string& key) const;
+  void keep_rendered(std::string key, const response& res, const std::string& route_name);
+  std::map<std::string, rendered> rendered_;
 };
 
 // Opaque listing cursors: base64url of "<applied ms>:<case id>".

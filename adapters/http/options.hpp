@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,9 +38,24 @@ struct server_options {
   // Open connections one client address may hold; the excess is closed at accept, before
   // anything is read from it. 0: no cap per address.
   std::size_t max_connections_per_address = 32;
-  // Requests that read or write Redis (/api/..., /metrics) under way at once; the excess gets 503
-  // with Retry-After at once instead of queueing on the store. 0: no limit.
+  // Requests that read or write Redis (/api/..., /metrics) under way at once. 0: no limit. The
+  // excess waits in line for a slot, at most store_queue_wait (under the API's p99 target of
+  // 250 ms) and at most store_queue_length of them; past either it gets 503 with Retry-After
+  // rather than a longer queue on the store the engine commits to.
   std::size_t max_store_requests = 64;
+  std::chrono::milliseconds store_queue_wait{200};
+  std::size_t store_queue_length = 1024;
+  // A 200 to a GET of a store-backed route (not /metrics) is served again, as rendered, to the
+  // same role asking for the same target within this time: rendering JSON is most of what a
+  // read costs the HTTP thread. Zero: never (the default; `xinyipi run` sets it from
+  // --read-cache). Bodies over response_cache_max_body are not kept.
+  std::chrono::milliseconds response_cache_ttl{0};
+  std::size_t response_cache_entries = 256;
+  std::size_t response_cache_max_body = 256 * 1024;
+  // The response cache's clock; a test seam.
+  std::function<std::chrono::steady_clock::time_point()> now = [] {
+    return std::chrono::steady_clock::now();
+  };
   std::vector<token_entry> tokens;
   // Serve the dashboard from this directory instead of the copy embedded at build time.
   std::optional<std::filesystem::path> dashboard_dir;
@@ -49,9 +65,9 @@ struct server_options {
   std::size_t max_ledger_rows = 50'000;
   // The engine's calendar: POST /api/v1/events refuses a clock.advance past the last year it
   // covers (400 schema_violation), as the engine would dead-letter it; the effect report counts
-  // working days on it against the profile's promised limits. Both outlive the server (the
-  // calendar is replaced in place on SIGHUP, on the same thread). Without them the report
-  // answers 503.
+  // working days on it against the profile's promised limits. Both outlive the server; the
+  // calendar may only change on the server's thread (back_office posts SIGHUP's swap there).
+  // Without them the report answers 503.
   const jurisdiction_policy* policy = nullptr;
   const working_calendar* calendar = nullptr;
   std::size_t max_report_cases = 100'000;

@@ -67,11 +67,12 @@ TEST_CASE("run takes the limits and health thresholds as options, each in its ra
   const auto fine = run_engine(
       "--max-entry-bytes 2048 --future-margin 60 --header-timeout 2000 --max-connections 64 "
       "--max-connections-per-address 4 --max-store-requests 16 --health-max-lag 500 "
-      "--health-max-commit-failures 5");
+      "--health-max-commit-failures 5 --store-queue-wait 100 --read-cache 250 --http-nice 5");
   CHECK(fine.exit_code == 5);
   for (const std::string wrong :
        {"--max-entry-bytes 10", "--future-margin -2", "--header-timeout 0", "--max-connections 0",
-        "--health-max-lag 0", "--health-max-commit-failures 0"}) {
+        "--health-max-lag 0", "--health-max-commit-failures 0", "--store-queue-wait -1",
+        "--read-cache -1", "--http-nice 20"}) {
     INFO(wrong);
     const auto r = run_engine(wrong);
     CHECK(r.exit_code == 2);

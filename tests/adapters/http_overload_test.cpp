@@ -1,12 +1,14 @@
-// Reads beside writes: the API bounds how many requests reach Redis at once, and answers the
-// excess at once with 503 and Retry-After instead of queueing them on the store the engine
-// commits to. The API is called directly, with a store that answers only when the test says.
+// Reads beside writes: the API bounds how many requests reach Redis at once; the excess waits in
+// a short line for a slot, and past the line's length or its wait it is 503 with Retry-After
+// instead of a queue on the store the engine commits to. The API is called directly, with a
+// store that answers only when the test says.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <stdexcept>
 
 #include "adapters/http/api.hpp"
@@ -61,63 +63,102 @@ xyp::http::request get(const std::string& target) {
   return req;
 }
 
-}  // namespace
+// The API over a stalled store, with a hand on its limits.
+struct overload_rig {
+  explicit overload_rig(std::size_t slots, std::size_t line, std::chrono::milliseconds wait)
+      : gate(io, asio::steady_timer::time_point::max()), store(gate) {
+    options.max_store_requests = slots;
+    options.store_queue_length = line;
+    options.store_queue_wait = wait;
+    options.tokens = {{viewer, xyp::http::role::viewer, "hall screen", "hall-screen"}};
+    api = std::make_unique<xyp::http::api>(
+        options, store, sink, registry,
+        []() -> asio::awaitable<xyp::http::store_status> { co_return xyp::http::store_status{}; });
+  }
 
-TEST_CASE("past the limit of store-backed requests under way, the excess is 503 with Retry-After",
-          "[http][overload]") {
+  void ask(std::string target) {
+    asio::co_spawn(io, api->handle(get(target)),
+                   [this](std::exception_ptr, xyp::http::response res) {
+                     answered.push_back(res.result_int());
+                     if (res.result_int() == 503) {
+                       CHECK(res[bhttp::field::retry_after] == "1");
+                     }
+                   });
+  }
+  // Runs what is ready; restarts first, since an io_context that ran out of work stays stopped.
+  void settle() {
+    io.restart();
+    io.poll();
+  }
+
   asio::io_context io;
-  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
-  stalled_store store(gate);
+  asio::steady_timer gate;
+  stalled_store store;
   no_sink sink;
   xyp::metrics::registry registry;
   xyp::http::server_options options;
-  options.max_store_requests = 2;
-  options.tokens = {{viewer, xyp::http::role::viewer, "hall screen", "hall-screen"}};
-  xyp::http::api api(
-      options, store, sink, registry,
-      []() -> asio::awaitable<xyp::http::store_status> { co_return xyp::http::store_status{}; });
-
+  std::unique_ptr<xyp::http::api> api;
   std::vector<unsigned> answered;
-  auto ask = [&](std::string target) {
-    asio::co_spawn(io, api.handle(get(target)), [&](std::exception_ptr, xyp::http::response res) {
-      answered.push_back(res.result_int());
-      if (res.result_int() == 503) {
-        CHECK(res[bhttp::field::retry_after] == "1");
-      }
-    });
-  };
-  // Runs what is ready; restarts first, since an io_context that ran out of work stays stopped.
-  auto settle = [&] {
-    io.restart();
-    io.poll();
-  };
-  ask("/api/v1/cases/A");
-  ask("/api/v1/cases/B");
-  settle();
-  CHECK(answered.empty());  // both wait on the store
+};
 
-  ask("/api/v1/cases/C");
-  settle();
-  REQUIRE(answered.size() == 1);  // answered at once, without waiting for the store
-  CHECK(answered[0] == 503);
+}  // namespace
+
+TEST_CASE(
+    "past the limit of store-backed requests under way, the excess waits in line and is "
+    "served when a slot frees",
+    "[http][overload]") {
+  overload_rig r(2, 8, std::chrono::hours(1));
+  r.ask("/api/v1/cases/A");
+  r.ask("/api/v1/cases/B");
+  r.ask("/api/v1/cases/C");
+  r.settle();
+  CHECK(r.answered.empty());  // A and B wait on the store, C for a slot
 
   // Routes that do not touch Redis are not counted.
-  ask("/api/v1/openapi.json");
-  settle();
-  REQUIRE(answered.size() == 2);
-  CHECK(answered[1] == 200);
+  r.ask("/api/v1/openapi.json");
+  r.settle();
+  REQUIRE(r.answered.size() == 1);
+  CHECK(r.answered[0] == 200);
 
-  // Once the store answers, the slots are free again.
-  gate.cancel();
-  settle();
-  REQUIRE(answered.size() == 4);
-  CHECK(answered[2] == 404);
-  CHECK(answered[3] == 404);
-  ask("/api/v1/cases/D");
-  settle();
-  CHECK(answered.size() == 4);  // D waits on the store, not refused
-  gate.cancel();
-  settle();
-  REQUIRE(answered.size() == 5);
-  CHECK(answered[4] == 404);
+  // The store answers A and B; C takes a freed slot and waits on the store in turn.
+  r.gate.cancel();
+  r.settle();
+  REQUIRE(r.answered.size() == 3);
+  CHECK(r.answered[1] == 404);
+  CHECK(r.answered[2] == 404);
+  r.gate.cancel();
+  r.settle();
+  REQUIRE(r.answered.size() == 4);
+  CHECK(r.answered[3] == 404);  // C: served, not refused
+}
+
+TEST_CASE("past the limit, a request finding the line full is 503 with Retry-After at once",
+          "[http][overload]") {
+  overload_rig r(2, 1, std::chrono::hours(1));
+  r.ask("/api/v1/cases/A");
+  r.ask("/api/v1/cases/B");
+  r.ask("/api/v1/cases/C");  // in line
+  r.ask("/api/v1/cases/D");  // the line is full
+  r.settle();
+  REQUIRE(r.answered.size() == 1);  // answered at once, without waiting for the store
+  CHECK(r.answered[0] == 503);
+}
+
+TEST_CASE("a request that waited in line for its whole wait is 503 with Retry-After",
+          "[http][overload]") {
+  // The wait is real time, one millisecond; the store never answers within the test.
+  overload_rig r(1, 8, std::chrono::milliseconds(1));
+  r.ask("/api/v1/cases/A");
+  r.ask("/api/v1/cases/B");
+  r.settle();
+  CHECK(r.answered.empty());
+  r.io.restart();
+  while (r.answered.empty() && r.io.run_one() > 0) {
+  }
+  REQUIRE(r.answered.size() == 1);
+  CHECK(r.answered[0] == 503);  // B gave up; A still waits on the store
+  r.gate.cancel();
+  r.settle();
+  REQUIRE(r.answered.size() == 2);
+  CHECK(r.answered[1] == 404);
 }

@@ -667,7 +667,7 @@ TEST_CASE("a batch that does not continue from the committed position is refused
     commit_unit unit;
     unit.cause = "e-1";
     unit.outbound.push_back(
-        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json::object()});
+        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json_text("{}"), {}});
     batch.add(
         unit, [](const std::string&) -> const case_record* { return nullptr; },
         [](const std::string& id) { return id; }, "1700000000000-9", instant{}, false);

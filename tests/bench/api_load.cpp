@@ -60,7 +60,7 @@ double percentile(std::vector<double>& v, double p) {
 struct api_clients {
   std::mutex lock;
   std::vector<double> all_ms, healthz_ms;
-  std::uint64_t overloaded = 0, failed = 0;
+  std::uint64_t overloaded = 0, healthz_degraded = 0, failed = 0;
 
   asio::awaitable<void> client(std::uint16_t port, std::string token,
                                std::vector<std::string> targets, std::chrono::microseconds period,
@@ -89,7 +89,7 @@ struct api_clients {
         ++failed;
         continue;
       }
-      if (status == 503) ++overloaded;
+      if (status == 503) ++(target == "/healthz" ? healthz_degraded : overloaded);
       all_ms.push_back(ms);
       if (target == "/healthz") healthz_ms.push_back(ms);
     }
@@ -117,32 +117,33 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
   const std::uint16_t http_port = free_port();
   // Every client comes from 127.0.0.1: the per-address cap (32 by default) is lifted, as 200
   // clients would come from many addresses in a real service centre.
-  const std::vector<std::string> argv{o.xinyipi.string(),
-                                      "run",
-                                      "--redis",
-                                      "redis://127.0.0.1:" + std::to_string(o.redis_port),
-                                      "--prefix",
-                                      prefix,
-                                      "--partitions",
-                                      std::to_string(o.partitions),
-                                      "--batch",
-                                      std::to_string(o.batch),
-                                      "--clock",
-                                      "simulated",
-                                      "--profile",
-                                      o.profile.string(),
-                                      "--calendars",
-                                      o.calendars.string(),
-                                      "--http",
-                                      "127.0.0.1:" + std::to_string(http_port),
-                                      "--tokens",
-                                      tokens.string(),
-                                      "--max-connections",
-                                      "1024",
-                                      "--max-connections-per-address",
-                                      "0",
-                                      "--log-level",
-                                      "warn"};
+  std::vector<std::string> argv{o.xinyipi.string(),
+                                "run",
+                                "--redis",
+                                "redis://127.0.0.1:" + std::to_string(o.redis_port),
+                                "--prefix",
+                                prefix,
+                                "--partitions",
+                                std::to_string(o.partitions),
+                                "--batch",
+                                std::to_string(o.batch),
+                                "--clock",
+                                "simulated",
+                                "--profile",
+                                o.profile.string(),
+                                "--calendars",
+                                o.calendars.string(),
+                                "--http",
+                                "127.0.0.1:" + std::to_string(http_port),
+                                "--tokens",
+                                tokens.string(),
+                                "--max-connections",
+                                "1024",
+                                "--max-connections-per-address",
+                                "0",
+                                "--log-level",
+                                "warn"};
+  argv.insert(argv.end(), o.run_args.begin(), o.run_args.end());
   const auto log = o.work / (prefix + ".run.log");
   sync_client c(o.redis_port);
   const auto started = monotonic_ns();
@@ -218,6 +219,7 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
   r.events_per_s = static_cast<double>(entries) / r.seconds;
   r.requests = clients.all_ms.size();
   r.overloaded = clients.overloaded;
+  r.healthz_degraded = clients.healthz_degraded;
   r.failed = clients.failed;
   r.p50_ms = percentile(clients.all_ms, 0.50);
   r.p99_ms = percentile(clients.all_ms, 0.99);

@@ -20,14 +20,16 @@ struct api_load_options {
   std::size_t clients = 200;
   double requests_per_s = 800;
   std::vector<std::string> case_ids;  // for GET /api/v1/cases/{id}
+  std::vector<std::string> run_args;  // appended to `xinyipi run`'s arguments
 };
 
 struct api_drain {
   double seconds = 0;  // the engine's start to the last entry acknowledged
   double events_per_s = 0;
   std::uint64_t requests = 0;
-  std::uint64_t overloaded = 0;  // 503 answers (the store-request bound)
-  std::uint64_t failed = 0;      // connections refused or broken
+  std::uint64_t overloaded = 0;        // 503 answers of store-backed routes (the bound)
+  std::uint64_t healthz_degraded = 0;  // 503 answers of /healthz (lag, commits, probe)
+  std::uint64_t failed = 0;            // connections refused or broken
   double p50_ms = 0, p99_ms = 0, healthz_p99_ms = 0;
 };
 

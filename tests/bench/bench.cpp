@@ -51,6 +51,7 @@ struct bench_options {
   std::vector<std::uint64_t> storms{1'000, 100'000};  // cases whose deadlines share an instant
   std::uint64_t ceiling_requests = 1'000'000;
   std::string engine_wrapper;  // e.g. "valgrind --tool=callgrind": the engine runs under it
+  std::vector<std::string> api_run_args;  // more arguments to the api figure's `xinyipi run`
   fs::path profile = config_dir + "/profiles/shilong.json";
   fs::path calendars = config_dir + "/calendars";
   std::string command_line;  // how this run was started, for "reproduce"
@@ -403,6 +404,9 @@ std::string reproduce(const bench_options& o, const std::string& figure) {
   if (o.scale != 1.0) cmd += " --scale " + fixed(o.scale, 3);
   if (o.partitions != 1) cmd += " --partitions " + std::to_string(o.partitions);
   if (o.batch_size != 256) cmd += " --batch " + std::to_string(o.batch_size);
+  if (figure == "api") {
+    for (const auto& a : o.api_run_args) cmd += " --api-run-arg=" + a;
+  }
   return "  reproduce: " + cmd;
 }
 
@@ -1088,6 +1092,7 @@ void bench_api(const bench_context& ctx) {
   a.redis_port = ctx.server.port();
   a.partitions = o.partitions;
   a.batch = o.batch_size;
+  a.run_args = o.api_run_args;
   for (const auto& line : lines) {
     if (a.case_ids.size() >= 4) break;
     if (const auto id = field_of(line, "case_id"); !id.empty()) a.case_ids.push_back(id);
@@ -1111,7 +1116,8 @@ void bench_api(const bench_context& ctx) {
             << " requests/s offered " << std::llround(a.requests_per_s) << "), p50 "
             << fixed(loaded.p50_ms, 1) << " ms, p99 " << fixed(loaded.p99_ms, 1)
             << " ms (target at most 250 ms), /healthz p99 " << fixed(loaded.healthz_p99_ms, 1)
-            << " ms; " << loaded.overloaded << " of them 503 overloaded, " << loaded.failed
+            << " ms; " << loaded.overloaded << " of them 503 overloaded, "
+            << loaded.healthz_degraded << " /healthz 503 (degraded: the lag), " << loaded.failed
             << " connections failed\n";
   std::cout << "  xinyipi run --http --clock simulated in a child process, the drain timed from "
                "its start to the last entry acknowledged (start-up included in both), routes "
@@ -1197,6 +1203,9 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   app.add_option("--engine-wrapper", options.engine_wrapper,
                  "Run the engine under this command, e.g. \"valgrind --tool=callgrind\"");
+  app.add_option("--api-run-arg", options.api_run_args,
+                 "One more argument to the api figure's `xinyipi run` (repeat), e.g. "
+                 "--api-run-arg=--read-cache=0");
 
   xyp::bench::engine_child_options child;
   std::string clock = "simulated";
