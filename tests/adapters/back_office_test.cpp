@@ -18,6 +18,7 @@
 #include "engine/policy.hpp"
 #include "support/http_client.hpp"
 #include "support/redis_server.hpp"
+#include "support/runtime_helpers.hpp"
 
 namespace {
 
@@ -82,17 +83,7 @@ TEST_CASE("healthz answers from the health board while the engine's thread is bl
   o.prefix = "office";
   o.partitions = 1;
   o.block = 20ms;
-  {
-    std::vector<std::string> lines;
-    std::ifstream in(XYP_CONFIG_DIR "/samples/day.jsonl");
-    for (std::string line; std::getline(in, line) && lines.size() < 5;) {
-      if (!line.empty()) lines.push_back(line);
-    }
-    asio::io_context io;
-    auto written = asio::co_spawn(io, xyp::redis::submit_lines(o, lines), asio::use_future);
-    io.run();
-    REQUIRE(written.get() == lines.size());
-  }
+  REQUIRE(xyp::test::submit(o, xyp::test::sample_day(5)) == 5);
 
   xyp::metrics::registry registry;
   xyp::http::health_limits limits;

@@ -43,10 +43,12 @@
 #include "engine/memory_runtime.hpp"
 #include "engine/policy.hpp"
 #include "support/redis_server.hpp"
+#include "support/runtime_helpers.hpp"
 
 using namespace xyp;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using test::submit;
 
 namespace {
 
@@ -97,13 +99,6 @@ replayed replay(memory_runtime& reference, const std::vector<std::string>& lines
   for (const auto& line : lines) reference.submit(line);
   reference.set_listener(nullptr);
   return r;
-}
-
-std::uint64_t submit(const redis::runtime_options& o, const std::vector<std::string>& lines) {
-  asio::io_context io;
-  auto written = asio::co_spawn(io, redis::submit_lines(o, lines), asio::use_future);
-  io.run();
-  return written.get();
 }
 
 std::deque<std::string> last_lines(const fs::path& file, std::size_t count) {

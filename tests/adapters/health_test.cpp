@@ -24,6 +24,7 @@
 #include "engine/policy.hpp"
 #include "support/http_client.hpp"
 #include "support/redis_server.hpp"
+#include "support/runtime_helpers.hpp"
 
 namespace {
 
@@ -67,17 +68,8 @@ TEST_CASE("healthz is 503 with the reason while every commit fails, and 200 once
   o.block = 20ms;
 
   // Events waiting in the stream, then Redis refuses every write.
-  std::vector<std::string> lines;
-  {
-    std::ifstream in(XYP_CONFIG_DIR "/samples/day.jsonl");
-    for (std::string line; std::getline(in, line) && lines.size() < 20;) {
-      if (!line.empty()) lines.push_back(line);
-    }
-    asio::io_context io;
-    auto written = asio::co_spawn(io, xyp::redis::submit_lines(o, lines), asio::use_future);
-    io.run();
-    REQUIRE(written.get() == lines.size());
-  }
+  const auto lines = xyp::test::sample_day(20);
+  REQUIRE(xyp::test::submit(o, lines) == lines.size());
   REQUIRE_FALSE(redis.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}).is_error());
   REQUIRE_FALSE(redis.command({"CONFIG", "SET", "maxmemory", "1"}).is_error());
 

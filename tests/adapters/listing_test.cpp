@@ -277,20 +277,9 @@ TEST_CASE("the engine's commits keep each case in its state and matter indexes o
   o.partitions = 1;
   o.block = std::chrono::milliseconds(20);
   const auto lines = test::sample_day();
-  {
-    asio::io_context io;
-    auto written = asio::co_spawn(io, redis::submit_lines(o, lines), asio::use_future);
-    io.run();
-    const auto count = written.get();
-    REQUIRE(count > 0);
-    asio::io_context run_io;
-    redis::runtime* handle = nullptr;
-    test::counting_observer observer(handle, count);
-    redis::runtime engine(run_io.get_executor(), processor, o, observer);
-    handle = &engine;
-    asio::co_spawn(run_io, engine.run(), asio::detached);
-    run_io.run();
-  }
+  const auto count = test::submit(o, lines);
+  REQUIRE(count > 0);
+  test::run_until_committed(processor, o, count);
 
   const redis::partition_keys k(o.prefix, 0);
   // Where each case id is indexed, index by index.

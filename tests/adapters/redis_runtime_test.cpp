@@ -36,7 +36,9 @@ namespace {
 namespace asio = boost::asio;
 
 using test::counting_observer;
+using test::run_until_committed;
 using test::sample_day;
+using test::submit;
 
 struct setup {
   jurisdiction_policy policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
@@ -58,26 +60,6 @@ redis::runtime_options options_for(const test::redis_server& server, std::uint32
   return o;
 }
 
-std::uint64_t submit(const redis::runtime_options& o, const std::vector<std::string>& lines) {
-  asio::io_context io;
-  auto written = asio::co_spawn(io, redis::submit_lines(o, lines), asio::use_future);
-  io.run();
-  return written.get();
-}
-
-// Runs the engine until it has committed `expected` stream entries.
-std::tuple<std::uint64_t, std::uint64_t, std::uint64_t> run_until_committed(
-    const case_processor& processor, const redis::runtime_options& o, std::uint64_t expected) {
-  asio::io_context io;
-  redis::runtime* handle = nullptr;
-  counting_observer observer(handle, expected);
-  redis::runtime engine(io.get_executor(), processor, o, observer);
-  handle = &engine;
-  asio::co_spawn(io, engine.run(), asio::detached);
-  io.run();
-  return {observer.entries, observer.duplicates, observer.conflicts};
-}
-
 std::vector<json> stream_events(const test::redis_server& server, const std::string& key) {
   std::vector<json> events;
   const auto entries = server.command({"XRANGE", key, "-", "+"});
@@ -88,6 +70,23 @@ std::vector<json> stream_events(const test::redis_server& server, const std::str
     }
   }
   return events;
+}
+
+// The sample day's first 50 lines written, then read by another consumer of the group `engine`
+// (`reader`: its name, then NOACK or nothing), which commits nothing; the entries written.
+std::uint64_t written_and_read_by_another(test::redis_server& server,
+                                          const redis::runtime_options& o,
+                                          const std::vector<std::string>& reader) {
+  const auto written = submit(o, sample_day(50));
+  REQUIRE(written == 50);
+  const redis::partition_keys keys(o.prefix, 0);
+  server.command({"XGROUP", "CREATE", keys.events(), "engine", "0", "MKSTREAM"});
+  std::vector<std::string> read{"XREADGROUP", "GROUP", "engine", reader.at(0), "COUNT", "1000"};
+  read.insert(read.end(), reader.begin() + 1, reader.end());
+  read.insert(read.end(), {"STREAMS", keys.events(), ">"});
+  const auto taken = server.command(read);
+  REQUIRE(taken.elements()[0].elements()[1].elements().size() == written);
+  return written;
 }
 
 }  // namespace
@@ -173,16 +172,9 @@ TEST_CASE("entries a consumer of an earlier build left pending are read again an
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
-  const auto lines = sample_day();
-  REQUIRE(lines.size() >= 50);
-  const std::vector<std::string> first(lines.begin(), lines.begin() + 50);
-  const auto written = submit(o, first);
   const redis::partition_keys keys(o.prefix, 0);
   // Another consumer reads everything and dies before acknowledging anything.
-  server.command({"XGROUP", "CREATE", keys.events(), "engine", "0", "MKSTREAM"});
-  const auto taken = server.command({"XREADGROUP", "GROUP", "engine", "dead-engine", "COUNT",
-                                     "1000", "STREAMS", keys.events(), ">"});
-  REQUIRE(taken.elements()[0].elements()[1].elements().size() == written);
+  const auto written = written_and_read_by_another(server, o, {"dead-engine"});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
   CHECK(entries == written);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
@@ -193,17 +185,10 @@ TEST_CASE("entries another reader took past the committed position are read agai
   setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
-  const auto lines = sample_day();
-  REQUIRE(lines.size() >= 50);
-  const std::vector<std::string> first(lines.begin(), lines.begin() + 50);
-  const auto written = submit(o, first);
   const redis::partition_keys keys(o.prefix, 0);
   // A fenced engine that read on without acknowledging (NOACK): the group's cursor is past every
   // entry and nothing is pending; none of them was committed.
-  server.command({"XGROUP", "CREATE", keys.events(), "engine", "0", "MKSTREAM"});
-  const auto taken = server.command({"XREADGROUP", "GROUP", "engine", "fenced-engine", "COUNT",
-                                     "1000", "NOACK", "STREAMS", keys.events(), ">"});
-  REQUIRE(taken.elements()[0].elements()[1].elements().size() == written);
+  const auto written = written_and_read_by_another(server, o, {"fenced-engine", "NOACK"});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
   CHECK(entries == written);
   const auto last = server.command({"XREVRANGE", keys.events(), "+", "-", "COUNT", "1"});

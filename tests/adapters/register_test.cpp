@@ -28,7 +28,6 @@ namespace asio = boost::asio;
 
 constexpr std::uint32_t partitions = 3;
 
-using test::counting_observer;
 using test::sample_day;
 
 }  // namespace
@@ -48,20 +47,9 @@ TEST_CASE(
   o.block = std::chrono::milliseconds(20);
 
   const auto lines = sample_day();
-  {
-    asio::io_context io;
-    auto written = asio::co_spawn(io, redis::submit_lines(o, lines), asio::use_future);
-    io.run();
-    const auto count = written.get();
-    REQUIRE(count > 0);
-    asio::io_context run_io;
-    redis::runtime* handle = nullptr;
-    counting_observer observer(handle, count);
-    redis::runtime engine(run_io.get_executor(), processor, o, observer);
-    handle = &engine;
-    asio::co_spawn(run_io, engine.run(), asio::detached);
-    run_io.run();
-  }
+  const auto count = xyp::test::submit(o, lines);
+  REQUIRE(count > 0);
+  xyp::test::run_until_committed(processor, o, count);
 
   // In Redis: per partition, numbers 1..count, every row saying which partition it is in.
   std::set<std::uint64_t> numbers_seen_in_two;

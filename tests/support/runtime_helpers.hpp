@@ -1,23 +1,40 @@
 #pragma once
-// What the Redis runtime's tests share: the sample day's lines, and an observer that counts what
-// the runtime commits and stops it once every stream entry written has been committed.
+// What the Redis runtime's tests share: the sample day's lines, writing lines to the streams,
+// and an observer that counts what the runtime commits and stops it once every stream entry
+// written has been committed.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "adapters/redis/runtime.hpp"
+#include "engine/processor.hpp"
 
 namespace xyp::test {
 
-// config/samples/day.jsonl, one envelope a line.
-inline std::vector<std::string> sample_day() {
+// config/samples/day.jsonl, one envelope a line; its first `at_most` lines.
+inline std::vector<std::string> sample_day(std::size_t at_most = SIZE_MAX) {
   std::ifstream in(XYP_CONFIG_DIR "/samples/day.jsonl");
   std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
+  for (std::string line; lines.size() < at_most && std::getline(in, line);) {
     if (!line.empty()) lines.push_back(line);
   }
   return lines;
+}
+
+// Writes the lines to their partitions' streams as `xinyipi submit` does; the entries written.
+inline std::uint64_t submit(const redis::runtime_options& o,
+                            const std::vector<std::string>& lines) {
+  boost::asio::io_context io;
+  auto written = boost::asio::co_spawn(io, redis::submit_lines(o, lines), boost::asio::use_future);
+  io.run();
+  return written.get();
 }
 
 // Stops the runtime once it has committed as many stream entries as were written.
@@ -40,5 +57,18 @@ class counting_observer : public redis::runtime_observer {
   redis::runtime*& engine_;
   std::uint64_t expected_;
 };
+
+// Runs the engine until it has committed `expected` stream entries: {entries, repeats, conflicts}.
+inline std::tuple<std::uint64_t, std::uint64_t, std::uint64_t> run_until_committed(
+    const case_processor& processor, const redis::runtime_options& o, std::uint64_t expected) {
+  boost::asio::io_context io;
+  redis::runtime* handle = nullptr;
+  counting_observer observer(handle, expected);
+  redis::runtime engine(io.get_executor(), processor, o, observer);
+  handle = &engine;
+  boost::asio::co_spawn(io, engine.run(), boost::asio::detached);
+  io.run();
+  return {observer.entries, observer.duplicates, observer.conflicts};
+}
 
 }  // namespace xyp::test
