@@ -74,15 +74,10 @@ TEST_CASE("healthz answers from the health board while the engine's thread is bl
           "[http][health][threads]") {
   xyp::log::set_level("off");
   xyp::test::redis_server redis;
-  const auto policy = xyp::load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
-  const auto calendar = xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
-  const xyp::case_processor processor{policy, calendar, xyp::clock_mode::simulated};
-
-  xyp::redis::runtime_options o;
-  o.server = redis.endpoint();
-  o.prefix = "office";
-  o.partitions = 1;
-  o.block = 20ms;
+  const xyp::test::simulated_engine shilong;
+  const auto& processor = shilong.processor;
+  const auto& calendar = shilong.calendar;
+  const auto o = xyp::test::runtime_options_for(redis, "office", 1);
   REQUIRE(xyp::test::submit(o, xyp::test::sample_day(5)) == 5);
 
   xyp::metrics::registry registry;

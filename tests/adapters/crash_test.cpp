@@ -648,10 +648,8 @@ void check_same_outcome(rig& r, const memory_runtime& reference, const replayed&
       std::map<std::string, int> indexed;
       for (int s = 0; s < case_state_count; ++s) {
         const auto state = to_string(static_cast<case_state>(s));
-        for (const auto& m :
-             client.command({"ZRANGE", keys.by_state(state), "0", "-1"}).elements()) {
-          ++indexed[m.as_string()];
-        }
+        const auto members = client.command({"ZRANGE", keys.by_state(state), "0", "-1"});
+        for (const auto& m : members.elements()) ++indexed[m.as_string()];
       }
       std::vector<std::string> wrong;
       for (const auto& id : case_ids) {

@@ -57,15 +57,9 @@ TEST_CASE("healthz is 503 with the reason while every commit fails, and 200 once
           "[http][health]") {
   xyp::log::set_level("off");
   xyp::test::redis_server redis;
-  const auto policy = xyp::load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
-  const auto calendar = xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
-  const xyp::case_processor processor{policy, calendar, xyp::clock_mode::simulated};
-
-  xyp::redis::runtime_options o;
-  o.server = redis.endpoint();
-  o.prefix = "health";
-  o.partitions = 1;
-  o.block = 20ms;
+  const xyp::test::simulated_engine shilong;
+  const auto& processor = shilong.processor;
+  const auto o = xyp::test::runtime_options_for(redis, "health", 1);
 
   // Events waiting in the stream, then Redis refuses every write.
   const auto lines = xyp::test::sample_day(20);

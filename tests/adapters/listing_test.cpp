@@ -267,15 +267,10 @@ TEST_CASE("indexes of all cases and of departments left by an earlier build are 
 
 TEST_CASE("the engine's commits keep each case in its state and matter indexes only",
           "[listing][runtime]") {
-  const auto policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
-  const auto calendar = working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
-  const case_processor processor(policy, calendar, clock_mode::simulated);
+  const test::simulated_engine shilong;
+  const auto& processor = shilong.processor;
   test::redis_server server;
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = "idx" + std::to_string(server.port());
-  o.partitions = 1;
-  o.block = std::chrono::milliseconds(20);
+  const auto o = test::runtime_options_for(server, "idx" + std::to_string(server.port()), 1);
   const auto lines = test::sample_day();
   const auto count = test::submit(o, lines);
   REQUIRE(count > 0);

@@ -40,11 +40,7 @@ using test::run_until_committed;
 using test::sample_day;
 using test::submit;
 
-struct setup {
-  jurisdiction_policy policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
-  working_calendar calendar = working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
-  case_processor processor{policy, calendar, clock_mode::simulated};
-};
+using setup = test::simulated_engine;
 
 // A credit report for the test applicant: id c-1, grade AAA.
 const std::string credit_c1 =
@@ -52,12 +48,7 @@ const std::string credit_c1 =
     R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
 
 redis::runtime_options options_for(const test::redis_server& server, std::uint32_t partitions) {
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = "t" + std::to_string(server.port());
-  o.partitions = partitions;
-  o.block = std::chrono::milliseconds(20);
-  return o;
+  return test::runtime_options_for(server, "t" + std::to_string(server.port()), partitions);
 }
 
 std::vector<json> stream_events(const test::redis_server& server, const std::string& key) {
@@ -600,16 +591,16 @@ TEST_CASE("an empty Redis is marked with the engine's layout, and another layout
   CHECK_THROWS_WITH(refused.get(), Catch::Contains("layout 9"));
 }
 
-TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[runtime][fencing]") {
-  setup s;
-  test::redis_server server;
-  const auto o = options_for(server, 1);
+namespace {
+
+// One batch of one outbound notice, acknowledging `entry` (none: ""), committed straight through
+// xyp_commit with `token`, as continuing from the committed position `from`: Redis's answer.
+redis::reply commit_one_notice(const redis::runtime_options& o, const std::string& token,
+                               const std::string& from, const std::string& entry) {
   const redis::partition_keys keys(o.prefix, 0);
-  // Another engine holds the partition; this one's batch, with a stale token, is refused whole.
-  server.command({"SET", keys.lease(), "other-1-abc 7"});
   asio::io_context io;
   // Named, so that its captures outlive the coroutine.
-  const auto commit_with_stale_token = [&]() -> asio::awaitable<redis::reply> {
+  const auto commit = [&]() -> asio::awaitable<redis::reply> {
     redis::connection c(co_await asio::this_coro::executor);
     co_await c.connect(o.server, std::chrono::milliseconds(2000));
     co_await c.command(
@@ -621,12 +612,23 @@ TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[run
         outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json_text("{}"), {}});
     batch.add(
         unit, [](const std::string&) -> const case_record* { return nullptr; },
-        [](const std::string& id) { return id; }, "", instant{}, false);
-    co_return co_await c.send_formatted(batch.fcall("mine-2-def 6", "")).get();
+        [](const std::string& id) { return id; }, entry, instant{}, false);
+    co_return co_await c.send_formatted(batch.fcall(token, from)).get();
   };
-  auto attempt = asio::co_spawn(io, commit_with_stale_token(), asio::use_future);
+  auto answer = asio::co_spawn(io, commit(), asio::use_future);
   io.run();
-  const auto result = attempt.get();
+  return answer.get();
+}
+
+}  // namespace
+
+TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[runtime][fencing]") {
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // Another engine holds the partition; this one's batch, with a stale token, is refused whole.
+  server.command({"SET", keys.lease(), "other-1-abc 7"});
+  const auto result = commit_one_notice(o, "mine-2-def 6", "", "");
   REQUIRE(result.is_error());
   CHECK(result.error_message().rfind("FENCED", 0) == 0);
   CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
@@ -634,7 +636,6 @@ TEST_CASE("an engine refused by the lease's fencing token writes nothing", "[run
 
 TEST_CASE("a batch that does not continue from the committed position is refused whole",
           "[runtime][fencing]") {
-  setup s;
   test::redis_server server;
   const auto o = options_for(server, 1);
   const redis::partition_keys keys(o.prefix, 0);
@@ -642,32 +643,12 @@ TEST_CASE("a batch that does not continue from the committed position is refused
   // someone else committed in between, and this batch would apply entries out of order.
   server.command({"SET", keys.lease(), "mine-2-def 6"});
   server.command({"HSET", keys.state(), "position", "1700000000000-5"});
-  asio::io_context io;
-  const auto commit_from = [&](std::string from) -> asio::awaitable<redis::reply> {
-    redis::connection c(co_await asio::this_coro::executor);
-    co_await c.connect(o.server, std::chrono::milliseconds(2000));
-    co_await c.command(
-        redis::cmd("FUNCTION", "LOAD", "REPLACE", std::string(redis::functions_source())));
-    redis::batch_commit batch(keys, {});
-    commit_unit unit;
-    unit.cause = "e-1";
-    unit.outbound.push_back(
-        outbound_event{"e-1/1", "case.notice", "a", "c", instant{}, "e-1", json_text("{}"), {}});
-    batch.add(
-        unit, [](const std::string&) -> const case_record* { return nullptr; },
-        [](const std::string& id) { return id; }, "1700000000000-9", instant{}, false);
-    co_return co_await c.send_formatted(batch.fcall("mine-2-def 6", from)).get();
-  };
-  auto stale = asio::co_spawn(io, commit_from("1700000000000-3"), asio::use_future);
-  io.run();
-  const auto refused = stale.get();
+  const auto refused = commit_one_notice(o, "mine-2-def 6", "1700000000000-3", "1700000000000-9");
   REQUIRE(refused.is_error());
   CHECK(refused.error_message().rfind("FENCED", 0) == 0);
   CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
-  io.restart();
-  auto right = asio::co_spawn(io, commit_from("1700000000000-5"), asio::use_future);
-  io.run();
-  CHECK_FALSE(right.get().is_error());
+  const auto landed = commit_one_notice(o, "mine-2-def 6", "1700000000000-5", "1700000000000-9");
+  CHECK_FALSE(landed.is_error());
   CHECK(server.command({"XLEN", keys.out()}).as_integer() == 1);
   CHECK(server.command({"HGET", keys.state(), "position"}).as_string() == "1700000000000-9");
 }

@@ -36,15 +36,11 @@ TEST_CASE(
     "with three partitions register numbers repeat only across partitions, each row names "
     "its own, and the export numbers them 1, 2, 3",
     "[register]") {
-  const auto policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
-  const auto calendar = working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
-  const case_processor processor(policy, calendar, clock_mode::simulated);
+  const test::simulated_engine shilong;
+  const auto& processor = shilong.processor;
   test::redis_server server;
-  redis::runtime_options o;
-  o.server = server.endpoint();
-  o.prefix = "reg" + std::to_string(server.port());
-  o.partitions = partitions;
-  o.block = std::chrono::milliseconds(20);
+  const auto o =
+      test::runtime_options_for(server, "reg" + std::to_string(server.port()), partitions);
 
   const auto lines = sample_day();
   const auto count = xyp::test::submit(o, lines);

@@ -760,7 +760,8 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
   for (const auto& k : ctx.keys(prefix)) {
     std::vector<std::string> ids;
     for (std::uint32_t b = 0; b < redis::case_buckets; b += redis::case_buckets / 64) {
-      for (const auto& id : c.command({"HRANDFIELD", k.case_bucket_key(b), "16"}).elements()) {
+      const auto some = c.command({"HRANDFIELD", k.case_bucket_key(b), "16"});
+      for (const auto& id : some.elements()) {
         ids.push_back(id.as_string());
       }
     }

@@ -6,17 +6,41 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "adapters/redis/runtime.hpp"
+#include "engine/calendar.hpp"
+#include "engine/policy.hpp"
 #include "engine/processor.hpp"
+#include "support/redis_server.hpp"
 
 namespace xyp::test {
+
+// The Shilong profile, the calendars and a processor on the simulated clock: the engine most
+// runtime tests run.
+struct simulated_engine {
+  jurisdiction_policy policy = load_policy(XYP_CONFIG_DIR "/profiles/shilong.json");
+  working_calendar calendar = working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");
+  case_processor processor{policy, calendar, clock_mode::simulated};
+};
+
+// A runtime's options on the test's Redis: its prefix and partition count, a 20 ms idle wait.
+inline redis::runtime_options runtime_options_for(const redis_server& server, std::string prefix,
+                                                  std::uint32_t partitions) {
+  redis::runtime_options o;
+  o.server = server.endpoint();
+  o.prefix = std::move(prefix);
+  o.partitions = partitions;
+  o.block = std::chrono::milliseconds(20);
+  return o;
+}
 
 // config/samples/day.jsonl, one envelope a line; its first `at_most` lines.
 inline std::vector<std::string> sample_day(std::size_t at_most = SIZE_MAX) {
