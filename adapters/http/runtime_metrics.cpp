@@ -93,9 +93,10 @@ void runtime_metrics::expect_partitions(std::uint32_t count) {
 
 void runtime_metrics::conflict(std::uint32_t partition) {
   registry_
-      .counter("xyp_commit_conflicts_total",
-               "Commits refused because a case changed under the writer.",
-               {{"partition", std::to_string(partition)}})
+      .counter(
+          "xyp_commit_conflicts_total",
+          "Commits sent again because the lease or the partition state changed under their WATCH.",
+          {{"partition", std::to_string(partition)}})
       .inc();
 }
 

@@ -303,20 +303,26 @@ class link : public std::enable_shared_from_this<link> {
     }
   }
 
-  // Queues one command already encoded in the protocol.
-  void send_formatted(const std::shared_ptr<batch>& b, std::string_view resp) {
+  // Queues commands already encoded in the protocol, one reply each, and writes them.
+  void send_formatted(const std::shared_ptr<batch>& b, const std::vector<std::string_view>& each) {
     assert(context_);
     auto* holder = new std::shared_ptr<batch>(b);
-    ++b->unanswered;
-    if (redisAsyncFormattedCommand(context_.get(), &link::on_reply, holder, resp.data(),
-                                   resp.size()) != REDIS_OK) {
-      --b->unanswered;
-      delete holder;
+    bool refused = false;
+    for (const auto command : each) {
+      ++b->unanswered;
+      if (redisAsyncFormattedCommand(context_.get(), &link::on_reply, holder, command.data(),
+                                     command.size()) != REDIS_OK) {
+        --b->unanswered;
+        refused = true;
+        break;
+      }
+    }
+    if (b->unanswered == 0) delete holder;
+    if (!refused) write_now();
+    if (refused) {
       b->fail(error(errc::connection_lost,
                     "connection to redis " + peer_ + " lost: hiredis refused a command"));
-      return;
     }
-    write_now();
   }
 
   // Writes what hiredis holds now rather than when the executor next turns: a caller that goes
@@ -562,11 +568,12 @@ asio::awaitable<std::vector<reply>> round_trip(state_ref weak,
 
 // Sends now; sent_command::get() awaits the reply.
 template <class Send>
-std::pair<std::shared_ptr<batch>, std::string> start(const state_ref& weak, Send&& send) {
+std::pair<std::shared_ptr<batch>, std::string> start(const state_ref& weak, std::size_t replies,
+                                                     Send&& send) {
   auto s = weak.lock();
   const std::shared_ptr<detail::link> l = s ? s->current : nullptr;
   if (!l || !l->open()) throw not_connected(s.get());
-  auto b = std::make_shared<batch>(s->executor, 1);
+  auto b = std::make_shared<batch>(s->executor, replies);
   send(*l, b);
   return {std::move(b), l->peer()};
 }
@@ -655,28 +662,36 @@ asio::awaitable<std::vector<reply>> connection::pipeline(
 
 sent_command connection::send(const std::vector<std::string>& args) {
   require_request_response(args);
-  auto [b, peer] = start(state_, [&](detail::link& l, const std::shared_ptr<batch>& b) {
+  auto [b, peer] = start(state_, 1, [&](detail::link& l, const std::shared_ptr<batch>& b) {
     l.send(b, std::vector<std::vector<std::string>>{args});
   });
   return sent_command(std::move(b), std::move(peer));
 }
 
-sent_command connection::send_formatted(std::string_view resp) {
-  auto [b, peer] = start(
-      state_, [&](detail::link& l, const std::shared_ptr<batch>& b) { l.send_formatted(b, resp); });
+sent_command connection::send_formatted(const resp_commands& commands) {
+  const auto each = commands.commands();
+  if (each.empty()) throw std::invalid_argument("send_formatted: no commands");
+  auto [b, peer] =
+      start(state_, each.size(),
+            [&](detail::link& l, const std::shared_ptr<batch>& b) { l.send_formatted(b, each); });
   return sent_command(std::move(b), std::move(peer));
 }
 
 asio::awaitable<reply> sent_command::get() {
+  auto replies = co_await get_all();
+  co_return std::move(replies.front());
+}
+
+asio::awaitable<std::vector<reply>> sent_command::get_all() {
   if (!batch_) throw std::logic_error("sent_command::get() on an empty or awaited command");
   const auto b = std::move(batch_);
   const wake woke = co_await park(*b);
   if (woke == wake::cancelled) throw_cancelled();
   if (b->failure) throw *b->failure;
-  if (b->replies.empty()) {
+  if (b->replies.size() < b->expected) {
     throw error(errc::connection_lost, "connection to redis " + peer_ + " lost before a reply");
   }
-  co_return std::move(b->replies.front());
+  co_return std::move(b->replies);
 }
 
 bool connection::connected() const noexcept {

@@ -13,6 +13,7 @@
 
 #include "adapters/redis/redis_url.hpp"
 #include "adapters/redis/reply.hpp"
+#include "adapters/redis/resp.hpp"
 
 namespace xyp::redis {
 
@@ -29,7 +30,10 @@ class sent_command {
   sent_command() = default;
   bool valid() const noexcept { return static_cast<bool>(batch_); }
   // The reply; throws like connection::command (connection_lost when the connection dropped).
+  // Of several commands sent together, the first's.
   boost::asio::awaitable<reply> get();
+  // The replies of all the commands sent together, in order.
+  boost::asio::awaitable<std::vector<reply>> get_all();
 
  private:
   friend class connection;
@@ -116,9 +120,9 @@ class connection {
   // not connected.
   sent_command send(const std::vector<std::string>& args);
 
-  // Sends one command already encoded in the protocol (an array of bulk strings, see
-  // resp_command), for a large command built in one buffer instead of thousands of strings.
-  sent_command send_formatted(std::string_view resp);
+  // Sends commands already encoded in the protocol (see resp_commands), for a batch of many
+  // commands built in one buffer instead of thousands of strings; one reply each, in order.
+  sent_command send_formatted(const resp_commands& commands);
 
   // Queues every command, writes them in one go and returns their replies in order. Fails as a
   // whole if the connection drops before the last reply; some commands may have run by then.

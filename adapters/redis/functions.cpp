@@ -42,25 +42,6 @@ local function release(keys, args)
   return 1
 end
 
--- KEYS: lease, state, then the keys the commands name. ARGV: token, the committed position the
--- batch continues from ('' for none), then commands as (name, key index, argument count,
--- arguments...).
-local function commit(keys, args)
-  if redis.call('GET', keys[1]) ~= args[1] then
-    return redis.error_reply('FENCED the partition has another owner')
-  end
-  if (redis.call('HGET', keys[2], 'position') or '') ~= args[2] then
-    return redis.error_reply('FENCED the committed position moved under this owner')
-  end
-  local i, n = 3, #args
-  while i <= n do
-    local argc = tonumber(args[i + 2])
-    redis.call(args[i], keys[tonumber(args[i + 1])], unpack(args, i + 3, i + 2 + argc))
-    i = i + 3 + argc
-  end
-  return 1
-end
-
 -- Stream ids compared as numbers (ms, then sequence).
 local function id_after(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
@@ -142,11 +123,7 @@ redis.register_function('xyp_read', read)
 redis.register_function('xyp_acquire', acquire)
 redis.register_function('xyp_renew', renew)
 redis.register_function('xyp_release', release)
-redis.register_function('xyp_commit', commit)
 )lua";
-
-// Values per command: Lua's unpack() takes a few thousand at most.
-constexpr std::size_t chunk_values = 4000;
 
 std::string ms_text(instant t) {
   return std::to_string(t.time_since_epoch().count());
@@ -264,100 +241,57 @@ std::optional<std::string> batch_commit::position() const {
   return newest_entry(acks_);
 }
 
-std::string batch_commit::fcall(const std::string& token, std::string_view continues_from) const {
-  // The keys come first in the command but are known only as the commands name them: the
-  // arguments go into one buffer, the keys into another, and the two are joined at the end.
-  std::vector<std::string> keys{keys_.lease(), keys_.state()};
-  std::unordered_map<std::string, std::int64_t> key_index{{keys[0], 1}, {keys[1], 2}};
-  resp_command args(256 * 1024);
-  args.arg(token);
-  args.arg(continues_from);
-  auto index_of = [&](std::string_view key) {
-    const auto [it, inserted] =
-        key_index.try_emplace(std::string(key), static_cast<std::int64_t>(keys.size()) + 1);
-    if (inserted) keys.emplace_back(key);
-    return it->second;
-  };
-  // One command of `count` values, split into several when they are too many for unpack(); each
-  // value is `per_value` arguments written by `write(i)`, `lead` arguments lead every chunk.
-  auto emit = [&](std::string_view name, std::string_view key, std::size_t count,
-                  std::size_t per_value, auto&& lead, auto&& write) {
-    const std::int64_t k = index_of(key);
-    const std::size_t per_chunk = std::max<std::size_t>(1, chunk_values / per_value);
-    for (std::size_t at = 0; at < count; at += per_chunk) {
-      const std::size_t n = std::min(per_chunk, count - at);
-      args.arg(name);
-      args.arg(k);
-      args.arg(static_cast<std::int64_t>(lead() + n * per_value));
-      lead.write(args);
-      for (std::size_t i = at; i < at + n; ++i) write(i);
-    }
-  };
-  struct no_lead {
-    std::size_t operator()() const { return 0; }
-    void write(resp_command&) const {}
-  };
-  std::vector<const std::pair<const std::string, std::string>*> fields;
+resp_commands batch_commit::transaction(const std::string& renew_ttl_ms) const {
+  resp_commands out(256 * 1024);
+  out.command("MULTI");
+  if (!renew_ttl_ms.empty()) out.command("PEXPIRE", keys_.lease(), renew_ttl_ms);
   for (const auto& [key, hash] : hashes_) {
-    fields.clear();
-    for (const auto& f : hash) fields.push_back(&f);
-    emit("HSET", key, fields.size(), 2, no_lead{}, [&](std::size_t i) {
-      args.arg(fields[i]->first);
-      args.arg(fields[i]->second);
-    });
-  }
-  std::vector<const std::string*> members;
-  for (const auto& [key, set] : sets_) {
-    members.clear();
-    for (const auto& m : set) members.push_back(&m);
-    emit("SADD", key, members.size(), 1, no_lead{}, [&](std::size_t i) { args.arg(*members[i]); });
-  }
-  for (const auto& [key, value] : strings_) {
-    emit("SET", key, 1, 1, no_lead{}, [&](std::size_t) { args.arg(value); });
-  }
-  std::vector<const std::pair<const std::string, std::optional<std::string>>*> adds, removes;
-  for (const auto& [key, zset] : zsets_) {
-    adds.clear();
-    removes.clear();
-    for (const auto& m : zset) (m.second ? adds : removes).push_back(&m);
-    if (!removes.empty()) {
-      emit("ZREM", key, removes.size(), 1, no_lead{},
-           [&](std::size_t i) { args.arg(removes[i]->first); });
+    out.begin(2 + 2 * hash.size());
+    out.arg("HSET");
+    out.arg(key);
+    for (const auto& [field, value] : hash) {
+      out.arg(field);
+      out.arg(value);
     }
-    if (!adds.empty()) {
-      emit("ZADD", key, adds.size(), 2, no_lead{}, [&](std::size_t i) {
-        args.arg(*adds[i]->second);
-        args.arg(adds[i]->first);
-      });
+  }
+  for (const auto& [key, set] : sets_) {
+    out.begin(2 + set.size());
+    out.arg("SADD");
+    out.arg(key);
+    for (const auto& member : set) out.arg(member);
+  }
+  for (const auto& [key, value] : strings_) out.command("SET", key, value);
+  for (const auto& [key, zset] : zsets_) {
+    std::size_t removed = 0;
+    for (const auto& m : zset) removed += m.second ? 0 : 1;
+    if (removed > 0) {
+      out.begin(2 + removed);
+      out.arg("ZREM");
+      out.arg(key);
+      for (const auto& [member, score] : zset) {
+        if (!score) out.arg(member);
+      }
+    }
+    if (removed < zset.size()) {
+      out.begin(2 + 2 * (zset.size() - removed));
+      out.arg("ZADD");
+      out.arg(key);
+      for (const auto& [member, score] : zset) {
+        if (!score) continue;
+        out.arg(*score);
+        out.arg(member);
+      }
     }
   }
   const std::string out_key = keys_.out(), dead_key = keys_.dead();
-  for (const auto& o : out_) {
-    emit("XADD", out_key, 1, 3, no_lead{}, [&](std::size_t) {
-      args.arg("*");
-      args.arg("event");
-      args.arg(o);
-    });
-  }
+  for (const auto& o : out_) out.command("XADD", out_key, "*", "event", o);
   if (!out_.empty()) {
-    // One approximate trim per batch rather than a MAXLEN on every XADD: fewer arguments for the
-    // Function to carry, the same bound.
-    const std::string maxlen = std::to_string(limits_.out_maxlen);
-    emit("XTRIM", out_key, 1, 3, no_lead{}, [&](std::size_t) {
-      args.arg("MAXLEN");
-      args.arg("~");
-      args.arg(maxlen);
-    });
+    // One approximate trim per batch rather than a MAXLEN on every XADD: the same bound.
+    out.command("XTRIM", out_key, "MAXLEN", "~", std::to_string(limits_.out_maxlen));
   }
   for (const auto& d : dead_) {
-    const std::string_view code = to_string(d.code);
-    emit("XADD", dead_key, 1, 7, no_lead{}, [&](std::size_t) {
-      for (std::string_view a : {std::string_view("*"), std::string_view("event"),
-                                 std::string_view(d.raw), std::string_view("error"), code,
-                                 std::string_view("detail"), std::string_view(d.detail)}) {
-        args.arg(a);
-      }
-    });
+    out.command("XADD", dead_key, "*", "event", d.raw, "error", to_string(d.code), "detail",
+                d.detail);
   }
   std::vector<std::pair<std::string_view, std::string>> state;
   if (ledger_) state.emplace_back("ledger", std::to_string(*ledger_));
@@ -367,17 +301,63 @@ std::string batch_commit::fcall(const std::string& token, std::string_view conti
     state.emplace_back("position", *position);
   }
   if (!state.empty()) {
-    emit("HSET", keys_.state(), state.size(), 2, no_lead{}, [&](std::size_t i) {
-      args.arg(state[i].first);
-      args.arg(state[i].second);
-    });
+    out.begin(2 + 2 * state.size());
+    out.arg("HSET");
+    out.arg(keys_.state());
+    for (const auto& [field, value] : state) {
+      out.arg(field);
+      out.arg(value);
+    }
   }
-  resp_command head;
-  head.arg("FCALL");
-  head.arg("xyp_commit");
-  head.arg(static_cast<std::int64_t>(keys.size()));
-  for (const auto& key : keys) head.arg(key);
-  return head.finish_with(args);
+  out.command("EXEC");
+  append_owner_check(out, keys_);
+  return out;
+}
+
+void append_owner_check(resp_commands& out, const partition_keys& keys) {
+  out.command("WATCH", keys.lease(), keys.state());
+  out.command("GET", keys.lease());
+  out.command("HGET", keys.state(), "position");
+}
+
+bool owner_holds(const reply& lease, const reply& position, std::string_view token,
+                 std::string_view continues_from) {
+  if (!lease.is_string() || lease.as_string() != token) return false;
+  if (position.is_error()) return false;
+  return (position.is_nil() ? std::string_view() : std::string_view(position.as_string())) ==
+         continues_from;
+}
+
+commit_outcome read_commit(const std::vector<reply>& replies, std::string_view token,
+                           std::string_view continues_from, std::string_view position_after) {
+  if (replies.size() < 2 + owner_check_replies) {
+    throw error(errc::unexpected_reply, "the commit's transaction has too few replies");
+  }
+  const std::size_t exec = replies.size() - owner_check_replies - 1;
+  commit_outcome outcome;
+  const reply& result = replies[exec];
+  if (result.is_error()) {
+    // EXECABORT: a command was refused while queued; say which.
+    std::string why = result.error_message();
+    for (std::size_t i = 0; i < exec; ++i) {
+      if (replies[i].is_error()) {
+        why += " (" + replies[i].error_message() + ")";
+        break;
+      }
+    }
+    throw error(errc::unexpected_reply, "the commit's transaction failed: " + why);
+  }
+  if (!result.is_nil()) {
+    for (const auto& r : result.elements()) {
+      if (r.is_error()) {
+        throw error(errc::unexpected_reply, "a command of the commit failed: " + r.error_message());
+      }
+    }
+    outcome.landed = true;
+  }
+  outcome.still_owner = owner_holds(replies[exec + 2], replies[exec + 3], token,
+                                    outcome.landed ? position_after : continues_from);
+  return outcome;
 }
 
 void batch_commit::clear() {

@@ -1,8 +1,16 @@
 #pragma once
 // The engine's Redis Functions (library `xyp`, loaded with FUNCTION LOAD REPLACE at start and
-// again whenever a call says the function is missing): the partition lease and the one commit of
-// a batch. Every write of the engine goes through xyp_commit, which first checks the fencing
-// token (owner id and epoch) against the partition's lease and refuses the whole batch otherwise.
+// again whenever a call says the function is missing): the partition lease and the read of a
+// batch. And the one commit of a batch: a MULTI/EXEC transaction guarded by WATCH.
+//
+// How the commit is fenced. After every commit, on the same connection, the engine sends
+// WATCH lease state, GET lease, HGET state position (append_owner_check): their replies come
+// back with the commit's. The next batch is sent only if they show the lease still this owner's
+// token and the committed position the one the batch continues from (owner_holds); Redis then
+// refuses the EXEC, writing nothing, if the lease or the state changed since the WATCH, by
+// another engine's acquire or by the lease expiring (Redis 7 treats an expiry as a change).
+// Compare-and-set by Redis instead of a Lua check: a Function carrying the batch spent ~6 µs
+// per event turning its arguments into Lua strings and back (docs/benchmarks.md).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -12,13 +20,33 @@
 #include <vector>
 
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/reply.hpp"
+#include "adapters/redis/resp.hpp"
 #include "engine/commit_unit.hpp"
 
 namespace xyp::redis {
 
 std::string_view functions_source();
 
-// The error a refused commit or renewal starts with.
+// WATCH lease state, GET lease, HGET state position: the owner check, three replies.
+inline constexpr std::size_t owner_check_replies = 3;
+void append_owner_check(resp_commands& out, const partition_keys& keys);
+// Whether an owner check's replies (GET lease, HGET state position) show the partition held by
+// `token` at the committed position `continues_from` ("" for none).
+bool owner_holds(const reply& lease, const reply& position, std::string_view token,
+                 std::string_view continues_from);
+
+// What a transaction's replies say: whether its EXEC ran (false: a watched key changed, nothing
+// was written), and whether the owner check after it held, at `position_after` if it ran, at
+// `continues_from` if not. A command refused or failed inside it throws errc::unexpected_reply.
+struct commit_outcome {
+  bool landed = false;
+  bool still_owner = false;
+};
+commit_outcome read_commit(const std::vector<reply>& replies, std::string_view token,
+                           std::string_view continues_from, std::string_view position_after);
+
+// The error a refused read or renewal starts with.
 inline constexpr std::string_view fenced_error = "FENCED";
 
 // What became of a unit, as the runtime's observer hears it: every unit of a batch whose commit
@@ -56,11 +84,10 @@ class batch_commit {
   bool empty() const { return units_ == 0; }
   std::size_t units() const { return units_; }
 
-  // FCALL xyp_commit with the token, in the Redis protocol (connection::send_formatted); long
-  // argument lists are split into several commands for the Function. `continues_from` is the
-  // committed position the batch follows ("" for none): the Function refuses the batch if the
-  // partition's position is another.
-  std::string fcall(const std::string& token, std::string_view continues_from) const;
+  // The batch as one transaction in the Redis protocol (connection::send_formatted): MULTI, the
+  // lease's renewal when `renew_ttl_ms` is not empty, the writes, EXEC, then the owner check for
+  // the batch after it (append_owner_check). Send it only after an owner check that held.
+  resp_commands transaction(const std::string& renew_ttl_ms = {}) const;
   // The committed position after this batch: its newest inbound entry, none if it applied none.
   std::optional<std::string> position() const;
   void clear();

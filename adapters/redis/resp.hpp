@@ -1,26 +1,39 @@
 #pragma once
-// A command in the Redis protocol, built in one buffer: an array of bulk strings, for a command
-// too long to be worth thousands of separate strings (the batch commit). Send it with
+// Commands in the Redis protocol, written one after another into one buffer: arrays of bulk
+// strings, for a batch of hundreds of commands (the commit's transaction) that would otherwise be
+// thousands of separate strings for hiredis to format again. Send them with
 // connection::send_formatted.
+#include <cassert>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xyp::redis {
 
-class resp_command {
+class resp_commands {
  public:
-  explicit resp_command(std::size_t reserve = 0) { body_.reserve(reserve); }
+  explicit resp_commands(std::size_t reserve = 0) { buffer_.reserve(reserve); }
 
+  // Starts a command of `argc` arguments; the one before must have all of its own.
+  void begin(std::size_t argc) {
+    assert(args_left_ == 0);
+    starts_.push_back(buffer_.size());
+    buffer_ += '*';
+    append_number(argc);
+    buffer_ += "\r\n";
+    args_left_ = argc;
+  }
   void arg(std::string_view value) {
-    body_ += '$';
+    assert(args_left_ > 0);
+    --args_left_;
+    buffer_ += '$';
     append_number(value.size());
-    body_ += "\r\n";
-    body_.append(value);
-    body_ += "\r\n";
-    ++count_;
+    buffer_ += "\r\n";
+    buffer_.append(value);
+    buffer_ += "\r\n";
   }
   // An integer argument, in decimal.
   void arg(std::int64_t value) {
@@ -28,22 +41,25 @@ class resp_command {
     const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
     arg(std::string_view(digits, static_cast<std::size_t>(end - digits)));
   }
+  // A whole command of these arguments.
+  template <class... Args>
+  void command(const Args&... args) {
+    begin(sizeof...(Args));
+    (arg(std::string_view(args)), ...);
+  }
 
-  std::size_t count() const { return count_; }
-  const std::string& body() const { return body_; }
-
-  // The whole command: the array's header, then the arguments added so far.
-  std::string finish() const { return finish_with(resp_command()); }
-  // The whole command of these arguments followed by `rest`'s.
-  std::string finish_with(const resp_command& rest) const {
-    std::string out = "*";
-    out.reserve(body_.size() + rest.body_.size() + 24);
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, count_ + rest.count_).ptr;
-    out.append(digits, end);
-    out += "\r\n";
-    out += body_;
-    out += rest.body_;
+  std::size_t size() const { return starts_.size(); }
+  bool empty() const { return starts_.empty(); }
+  const std::string& text() const { return buffer_; }
+  // Each command's bytes, in order; valid while this object lives and is not changed.
+  std::vector<std::string_view> commands() const {
+    assert(args_left_ == 0);
+    std::vector<std::string_view> out;
+    out.reserve(starts_.size());
+    for (std::size_t i = 0; i < starts_.size(); ++i) {
+      const std::size_t end = i + 1 < starts_.size() ? starts_[i + 1] : buffer_.size();
+      out.emplace_back(buffer_.data() + starts_[i], end - starts_[i]);
+    }
     return out;
   }
 
@@ -51,11 +67,12 @@ class resp_command {
   void append_number(std::size_t n) {
     char digits[24];
     const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-    body_.append(digits, end);
+    buffer_.append(digits, end);
   }
 
-  std::string body_;
-  std::size_t count_ = 0;
+  std::string buffer_;
+  std::vector<std::size_t> starts_;
+  std::size_t args_left_ = 0;
 };
 
 }  // namespace xyp::redis

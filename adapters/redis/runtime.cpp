@@ -67,8 +67,12 @@ std::vector<loop_entry> entries_from(const reply& list, std::size_t max_entry_by
   return entries;
 }
 
-// A commit or renewal refused by the lease: another engine owns the partition now.
-struct fenced {};
+// The partition is no longer this engine's: another engine took it, or the lease lapsed. `by`
+// says what noticed: Redis refusing a read, a renewal or the commit's EXEC, or the owner check
+// made before a commit.
+struct fenced {
+  std::string_view by;
+};
 
 bool starts_with(const std::string& text, std::string_view prefix) {
   return text.rfind(prefix, 0) == 0;
@@ -101,15 +105,25 @@ struct runtime::partition_worker {
   std::uint64_t since_trim = 0;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
+  // A batch written as its transaction (batch_commit::transaction), with the committed positions
+  // before and after it, and the lease's new end if the renewal rides in it.
+  struct prepared_commit {
+    resp_commands command;
+    std::string continues_from, position_after;
+    std::optional<std::chrono::steady_clock::time_point> renews_until;
+  };
   // The commit on its way, at most one: the next batch is computed while Redis runs it, and is
   // sent only once it has landed, so that a refused commit leaves every later one unsent.
   struct in_flight_commit {
     sent_command sent;
-    std::string command;  // kept to send again if Redis lost the Function
+    prepared_commit prepared;  // kept to send again if its EXEC was refused
     redis_store::sent_batch batch;
     std::chrono::steady_clock::time_point started;
   };
   std::optional<in_flight_commit> in_flight;
+  // The last thing sent on the connection is an owner check that held (WATCH active): the next
+  // commit may go without a round trip first.
+  bool checked = false;
 
   partition_worker(runtime& owner, std::uint32_t partition)
       : rt(owner),
@@ -156,7 +170,9 @@ struct runtime::partition_worker {
       co_await load_functions();
       result = co_await conn.command(std::move(again));
     }
-    if (result.is_error() && starts_with(result.error_message(), fenced_error)) throw fenced{};
+    if (result.is_error() && starts_with(result.error_message(), fenced_error)) {
+      throw fenced{"a function refused"};
+    }
     if (result.is_error()) {
       throw error(errc::unexpected_reply, "function call failed: " + result.error_message());
     }
@@ -170,6 +186,7 @@ struct runtime::partition_worker {
                                           rt.owner_, std::to_string(ttl().count())));
     if (taken.elements().at(0).as_integer() == 0) co_return false;
     token = taken.elements().at(1).as_string();
+    checked = false;
     lease_until = sent + ttl();
     renew_at = sent + ttl() / 3;
     store.reset();
@@ -192,11 +209,15 @@ struct runtime::partition_worker {
     co_return true;
   }
 
+  // Renews the lease on its own when no commit carried the renewal in time (the commit on its way
+  // lands first: the renewal changes the lease under its owner check).
   asio::awaitable<void> renew_if_due() {
+    if (token.empty() || std::chrono::steady_clock::now() < renew_at) co_return;
+    co_await settle();
     const auto now = std::chrono::steady_clock::now();
-    if (token.empty() || now < renew_at) co_return;
     co_await fcall(
         cmd("FCALL", "xyp_renew", "1", keys.lease(), token, std::to_string(ttl().count())));
+    checked = false;  // the lease changed under the WATCH
     lease_until = now + ttl();
     renew_at = now + ttl() / 3;
   }
@@ -208,14 +229,15 @@ struct runtime::partition_worker {
   }
 
   // Stops serving: everything held for the partition goes; the lease is tried again later.
-  void drop(bool was_fenced) {
+  void drop(std::optional<fenced> was_fenced) {
     if (token.empty()) return;
     if (was_fenced) {
       log::warn("partition lost to another owner: dropping what it held",
-                {{"partition", n}, {"lease", token}});
+                {{"partition", n}, {"lease", token}, {"noticed_by", was_fenced->by}});
       rt.observer_.fenced(n);
     }
     token.clear();
+    checked = false;
     in_flight.reset();  // its reply, if one comes, is dropped
     store.reset();
     loop.reset();
@@ -317,43 +339,73 @@ struct runtime::partition_worker {
     }
   }
 
-  // Sends what the loop kept as one Function call checked against the lease, without waiting
-  // for it to land (settle() does); the commit before it must have landed.
-  void launch() { launch(commit_command()); }
-
-  // The pending batch as one Function call; its position becomes the one the next continues from.
-  std::string commit_command() {
-    auto command = store.pending().fcall(token, committed_position);
+  // The pending batch as one transaction, written while the commit before it may still run in
+  // Redis; its position becomes the one the next batch continues from. The lease's renewal rides
+  // in it when due.
+  prepared_commit commit_command() {
+    prepared_commit c;
+    const auto now = std::chrono::steady_clock::now();
+    std::string renew;
+    if (now >= renew_at) {
+      renew = std::to_string(ttl().count());
+      c.renews_until = now + ttl();
+      renew_at = now + ttl() / 3;
+    }
+    c.command = store.pending().transaction(renew);
+    c.continues_from = committed_position;
     if (auto position = store.pending().position()) committed_position = std::move(*position);
-    return command;
+    c.position_after = committed_position;
+    return c;
   }
-  // The same with the call already written (while the commit before it ran).
-  void launch(std::string command) {
-    assert(!in_flight);
+
+  // Makes sure the last thing on the connection is an owner check that held for `c`: the one sent
+  // after the previous commit, or a new one now (after an acquire, a renewal, a read that wrote
+  // the state). Fenced when the partition is no longer this owner's at c's position.
+  asio::awaitable<void> check_owner(const prepared_commit& c) {
+    if (checked) co_return;
+    resp_commands check;
+    append_owner_check(check, keys);
+    const auto replies = co_await conn.send_formatted(check).get_all();
+    if (replies.at(0).is_error()) throw error(errc::unexpected_reply, replies[0].error_message());
+    if (!owner_holds(replies.at(1), replies.at(2), token, c.continues_from)) {
+      throw fenced{"the owner check"};
+    }
+    checked = true;
+  }
+
+  // Sends a checked commit without waiting for it to land (settle() does); the commit before it
+  // must have landed.
+  void launch(prepared_commit command) {
+    assert(!in_flight && checked);
     in_flight_commit c;
-    c.command = std::move(command);
+    c.prepared = std::move(command);
     c.started = std::chrono::steady_clock::now();
-    c.sent = conn.send_formatted(c.command);
+    c.sent = conn.send_formatted(c.prepared.command);
     c.batch = store.sent();
+    checked = false;  // the EXEC ends the WATCH; the check sent after it says the rest
     in_flight = std::move(c);
   }
 
-  // Waits for the commit on its way, and reports it once it has landed.
+  // Waits for the commit on its way, and reports it once it has landed. An EXEC refused because a
+  // watched key changed while the owner still holds the partition (this engine's own read wrote
+  // the state, or a renewal) is sent again; refused with the partition gone, it is fenced.
   asio::awaitable<void> settle() {
     if (!in_flight) co_return;
     auto c = std::move(*in_flight);
     in_flight.reset();
-    auto result = co_await c.sent.get();
-    if (result.is_error() &&
-        result.error_message().find("Function not found") != std::string::npos) {
-      log::warn("redis lost the engine's functions: loading them again", {{"partition", n}});
-      co_await load_functions();
-      result = co_await conn.send_formatted(c.command).get();
+    auto outcome = read_commit(co_await c.sent.get_all(), token, c.prepared.continues_from,
+                               c.prepared.position_after);
+    for (int again = 0; !outcome.landed; ++again) {
+      if (!outcome.still_owner) throw fenced{"the commit refused"};
+      if (again == 3) {
+        throw error(errc::unexpected_reply, "the commit's transaction was refused four times");
+      }
+      rt.observer_.conflict(n);
+      outcome = read_commit(co_await conn.send_formatted(c.prepared.command).get_all(), token,
+                            c.prepared.continues_from, c.prepared.position_after);
     }
-    if (result.is_error() && starts_with(result.error_message(), fenced_error)) throw fenced{};
-    if (result.is_error()) {
-      throw error(errc::unexpected_reply, "function call failed: " + result.error_message());
-    }
+    checked = outcome.still_owner;
+    if (c.prepared.renews_until) lease_until = *c.prepared.renews_until;
     const auto wall = wall_now();
     rt.observer_.commit_latency(std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - c.started));
@@ -371,7 +423,9 @@ struct runtime::partition_worker {
   asio::awaitable<void> flush() {
     co_await settle();
     if (store.pending().empty()) co_return;
-    launch();
+    auto c = commit_command();
+    co_await check_owner(c);
+    launch(std::move(c));
     co_await settle();
   }
 
@@ -392,6 +446,7 @@ struct runtime::partition_worker {
     read_position = parts.at(1).as_string();
     stream_busy = parts.at(2).as_integer() > 0;
     if (const auto refused = parts.at(3).as_integer(); refused > 0) {
+      checked = false;  // `refused` was written in the state, under the WATCH
       log::warn("entries over the size limit dead-lettered unread",
                 {{"partition", n}, {"entries", refused}});
     }
@@ -428,7 +483,6 @@ struct runtime::partition_worker {
         continue;
       }
       if (!store.pending().empty()) {
-        // Written while the commit before it may still be running in Redis.
         auto command = commit_command();
         co_await settle();
         // The next entries, and what they read that the store lacks, are read before the commit
@@ -442,6 +496,7 @@ struct runtime::partition_worker {
             if (!needs_next.empty()) co_await fetch(needs_next);
           }
         }
+        co_await check_owner(command);
         launch(std::move(command));
         if (read_ahead) continue;
       }
@@ -603,10 +658,12 @@ struct runtime::partition_worker {
           }
         }
         co_await renew_if_due();
+        // The commit on its way may carry the renewal: it counts once it has landed.
+        if (!lease_holds()) co_await settle();
         if (!lease_holds()) {
           log::warn("lease not renewed in time: serving stops until it is taken again",
                     {{"partition", n}});
-          drop(true);
+          drop(fenced{"the lease's end"});
           continue;
         }
         if (!loop.idle()) co_await drive();
@@ -619,8 +676,8 @@ struct runtime::partition_worker {
         co_await read_and_apply();
         delays.reset();
         if (since_trim >= 10'000) co_await trim();
-      } catch (const fenced&) {
-        drop(true);
+      } catch (const fenced& f) {
+        drop(f);
       } catch (const error& e) {
         log::warn("redis failure: reconnecting", {{"partition", n}, {"error", e.what()}});
         conn.close();
@@ -628,7 +685,7 @@ struct runtime::partition_worker {
         failed = true;
         // What Redis holds may be older than what we held (a restart loses the last second of an
         // AOF): everything is read again once the lease is taken again.
-        drop(false);
+        drop(std::nullopt);
         rt.observer_.reconnected(n);
       }
     }

@@ -60,6 +60,8 @@ class runtime_observer {
   // How late a timer fired against the clock it runs on.
   virtual void timer_lag(std::chrono::milliseconds /*lag*/) {}
   virtual void reconnected(std::uint32_t /*partition*/) {}
+  // A commit's EXEC was refused (a watched key changed) while the partition stayed this
+  // owner's: it is sent again.
   virtual void conflict(std::uint32_t /*partition*/) {}
   // The partition was taken (serving starts) or lost (another owner fenced this one).
   virtual void acquired(std::uint32_t /*partition*/, const std::string& /*token*/) {}

@@ -395,11 +395,13 @@ TEST_CASE("a test redis restarted with appendonly keeps what was written before 
   CHECK(server.command(cmd("GET", "durable")).as_string() == "yes");
 }
 
-TEST_CASE("a command built in one buffer is the protocol hiredis would have written", "[redis]") {
-  const std::vector<std::string> args{
-      "FCALL", "xyp_commit", "2", "", std::string("a\0b\r\n", 5), std::string(70'000, 'x')};
-  xyp::redis::resp_command built;
+TEST_CASE("commands built in one buffer are the protocol hiredis would have written", "[redis]") {
+  const std::vector<std::string> args{"HSET", "k", "", std::string("a\0b\r\n", 5),
+                                      std::string(70'000, 'x')};
+  xyp::redis::resp_commands built;
+  built.begin(args.size());
   for (const auto& a : args) built.arg(a);
+  built.command("SET", "k", "v");
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
   for (const auto& a : args) {
@@ -410,14 +412,16 @@ TEST_CASE("a command built in one buffer is the protocol hiredis would have writ
   const int length =
       redisFormatCommandArgv(&expected, static_cast<int>(args.size()), argv.data(), lengths.data());
   REQUIRE(length > 0);
-  CHECK(built.finish() == std::string(expected, static_cast<std::size_t>(length)));
+  const auto each = built.commands();
+  REQUIRE(each.size() == 2);
+  CHECK(each[0] == std::string(expected, static_cast<std::size_t>(length)));
   redisFreeCommand(expected);
-  // Joined with a second buffer, and with an integer argument written in decimal.
-  xyp::redis::resp_command head, rest;
-  head.arg("SET");
-  rest.arg("k");
-  rest.arg(std::int64_t{-42});
-  CHECK(head.finish_with(rest) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\n-42\r\n");
+  CHECK(each[1] == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+  // An integer argument is written in decimal.
+  xyp::redis::resp_commands number;
+  number.begin(1);
+  number.arg(std::int64_t{-42});
+  CHECK(number.text() == "*1\r\n$3\r\n-42\r\n");
 }
 
 TEST_CASE("commands sent before their replies are awaited are answered in the order sent",
@@ -427,20 +431,24 @@ TEST_CASE("commands sent before their replies are awaited are answered in the or
   connection redis(io.get_executor());
   run_until_done(io, [&]() -> asio::awaitable<void> {
     co_await redis.connect(server.endpoint(), connect_timeout);
-    xyp::redis::resp_command incr;
+    xyp::redis::resp_commands incr;
+    incr.begin(3);
     incr.arg("INCRBY");
     incr.arg("n");
     incr.arg(std::int64_t{5});
+    incr.command("INCRBY", "n", "1");
     auto first = redis.send(cmd("SET", "n", "10"));
-    auto second = redis.send_formatted(incr.finish());
+    auto second = redis.send_formatted(incr);
     auto third = redis.send(cmd("GET", "n"));
-    // Awaited out of order: each still gets its own reply.
+    // Awaited out of order: each still gets its own replies, the formatted ones all of theirs.
     const reply got = co_await third.get();
-    const reply added = co_await second.get();
+    const auto added = co_await second.get_all();
     const reply set = co_await first.get();
     CHECK(set.as_string() == "OK");
-    CHECK(added.as_integer() == 15);
-    CHECK(got.as_string() == "15");
+    REQUIRE(added.size() == 2);
+    CHECK(added[0].as_integer() == 15);
+    CHECK(added[1].as_integer() == 16);
+    CHECK(got.as_string() == "16");
   }());
 }
 
