@@ -264,7 +264,8 @@ class link : public std::enable_shared_from_this<link> {
     add_read(this);
   }
 
-  // Queues the batch's commands; hiredis writes them all on the next write readiness.
+  // Queues the batch's commands and writes them (what the socket does not take now, on
+  // writability).
   void send(const std::shared_ptr<batch>& b,
             const std::vector<std::vector<std::string>>& commands) {
     assert(context_);
@@ -274,55 +275,49 @@ class link : public std::enable_shared_from_this<link> {
     std::vector<std::size_t> lengths;
     argv.reserve(widest);
     lengths.reserve(widest);
-
-    // One holder for the whole batch: every callback reaches the batch through it, the last frees
-    // it. Nothing below throws until the loop is over.
-    auto* holder = new std::shared_ptr<batch>(b);
-    bool refused = false;
-    for (const auto& command : commands) {
+    queue_all(b, commands.size(), [&](std::size_t i, void* holder) {
       argv.clear();
       lengths.clear();
-      for (const auto& arg : command) {
+      for (const auto& arg : commands[i]) {
         argv.push_back(arg.data());
         lengths.push_back(arg.size());
       }
-      ++b->unanswered;
-      if (redisAsyncCommandArgv(context_.get(), &link::on_reply, holder,
-                                static_cast<int>(argv.size()), argv.data(),
-                                lengths.data()) != REDIS_OK) {
-        --b->unanswered;
-        refused = true;
-        break;
-      }
-    }
-    if (b->unanswered == 0) delete holder;
-    if (!refused) write_now();
-    if (refused) {
-      b->fail(error(errc::connection_lost,
-                    "connection to redis " + peer_ + " lost: hiredis refused a command"));
-    }
+      return redisAsyncCommandArgv(context_.get(), &link::on_reply, holder,
+                                   static_cast<int>(argv.size()), argv.data(), lengths.data());
+    });
   }
 
   // Queues commands already encoded in the protocol, one reply each, and writes them.
   void send_formatted(const std::shared_ptr<batch>& b, const std::vector<std::string_view>& each) {
     assert(context_);
+    queue_all(b, each.size(), [&](std::size_t i, void* holder) {
+      return redisAsyncFormattedCommand(context_.get(), &link::on_reply, holder, each[i].data(),
+                                        each[i].size());
+    });
+  }
+
+  // Hands `count` commands of one batch to hiredis (`queue(i, holder)` the i-th, returning
+  // REDIS_OK or not) and writes them. One holder for the whole batch: every callback reaches the
+  // batch through it, the last frees it. Nothing here throws until the loop is over; a command
+  // hiredis refuses fails the batch.
+  template <class Queue>
+  void queue_all(const std::shared_ptr<batch>& b, std::size_t count, Queue&& queue) {
     auto* holder = new std::shared_ptr<batch>(b);
     bool refused = false;
-    for (const auto command : each) {
+    for (std::size_t i = 0; i < count && !refused; ++i) {
       ++b->unanswered;
-      if (redisAsyncFormattedCommand(context_.get(), &link::on_reply, holder, command.data(),
-                                     command.size()) != REDIS_OK) {
+      if (queue(i, holder) != REDIS_OK) {
         --b->unanswered;
         refused = true;
-        break;
       }
     }
     if (b->unanswered == 0) delete holder;
-    if (!refused) write_now();
-    if (refused) {
-      b->fail(error(errc::connection_lost,
-                    "connection to redis " + peer_ + " lost: hiredis refused a command"));
+    if (!refused) {
+      write_now();
+      return;
     }
+    b->fail(error(errc::connection_lost,
+                  "connection to redis " + peer_ + " lost: hiredis refused a command"));
   }
 
   // Writes what hiredis holds now rather than when the executor next turns: a caller that goes

@@ -676,36 +676,29 @@ TEST_CASE("a batch that does not continue from the committed position is not sen
   CHECK(server.command({"HGET", keys.state(), "position"}).as_string() == "1700000000000-9");
 }
 
-TEST_CASE("a lease taken by another engine between the owner check and the EXEC writes nothing",
+TEST_CASE("a key changed between the owner check and the EXEC refuses the batch whole",
           "[runtime][fencing]") {
   test::redis_server server;
   const auto o = options_for(server, 1);
   const redis::partition_keys keys(o.prefix, 0);
   server.command({"SET", keys.lease(), "mine-2-def 6"});
-  const auto result = commit_one_notice(o, "mine-2-def 6", "", "1700000000000-9", [&] {
-    server.command({"SET", keys.lease(), "other-1-abc 7"});
-  });
-  REQUIRE(result.checked);
-  CHECK_FALSE(result.outcome.landed);
-  CHECK_FALSE(result.outcome.still_owner);
+  SECTION("the lease taken by another engine: the partition is lost") {
+    const auto result = commit_one_notice(o, "mine-2-def 6", "", "1700000000000-9", [&] {
+      server.command({"SET", keys.lease(), "other-1-abc 7"});
+    });
+    REQUIRE(result.checked);
+    CHECK_FALSE(result.outcome.landed);
+    CHECK_FALSE(result.outcome.still_owner);
+  }
+  SECTION("the state written while the lease stays: the owner may send the batch again") {
+    // As xyp_read does when it dead-letters an oversize entry.
+    const auto result = commit_one_notice(o, "mine-2-def 6", "", "1700000000000-9", [&] {
+      server.command({"HSET", keys.state(), "refused", "1700000000000-8"});
+    });
+    REQUIRE(result.checked);
+    CHECK_FALSE(result.outcome.landed);
+    CHECK(result.outcome.still_owner);
+  }
   CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
   CHECK(server.command({"HEXISTS", keys.state(), "position"}).as_integer() == 0);
-}
-
-TEST_CASE(
-    "a state written under the WATCH while the lease stays refuses the EXEC, and the owner "
-    "may send it again",
-    "[runtime][fencing]") {
-  test::redis_server server;
-  const auto o = options_for(server, 1);
-  const redis::partition_keys keys(o.prefix, 0);
-  server.command({"SET", keys.lease(), "mine-2-def 6"});
-  // As xyp_read does when it dead-letters an oversize entry: the state changes, the lease not.
-  const auto result = commit_one_notice(o, "mine-2-def 6", "", "1700000000000-9", [&] {
-    server.command({"HSET", keys.state(), "refused", "1700000000000-8"});
-  });
-  REQUIRE(result.checked);
-  CHECK_FALSE(result.outcome.landed);
-  CHECK(result.outcome.still_owner);
-  CHECK(server.command({"EXISTS", keys.out()}).as_integer() == 0);
 }
