@@ -203,7 +203,6 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
   hashes_[keys_.case_key(r.case_id)][r.case_id] = encode_case(r);
   const std::string score = ms_text(r.applied_at.value_or(instant{}));
   if (!old) {
-    sets_[keys_.applicant_cases(r.applicant_id)].insert(r.case_id);
     zadd(keys_.by_matter(r.matter), r.case_id, score);
   }
   // A case enters one state index when it is created and moves from index to index with its
@@ -232,12 +231,13 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
   }
 }
 
+void batch_commit::put_applicant(const std::string& applicant_id, const applicant_record& record) {
+  hashes_[keys_.applicant_key(applicant_id)][applicant_id] = encode_applicant(record);
+}
+
 void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, instant wall,
                             bool remember_id) {
   ++units_;
-  if (unit.credit) {
-    strings_[keys_.credit(unit.credit->first)] = nlohmann::json(unit.credit->second).dump();
-  }
   for (const auto& t : unit.timers_set) {
     zadd(keys_.timers(), timer_member(t.id, t.applicant_id), ms_text(t.due));
   }

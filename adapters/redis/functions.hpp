@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "adapters/redis/keys.hpp"
+#include "engine/applicant_record.hpp"
 #include "engine/commit_unit.hpp"
 
 namespace xyp::redis {
@@ -50,6 +51,10 @@ class batch_commit {
     if (!unit.consumed_timer.empty()) zrem(keys_.timers(), member_of(unit.consumed_timer));
     add_rest(unit, entry_id, wall, remember_id);
   }
+  // The applicant's record as the batch leaves it (its credit and every case id): one field of its
+  // bucket hash, written once per batch however many units changed it. The store calls it after a
+  // unit that reported a credit or created a case, with the record it holds.
+  void put_applicant(const std::string& applicant_id, const applicant_record& record);
   void set_clock(instant t) { clock_ = t; }
   void set_ledger(std::uint64_t count) { ledger_ = count; }
 
