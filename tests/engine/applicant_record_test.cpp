@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 
 namespace {
@@ -108,4 +109,26 @@ TEST_CASE("an applicant record whose id shares more than the id before it is ref
   std::string fine = bytes;
   fine[7] = 1;  // shares "a"
   CHECK(decode_applicant(fine).case_ids == std::vector<std::string>{"ab", "a"});
+}
+
+TEST_CASE("random bytes are refused as an applicant record or read back as themselves",
+          "[applicant_record]") {
+  std::mt19937_64 rng(20261201);
+  const auto valid = encode_applicant(full_record());
+  std::size_t decoded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    // Mostly a valid record with a few bytes changed, so that the decoder gets past its header.
+    std::string bytes = valid;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+      bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    }
+    if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
+    try {
+      const auto record = decode_applicant(bytes);
+      ++decoded;
+      REQUIRE(decode_applicant(encode_applicant(record)) == record);
+    } catch (const applicant_codec_error&) {
+    }
+  }
+  CHECK(decoded > 0);
 }
