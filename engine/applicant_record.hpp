@@ -23,7 +23,9 @@ namespace xyp {
 
 struct applicant_record {
   std::optional<credit_snapshot> credit;  // nothing: no credit report has arrived
-  std::vector<std::string> case_ids;      // in the order the store keeps them
+  // In the order the store keeps them. The Redis store keeps the cases not closed: a case leaves
+  // its applicant's list when it reaches a final state.
+  std::vector<std::string> case_ids;
 
   bool operator==(const applicant_record&) const = default;
 };

@@ -25,11 +25,12 @@ inline constexpr std::uint32_t case_buckets = 4096;
 std::uint32_t case_bucket(std::string_view case_id);
 
 // Applicants live in per-partition hashes too, `applicant_buckets` of them, field applicant id ->
-// stored record (engine/applicant_record: credit and case ids). The bucket is FNV-1a of the id
-// mod applicant_buckets: the partition is crc32 of the same id, and a bucket from crc32 as well
-// would leave most buckets of a partition empty when the partition count shares a factor with the
-// bucket count. 16,384 buckets keep ~50 applicants per bucket at 850,000 applicants in one
-// partition, well within `hash-max-listpack-entries` (128), so each bucket stays a listpack.
+// stored record (engine/applicant_record: credit and the ids of its cases not closed). The bucket
+// is FNV-1a of the id mod applicant_buckets: the partition is crc32 of the same id, and a bucket
+// from crc32 as well would leave most buckets of a partition empty when the partition count shares
+// a factor with the bucket count. 16,384 buckets keep ~50 applicants per bucket at 850,000
+// applicants in one partition, well within `hash-max-listpack-entries` (128), so each bucket stays
+// a listpack.
 inline constexpr std::uint32_t applicant_buckets = 16384;
 std::uint32_t applicant_bucket(std::string_view applicant_id);
 

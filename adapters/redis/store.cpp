@@ -168,9 +168,19 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
     }
     it->second.record = r;
     it->second.written = batch_;
+    // A closed case leaves its applicant's list (below), so that a record, and what a credit
+    // report fetches, grows with the applicant's open cases, not with every case it ever had.
+    if (is_final(r.state) && applicants_.contains(r.applicant_id)) applicant(r.applicant_id);
   }
   if (unit.credit) applicant(unit.credit->first).credit = unit.credit->second;
-  for (const auto* id : changed) pending_.put_applicant(*id, applicants_.at(*id).record);
+  for (const auto* id : changed) {
+    auto& ids = applicants_.at(*id).record.case_ids;
+    std::erase_if(ids, [this](const std::string& case_id) {
+      const auto c = cases_.find(case_id);
+      return c != cases_.end() && c->second.record && is_final(c->second.record->state);
+    });
+    pending_.put_applicant(*id, applicants_.at(*id).record);
+  }
   auto drop_timer = [&](const std::string& id) {
     const auto it = timers_.find(id);
     if (it == timers_.end()) return;

@@ -1,9 +1,9 @@
 #pragma once
 // One owned partition as the Redis runtime holds it in memory: a bounded cache of its cases
-// (least recently used out first), the applicants' records it has read (credit and case ids) and
-// applied ids,
-// a window of its earliest pending timers, and the batch of writes not yet committed. It only
-// stores: engine/partition_loop decides what to apply, the runtime fetches what it lacks.
+// (least recently used out first), the applicants' records (credit and the ids of the cases not
+// closed), applied ids, a window of its earliest pending timers, and the batch of writes not yet
+// committed. It only stores: engine/partition_loop decides what to apply, the runtime fetches
+// what it lacks.
 #include <cstdint>
 #include <functional>
 #include <list>

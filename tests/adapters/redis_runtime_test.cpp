@@ -727,7 +727,12 @@ TEST_CASE(
   const auto record = decode_applicant(stored.as_string());
   INFO("applicant " << followed);
   CHECK(record.credit == reference.partition(0).find_credit(followed));
-  auto ids = reference.partition(0).case_ids_of(followed);
+  // Its cases not closed (a closed case leaves the record when it closes).
+  std::vector<std::string> ids;
+  for (const auto& id : reference.partition(0).case_ids_of(followed)) {
+    const auto c = reference.partition(0).find_case(id);
+    if (c && !is_final(c->state)) ids.push_back(id);
+  }
   std::sort(ids.begin(), ids.end());
   CHECK(record.case_ids == ids);
   // Every old key is gone, and the state says the partition is done.

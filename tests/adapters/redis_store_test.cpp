@@ -141,6 +141,23 @@ TEST_CASE("a new case writes its applicant's whole record, the credit and every 
   CHECK(command.find(s.keys.applicant_key("applicant-1")) != std::string::npos);
 }
 
+TEST_CASE("a closed case leaves its applicant's record, which keeps the cases still open",
+          "[store]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  store.load_applicant("applicant-1", std::nullopt);
+  store.keep(writing("C-1", "applicant-1"), nullptr);
+  store.keep(writing("C-2", "applicant-1"), nullptr);
+  commit_unit closing = writing("C-1", "applicant-1");
+  closing.cases.front().record.state = case_state::withdrawn;
+  store.keep(std::move(closing), nullptr);
+  CHECK(store.case_ids_of("applicant-1") == std::vector<std::string>{"C-2"});
+  // What the batch writes is the record without it.
+  applicant_record expected;
+  expected.case_ids = {"C-2"};
+  CHECK(store.pending().fcall("owner 1", "").find(encode_applicant(expected)) != std::string::npos);
+}
+
 TEST_CASE("a unit that changes an applicant the store does not hold is refused as a defect",
           "[store]") {
   setup s;
