@@ -29,8 +29,8 @@ std::uint32_t case_bucket(std::string_view case_id);
 // is FNV-1a of the id mod applicant_buckets: the partition is crc32 of the same id, and a bucket
 // from crc32 as well would leave most buckets of a partition empty when the partition count shares
 // a factor with the bucket count. 16,384 buckets keep ~50 applicants per bucket at 850,000
-// applicants in one partition, well within `hash-max-listpack-entries` (128), so each bucket stays
-// a listpack.
+// applicants in one partition, well within `hash-max-listpack-entries` (128); a bucket stays a
+// listpack while its records also fit `hash-max-listpack-value` (docs/operations.md).
 inline constexpr std::uint32_t applicant_buckets = 16384;
 std::uint32_t applicant_bucket(std::string_view applicant_id);
 
