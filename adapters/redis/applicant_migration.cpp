@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,13 @@ boost::asio::awaitable<std::size_t> migrate_applicant_keys(
         if (credit.is_nil() && ids.elements().empty()) continue;
         applicant_record record;
         if (credit.is_string()) {
-          record.credit = nlohmann::json::parse(credit.as_string()).get<credit_snapshot>();
+          try {
+            record.credit = nlohmann::json::parse(credit.as_string()).get<credit_snapshot>();
+          } catch (const nlohmann::json::exception& e) {
+            // Left in place, never misread: the partition is not served until it is mended.
+            throw std::runtime_error("applicant migration: " + keys.old_credit(a) +
+                                     " holds no credit this engine reads: " + e.what());
+          }
         }
         for (const auto& id : ids.elements()) record.case_ids.push_back(id.as_string());
         std::sort(record.case_ids.begin(), record.case_ids.end());  // as the store keeps them

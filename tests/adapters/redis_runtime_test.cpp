@@ -740,3 +740,22 @@ TEST_CASE(
   CHECK(server.command({"KEYS", keys.base() + "applicant:*"}).elements().empty());
   CHECK(server.command({"HGET", keys.state(), "applicant_records"}).as_string() == "1");
 }
+
+TEST_CASE("an earlier build's credit this engine cannot read stops its partition, never misread",
+          "[runtime][migration]") {
+  setup s;
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  const std::string applicant = "11010519491231002X";
+  server.command({"SET", keys.old_credit(applicant), "{\"grade\": not json"});
+  server.command({"SADD", keys.old_applicant_cases(applicant), "ZZ-2026-000001"});
+  submit(o, {credit_c1});
+  // The partition's loop ends on the unreadable key (a defect, logged), so run() returns with
+  // nothing committed.
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
+  CHECK(entries == 0);
+  CHECK(server.command({"GET", keys.old_credit(applicant)}).as_string() == "{\"grade\": not json");
+  CHECK(server.command({"HGET", keys.applicant_key(applicant), applicant}).is_nil());
+  CHECK(server.command({"HGET", keys.state(), "applicant_records"}).is_nil());
+}
