@@ -180,7 +180,6 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
   hashes_[keys_.case_key(r.case_id)][r.case_id] = encode_case(r);
   const std::string score = ms_text(r.applied_at.value_or(instant{}));
   if (!old) {
-    sets_[keys_.applicant_cases(r.applicant_id)].insert(r.case_id);
     zadd(keys_.by_matter(r.matter), r.case_id, score);
   }
   // A case enters one state index when it is created and moves from index to index with its
@@ -209,12 +208,13 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
   }
 }
 
+void batch_commit::put_applicant(const std::string& applicant_id, const applicant_record& record) {
+  hashes_[keys_.applicant_key(applicant_id)][applicant_id] = encode_applicant(record);
+}
+
 void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, instant wall,
                             bool remember_id) {
   ++units_;
-  if (unit.credit) {
-    strings_[keys_.credit(unit.credit->first)] = nlohmann::json(unit.credit->second).dump();
-  }
   for (const auto& t : unit.timers_set) {
     zadd(keys_.timers(), timer_member(t.id, t.applicant_id), ms_text(t.due));
   }
@@ -254,13 +254,6 @@ resp_commands batch_commit::transaction(const std::string& renew_ttl_ms) const {
       out.arg(value);
     }
   }
-  for (const auto& [key, set] : sets_) {
-    out.begin(2 + set.size());
-    out.arg("SADD");
-    out.arg(key);
-    for (const auto& member : set) out.arg(member);
-  }
-  for (const auto& [key, value] : strings_) out.command("SET", key, value);
   for (const auto& [key, zset] : zsets_) {
     std::size_t removed = 0;
     for (const auto& m : zset) removed += m.second ? 0 : 1;
@@ -364,8 +357,6 @@ void batch_commit::clear() {
   units_ = 0;
   hashes_.clear();
   zsets_.clear();
-  sets_.clear();
-  strings_.clear();
   out_.clear();
   dead_.clear();
   acks_.clear();

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/reply.hpp"
 #include "adapters/redis/resp.hpp"
+#include "engine/applicant_record.hpp"
 #include "engine/commit_unit.hpp"
 
 namespace xyp::redis {
@@ -78,6 +78,10 @@ class batch_commit {
     if (!unit.consumed_timer.empty()) zrem(keys_.timers(), member_of(unit.consumed_timer));
     add_rest(unit, entry_id, wall, remember_id);
   }
+  // The applicant's record as the batch leaves it (its credit and every case id): one field of its
+  // bucket hash, written once per batch however many units changed it. The store calls it after a
+  // unit that reported a credit or created a case, with the record it holds.
+  void put_applicant(const std::string& applicant_id, const applicant_record& record);
   void set_clock(instant t) { clock_ = t; }
   void set_ledger(std::uint64_t count) { ledger_ = count; }
 
@@ -103,8 +107,6 @@ class batch_commit {
   std::size_t units_ = 0;
   std::map<std::string, std::map<std::string, std::string>> hashes_;  // key -> field -> value
   std::map<std::string, std::map<std::string, std::optional<std::string>>> zsets_;  // nullopt: ZREM
-  std::map<std::string, std::set<std::string>> sets_;
-  std::map<std::string, std::string> strings_;
   std::vector<std::string> out_;
   std::vector<dead_letter> dead_;
   std::vector<std::string> acks_;

@@ -10,6 +10,15 @@ std::uint32_t case_bucket(std::string_view case_id) {
   return static_cast<std::uint32_t>(crc % case_buckets);
 }
 
+std::uint32_t applicant_bucket(std::string_view applicant_id) {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64 bits
+  for (const char c : applicant_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return static_cast<std::uint32_t>(h % applicant_buckets);
+}
+
 std::string timer_member(std::string_view timer_id, std::string_view applicant_id) {
   std::string member;
   member.reserve(timer_id.size() + 1 + applicant_id.size());

@@ -24,6 +24,16 @@ inline std::string layout_key(std::string_view prefix) {
 inline constexpr std::uint32_t case_buckets = 4096;
 std::uint32_t case_bucket(std::string_view case_id);
 
+// Applicants live in per-partition hashes too, `applicant_buckets` of them, field applicant id ->
+// stored record (engine/applicant_record: credit and the ids of its cases not closed). The bucket
+// is FNV-1a of the id mod applicant_buckets: the partition is crc32 of the same id, and a bucket
+// from crc32 as well would leave most buckets of a partition empty when the partition count shares
+// a factor with the bucket count. 16,384 buckets keep ~50 applicants per bucket at 850,000
+// applicants in one partition, well within `hash-max-listpack-entries` (128); a bucket stays a
+// listpack while its records also fit `hash-max-listpack-value` (docs/operations.md).
+inline constexpr std::uint32_t applicant_buckets = 16384;
+std::uint32_t applicant_bucket(std::string_view applicant_id);
+
 // A timer as the partition's timer set holds it: member "<timer id>|<applicant id>" (the timer id
 // is "<case id>/t<k>/<kind>"), score the due time in ms.
 std::string timer_member(std::string_view timer_id, std::string_view applicant_id);
@@ -35,6 +45,8 @@ class partition_keys {
       : base_(partition_key_prefix(prefix, partition)), partition_(partition) {}
 
   std::uint32_t partition() const { return partition_; }
+  // What every key of the partition starts with: "<prefix>:{<n>}:".
+  const std::string& base() const { return base_; }
 
   // Contract keys.
   std::string events() const { return base_ + "events"; }  // inbound stream, group "engine"
@@ -52,12 +64,22 @@ class partition_keys {
   // acquisition, never reset (the fencing token's monotonic half).
   std::string lease() const { return base_ + "lease"; }
   std::string epoch() const { return base_ + "epoch"; }
-  // String: credit snapshot JSON.
-  std::string credit(std::string_view applicant) const {
+  // Hash: applicant id -> stored applicant record (engine/applicant_record), for the applicants
+  // of one bucket.
+  std::string applicant_bucket_key(std::uint32_t bucket) const {
+    return base_ + "a:" + std::to_string(bucket);
+  }
+  std::string applicant_key(std::string_view applicant) const {
+    return applicant_bucket_key(applicant_bucket(applicant));
+  }
+  // Keys of earlier builds of layout 2, one pair per applicant: a string with the credit snapshot
+  // as JSON and a set of its case ids. The first acquisition of a partition by this build moves
+  // them into records (adapters/redis/applicant_migration) and deletes them; nothing else reads
+  // them.
+  std::string old_credit(std::string_view applicant) const {
     return base_ + "credit:" + std::string(applicant);
   }
-  // Set of the applicant's case ids.
-  std::string applicant_cases(std::string_view applicant) const {
+  std::string old_applicant_cases(std::string_view applicant) const {
     return base_ + "applicant:" + std::string(applicant);
   }
   // Sorted set: applied ids of events that are not case events (credit.update) -> commit time
@@ -69,7 +91,9 @@ class partition_keys {
   // Sorted set: timer_member() -> due (ms since the epoch).
   std::string timers() const { return base_ + "timers"; }
   // Hash: ledger (entries handed out), clock (simulated time, ms), position (the newest
-  // committed inbound entry id: where a destroyed consumer group is created again).
+  // committed inbound entry id: where a destroyed consumer group is created again),
+  // applicant_records (1 once the partition's applicants are records: old_credit and
+  // old_applicant_cases keys moved).
   std::string state() const { return base_ + "state"; }
   // Keys of the previous layout (version 1): their presence without a layout marker means a
   // Redis this engine must not read.

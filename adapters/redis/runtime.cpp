@@ -15,6 +15,7 @@
 #include <random>
 
 #include "adapters/log.hpp"
+#include "adapters/redis/applicant_migration.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
 #include "engine/case_codec.hpp"
@@ -201,6 +202,7 @@ struct runtime::partition_worker {
     read_position = committed_position;
     stream_busy = true;
     co_await forget_pending();
+    co_await migrate_applicant_keys(conn, keys, [this] { return renew_if_due(); });
     co_await refill_timers();
     // Timers the clock made due before a previous owner could fire them fire first.
     if (simulated()) loop.fire_until(store.now());
@@ -293,8 +295,13 @@ struct runtime::partition_worker {
   asio::awaitable<void> fetch(const store_needs& needs) {
     std::vector<std::vector<std::string>> commands;
     for (const auto& id : needs.cases) commands.push_back({"HGET", keys.case_key(id), id});
-    for (const auto& a : needs.credits) commands.push_back({"GET", keys.credit(a)});
-    for (const auto& a : needs.cases_of) commands.push_back({"SMEMBERS", keys.applicant_cases(a)});
+    // An applicant's credit and case ids are one record: one HGET gives the store both.
+    std::vector<const std::string*> applicants;
+    for (const auto& a : needs.credits) applicants.push_back(&a);
+    for (const auto& a : needs.cases_of) {
+      if (!needs.credits.contains(a)) applicants.push_back(&a);
+    }
+    for (const auto* a : applicants) commands.push_back({"HGET", keys.applicant_key(*a), *a});
     if (!needs.applied.empty()) {
       std::vector<std::string> zm{"ZMSCORE", keys.applied()};
       zm.insert(zm.end(), needs.applied.begin(), needs.applied.end());
@@ -311,18 +318,12 @@ struct runtime::partition_worker {
       store.load_case(id, doc.is_nil() ? std::nullopt
                                        : std::optional<case_record>(decode_case(doc.as_string())));
     }
-    for (const auto& a : needs.credits) {
-      const auto& credit = replies[r++];
-      store.load_credit(
-          a, credit.is_nil()
-                 ? std::nullopt
-                 : std::optional<credit_snapshot>(
-                       nlohmann::json::parse(credit.as_string()).get<credit_snapshot>()));
-    }
-    for (const auto& a : needs.cases_of) {
-      std::vector<std::string> ids;
-      for (const auto& m : replies[r++].elements()) ids.push_back(m.as_string());
-      store.load_cases_of(a, std::move(ids));
+    for (const auto* a : applicants) {
+      const auto& record = replies[r++];
+      if (record.is_error()) throw error(errc::unexpected_reply, record.error_message());
+      store.load_applicant(*a, record.is_nil() ? std::nullopt
+                                               : std::optional<applicant_record>(
+                                                     decode_applicant(record.as_string())));
     }
     if (!needs.applied.empty()) {
       const auto& scores = replies[r++].elements();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <stdexcept>
 #include <utility>
 
 namespace xyp::redis {
@@ -65,13 +66,13 @@ std::optional<case_record> redis_store::find_case(const std::string& case_id) co
 }
 
 std::optional<credit_snapshot> redis_store::find_credit(const std::string& applicant_id) const {
-  const auto it = credits_.find(applicant_id);
-  return it == credits_.end() ? std::nullopt : it->second.credit;
+  const auto it = applicants_.find(applicant_id);
+  return it == applicants_.end() ? std::nullopt : it->second.record.credit;
 }
 
 std::vector<std::string> redis_store::case_ids_of(const std::string& applicant_id) const {
-  const auto it = cases_of_.find(applicant_id);
-  return it == cases_of_.end() ? std::vector<std::string>{} : it->second.ids;
+  const auto it = applicants_.find(applicant_id);
+  return it == applicants_.end() ? std::vector<std::string>{} : it->second.record.case_ids;
 }
 
 bool redis_store::holds_case(const std::string& case_id) const {
@@ -79,11 +80,11 @@ bool redis_store::holds_case(const std::string& case_id) const {
 }
 
 bool redis_store::holds_credit(const std::string& applicant_id) const {
-  return credits_.contains(applicant_id);
+  return applicants_.contains(applicant_id);
 }
 
 bool redis_store::holds_cases_of(const std::string& applicant_id) const {
-  return cases_of_.contains(applicant_id);
+  return applicants_.contains(applicant_id);
 }
 
 bool redis_store::holds_applied(const std::string& event_id) const {
@@ -134,6 +135,22 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
       remember);
 
+  // The applicants whose record this unit changes: each is written whole, as the store holds it.
+  std::vector<const std::string*> changed;
+  auto applicant = [&](const std::string& id) -> applicant_record& {
+    const auto it = applicants_.find(id);
+    // The loop applies a unit only once the store holds what it reads: a case event's and a
+    // credit report's applicant among it.
+    if (it == applicants_.end()) {
+      throw std::logic_error("a unit changed applicant " + id + ", whose record is not held");
+    }
+    it->second.written = batch_;
+    if (std::find_if(changed.begin(), changed.end(), [&](const auto* c) { return *c == id; }) ==
+        changed.end()) {
+      changed.push_back(&it->first);
+    }
+    return it->second.record;
+  };
   for (const auto& w : unit.cases) {
     const auto& r = w.record;
     auto it = cases_.find(r.case_id);
@@ -144,17 +161,26 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
       touch(it->second);
     }
     if (!it->second.record) {
-      // A new case: its applicant's list grows.
-      if (auto of = cases_of_.find(r.applicant_id); of != cases_of_.end()) {
-        of->second.ids.push_back(r.case_id);
-        of->second.written = batch_;
-      }
-      created_[r.applicant_id].emplace_back(r.case_id, batch_);
+      // A new case: its applicant's list grows (kept sorted: ids sharing a prefix store shorter).
+      auto& ids = applicant(r.applicant_id).case_ids;
+      const auto at = std::lower_bound(ids.begin(), ids.end(), r.case_id);
+      if (at == ids.end() || *at != r.case_id) ids.insert(at, r.case_id);
     }
     it->second.record = r;
     it->second.written = batch_;
+    // A closed case leaves its applicant's list (below), so that a record, and what a credit
+    // report fetches, grows with the applicant's open cases, not with every case it ever had.
+    if (is_final(r.state) && applicants_.contains(r.applicant_id)) applicant(r.applicant_id);
   }
-  if (unit.credit) credits_[unit.credit->first] = cached_credit{unit.credit->second, batch_};
+  if (unit.credit) applicant(unit.credit->first).credit = unit.credit->second;
+  for (const auto* id : changed) {
+    auto& ids = applicants_.at(*id).record.case_ids;
+    std::erase_if(ids, [this](const std::string& case_id) {
+      const auto c = cases_.find(case_id);
+      return c != cases_.end() && c->second.record && is_final(c->second.record->state);
+    });
+    pending_.put_applicant(*id, applicants_.at(*id).record);
+  }
   auto drop_timer = [&](const std::string& id) {
     const auto it = timers_.find(id);
     if (it == timers_.end()) return;
@@ -210,21 +236,14 @@ void redis_store::landed() {
     timer_due_.erase(first_dropped, timer_due_.end());
   }
   const auto landed_entry = [this](const auto& entry) { return !unlanded(entry.second.written); };
-  if (credits_.size() > limits_.credits) std::erase_if(credits_, landed_entry);
-  if (cases_of_.size() > limits_.credits) std::erase_if(cases_of_, landed_entry);
+  if (applicants_.size() > limits_.credits) std::erase_if(applicants_, landed_entry);
   std::erase_if(applied_, landed_entry);  // credit reports are few: known for a batch or two
-  for (auto it = created_.begin(); it != created_.end();) {
-    std::erase_if(it->second, [this](const auto& c) { return !unlanded(c.second); });
-    it = it->second.empty() ? created_.erase(it) : std::next(it);
-  }
 }
 
 void redis_store::reset() {
   cases_.clear();
   lru_.clear();
-  credits_.clear();
-  cases_of_.clear();
-  created_.clear();
+  applicants_.clear();
   applied_.clear();
   timer_due_.clear();
   timers_.clear();
@@ -249,20 +268,12 @@ void redis_store::load_case(const std::string& case_id, std::optional<case_recor
   cases_.emplace(case_id, cached_case{std::move(record), lru_.begin()});
 }
 
-void redis_store::load_credit(const std::string& applicant_id,
-                              std::optional<credit_snapshot> credit) {
-  credits_.try_emplace(applicant_id, cached_credit{std::move(credit), 0});
-}
-
-void redis_store::load_cases_of(const std::string& applicant_id,
-                                std::vector<std::string> case_ids) {
-  // Cases created by batches not yet landed may not be in what Redis answered.
-  if (const auto it = created_.find(applicant_id); it != created_.end()) {
-    for (const auto& [id, batch] : it->second) {
-      if (std::find(case_ids.begin(), case_ids.end(), id) == case_ids.end()) case_ids.push_back(id);
-    }
-  }
-  cases_of_.try_emplace(applicant_id, cached_ids{std::move(case_ids), 0});
+void redis_store::load_applicant(const std::string& applicant_id,
+                                 std::optional<applicant_record> record) {
+  // An applicant a batch not yet landed wrote is held (never trimmed before it lands): what Redis
+  // answered may be older than it.
+  applicants_.try_emplace(applicant_id,
+                          cached_applicant{std::move(record).value_or(applicant_record{}), 0});
 }
 
 void redis_store::load_applied(const std::string& event_id,

@@ -1,8 +1,9 @@
 #pragma once
 // One owned partition as the Redis runtime holds it in memory: a bounded cache of its cases
-// (least recently used out first), what it knows of credits, applicants' cases and applied ids,
-// a window of its earliest pending timers, and the batch of writes not yet committed. It only
-// stores: engine/partition_loop decides what to apply, the runtime fetches what it lacks.
+// (least recently used out first), the applicants' records (credit and the ids of the cases not
+// closed), applied ids, a window of its earliest pending timers, and the batch of writes not yet
+// committed. It only stores: engine/partition_loop decides what to apply, the runtime fetches
+// what it lacks.
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -14,13 +15,14 @@
 
 #include "adapters/redis/functions.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/applicant_record.hpp"
 #include "engine/partition_loop.hpp"
 
 namespace xyp::redis {
 
 struct store_limits {
   std::size_t cases = 10'000;         // cases kept in memory between batches
-  std::size_t credits = 20'000;       // credits and applicants' case lists kept
+  std::size_t credits = 20'000;       // applicants' records (credit and case ids) kept
   std::size_t timer_window = 10'000;  // pending timers read from Redis at a time
 };
 
@@ -58,8 +60,10 @@ class redis_store final : public partition_store {
   void reset();  // forgets everything: the partition was lost or is taken anew
   void load_state(std::uint64_t ledger, instant clock);
   void load_case(const std::string& case_id, std::optional<case_record> record);
-  void load_credit(const std::string& applicant_id, std::optional<credit_snapshot> credit);
-  void load_cases_of(const std::string& applicant_id, std::vector<std::string> case_ids);
+  // The applicant's record as Redis holds it (nothing: none), which gives both its credit and its
+  // case ids: the store holds the two together, so that whatever a unit changes of an applicant
+  // it can write the whole record. What a batch not yet landed wrote wins over what is read.
+  void load_applicant(const std::string& applicant_id, std::optional<applicant_record> record);
   // Nothing: not applied; 0: applied, its fingerprint not kept.
   void load_applied(const std::string& event_id, std::optional<std::uint64_t> fingerprint);
   // The next timers after the window, as ZRANGE ... WITHSCORES returned them (member, due ms),
@@ -99,12 +103,8 @@ class redis_store final : public partition_store {
     std::list<std::string>::iterator used;
     std::uint64_t written = 0;
   };
-  struct cached_credit {
-    std::optional<credit_snapshot> credit;
-    std::uint64_t written = 0;
-  };
-  struct cached_ids {
-    std::vector<std::string> ids;
+  struct cached_applicant {
+    applicant_record record;
     std::uint64_t written = 0;
   };
   struct known_applied {
@@ -120,10 +120,9 @@ class redis_store final : public partition_store {
   store_limits limits_;
   mutable std::unordered_map<std::string, cached_case> cases_;
   mutable std::list<std::string> lru_;  // most recently used first
-  std::unordered_map<std::string, cached_credit> credits_;
-  std::unordered_map<std::string, cached_ids> cases_of_;
-  // Cases created by batches not yet landed, per applicant (case id, batch).
-  std::unordered_map<std::string, std::vector<std::pair<std::string, std::uint64_t>>> created_;
+  // An applicant written by a batch not yet landed stays, so a read of its record from Redis
+  // meanwhile (older than the batch) never replaces it.
+  std::unordered_map<std::string, cached_applicant> applicants_;
   std::unordered_map<std::string, known_applied> applied_;
   std::set<std::pair<std::int64_t, std::string>> timer_due_;  // (due ms, timer id)
   std::unordered_map<std::string, timer_entry> timers_;

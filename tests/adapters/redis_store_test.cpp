@@ -3,9 +3,11 @@
 #include "adapters/redis/store.hpp"
 
 #include <catch2/catch.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "engine/applicant_record.hpp"
 #include "engine/calendar.hpp"
 #include "engine/partition_loop.hpp"
 #include "engine/policy.hpp"
@@ -80,6 +82,8 @@ TEST_CASE("a case written by a batch not yet landed stays in memory however smal
   redis::store_limits limits;
   limits.cases = 1;
   redis::redis_store store(s.keys, clock_mode::simulated, limits, {});
+  store.load_applicant("applicant-1", std::nullopt);
+  store.load_applicant("applicant-2", std::nullopt);
   store.keep(writing("A", "applicant-1"), nullptr);
   store.keep(writing("B", "applicant-1"), nullptr);
   store.sent();  // A and B are on their way
@@ -99,18 +103,67 @@ TEST_CASE("a case written by a batch not yet landed stays in memory however smal
   CHECK(store.cached_cases() == 1);
 }
 
-TEST_CASE("an applicant's case list read while a batch is on its way includes the cases it creates",
-          "[store]") {
+TEST_CASE(
+    "an applicant's record read while a batch is on its way does not undo the cases it creates",
+    "[store]") {
   setup s;
   redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  store.load_applicant("applicant-1", std::nullopt);
   store.keep(writing("A", "applicant-1"), nullptr);
   store.sent();
   store.keep(writing("B", "applicant-1"), nullptr);
   // Redis answers before either batch landed: it knows neither case.
-  store.load_cases_of("applicant-1", {});
-  auto ids = store.case_ids_of("applicant-1");
-  CHECK(ids == std::vector<std::string>{"A", "B"});
+  store.load_applicant("applicant-1", applicant_record{});
+  CHECK(store.case_ids_of("applicant-1") == std::vector<std::string>{"A", "B"});
   store.landed();
+}
+
+TEST_CASE("a new case writes its applicant's whole record, the credit and every case id, once",
+          "[store]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  applicant_record held;
+  held.credit = credit_snapshot{true, credit_grade::AA, 812, false, false, false, "platform", {}};
+  held.case_ids = {"C-2"};
+  store.load_applicant("applicant-1", held);
+  store.keep(writing("C-3", "applicant-1"), nullptr);
+  store.keep(writing("C-1", "applicant-1"), nullptr);
+  applicant_record expected = held;
+  expected.case_ids = {"C-1", "C-2", "C-3"};  // kept sorted
+  CHECK(store.case_ids_of("applicant-1") == expected.case_ids);
+  CHECK(store.find_credit("applicant-1") == held.credit);
+  // The commit sets the record as it stands after both units, and nothing older.
+  const auto command = store.pending().transaction().text();
+  const std::string written = encode_applicant(expected);
+  CHECK(command.find(written) != std::string::npos);
+  held.case_ids = {"C-2", "C-3"};
+  CHECK(command.find(encode_applicant(held)) == std::string::npos);
+  CHECK(command.find(s.keys.applicant_key("applicant-1")) != std::string::npos);
+}
+
+TEST_CASE("a closed case leaves its applicant's record, which keeps the cases still open",
+          "[store]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  store.load_applicant("applicant-1", std::nullopt);
+  store.keep(writing("C-1", "applicant-1"), nullptr);
+  store.keep(writing("C-2", "applicant-1"), nullptr);
+  commit_unit closing = writing("C-1", "applicant-1");
+  closing.cases.front().record.state = case_state::withdrawn;
+  store.keep(std::move(closing), nullptr);
+  CHECK(store.case_ids_of("applicant-1") == std::vector<std::string>{"C-2"});
+  // What the batch writes is the record without it.
+  applicant_record expected;
+  expected.case_ids = {"C-2"};
+  CHECK(store.pending().transaction().text().find(encode_applicant(expected)) != std::string::npos);
+}
+
+TEST_CASE("a unit that changes an applicant the store does not hold is refused as a defect",
+          "[store]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::simulated, {}, {});
+  // Writing a record without the applicant's other cases would lose them.
+  CHECK_THROWS_AS(store.keep(writing("A", "applicant-1"), nullptr), std::logic_error);
 }
 
 TEST_CASE("the timers held stay a bounded window however many are set, the earliest kept",
@@ -120,6 +173,7 @@ TEST_CASE("the timers held stay a bounded window however many are set, the earli
   limits.timer_window = 10;
   redis::redis_store store(s.keys, clock_mode::simulated, limits, {});
   store.load_timers({}, true);  // Redis had none: every timer set from now on is held
+  store.load_applicant("applicant-1", std::nullopt);
   for (int i = 0; i < 50; ++i) {
     commit_unit unit = writing("case-" + std::to_string(i), "applicant-1");
     unit.timers_set.push_back(timer_entry{

@@ -20,6 +20,7 @@
 
 #include "adapters/cli/traffic.hpp"
 #include "adapters/redis/keys.hpp"
+#include "engine/applicant_record.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/event.hpp"
 #include "engine/partition.hpp"
@@ -772,9 +773,30 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
       ++sampled;
     }
   }
-  // Whole structures: indexes, timers, applied ids, streams; exact (SAMPLES 0).
-  std::int64_t indexes = 0, timers = 0, applied = 0, streams = 0, timer_count = 0;
+  // Whole structures: indexes, timers, applied ids, the ledger, applicant records, streams; exact
+  // (SAMPLES 0).
+  std::int64_t indexes = 0, timers = 0, applied = 0, ledger = 0, streams = 0, timer_count = 0;
+  std::int64_t applicants = 0, applicant_bytes = 0, listpacks = 0, buckets = 0;
+  std::int64_t sampled_records = 0, record_bytes = 0, sampled_ids = 0;
   for (const auto& k : ctx.keys(prefix)) {
+    for (std::uint32_t b = 0; b < redis::applicant_buckets; ++b) {
+      const auto bucket = k.applicant_bucket_key(b);
+      const auto fields = c.command({"HLEN", bucket}).as_integer();
+      if (fields == 0) continue;
+      ++buckets;
+      applicants += fields;
+      applicant_bytes += memory_usage(c, bucket);
+      if (c.command({"OBJECT", "ENCODING", bucket}).as_string() == "listpack") ++listpacks;
+      if (b % 64 != 0) continue;
+      // A sample read back through the engine's decoder: record sizes, case ids per applicant.
+      const auto all = c.command({"HGETALL", bucket}).elements();
+      for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+        record_bytes += static_cast<std::int64_t>(all[i + 1].as_string().size());
+        sampled_ids +=
+            static_cast<std::int64_t>(decode_applicant(all[i + 1].as_string()).case_ids.size());
+        ++sampled_records;
+      }
+    }
     // Every idx:* key (state, matter, overdue) and the escalations.
     const std::string pattern = partition_key_prefix(prefix, k.partition()) + "idx:*";
     std::string cursor = "0";
@@ -788,7 +810,8 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
     indexes += memory_usage(c, k.escalations());
     timers += memory_usage(c, k.timers());
     timer_count += c.command({"ZCARD", k.timers()}).as_integer();
-    applied += memory_usage(c, k.applied());
+    applied += memory_usage(c, k.applied()) + memory_usage(c, k.applied_fingerprints());
+    ledger += memory_usage(c, k.ledger()) + memory_usage(c, k.ledger_by_date());
     streams += memory_usage(c, k.events()) + memory_usage(c, k.out()) + memory_usage(c, k.dead());
   }
   const auto memory_after = c.info_number("memory", "used_memory");
@@ -798,7 +821,7 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
   const double all_state = static_cast<double>(delta - streams) / n;
   const double hashes_total = per_case_hash * n;
   const double rest = static_cast<double>(delta - streams) - hashes_total -
-                      static_cast<double>(indexes + timers + applied);
+                      static_cast<double>(indexes + timers + applied + ledger + applicant_bytes);
   const auto hwm = proc_status_kb(engine.pid(), "VmHWM").value_or(-1);
   const auto rss = proc_status_kb(engine.pid(), "VmRSS").value_or(-1);
   std::cout << "footprint: " << std::llround(all_state) << " B of Redis per open case (" << cases
@@ -809,7 +832,19 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
             << " B), indexes " << std::llround(static_cast<double>(indexes) / n) << " B, timers "
             << std::llround(static_cast<double>(timers) / n) << " B (" << timer_count
             << " pending), applied ids " << std::llround(static_cast<double>(applied) / n)
-            << " B, applicant sets + credit + rest " << std::llround(rest / n) << " B\n";
+            << " B (with their fingerprints), ledger rows "
+            << std::llround(static_cast<double>(ledger) / n) << " B, applicant records "
+            << std::llround(static_cast<double>(applicant_bytes) / n) << " B, rest "
+            << std::llround(rest / n) << " B\n";
+  const double per_record =
+      sampled_records ? static_cast<double>(record_bytes) / static_cast<double>(sampled_records)
+                      : 0;
+  std::cout << "  applicants: " << applicants << " records in " << buckets << " buckets ("
+            << listpacks << " listpack), " << std::llround(per_record) << " B per record, "
+            << (sampled_records
+                    ? static_cast<double>(sampled_ids) / static_cast<double>(sampled_records)
+                    : 0)
+            << " case ids per applicant (sampled " << sampled_records << ")\n";
   std::cout << "  used_memory delta " << mb_of_kb(delta / 1024) << " = " << std::llround(delta / n)
             << " B/case with the streams (inbound, outbound, dead: " << mb_of_kb(streams / 1024)
             << ", not case state: capped by MAXLEN and trimmed)\n";
