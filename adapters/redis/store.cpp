@@ -134,8 +134,11 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
       remember);
 
-  for (const auto& w : unit.cases) {
-    const auto& r = w.record;
+  // The written cases move into the cache: the commit has encoded them, and nothing reads a
+  // unit's cases after keep() (a copy here, and its destruction after the commit landed, were
+  // ~4 % of the engine's CPU in the drain).
+  for (auto& w : unit.cases) {
+    auto& r = w.record;
     auto it = cases_.find(r.case_id);
     if (it == cases_.end()) {
       lru_.push_front(r.case_id);
@@ -151,9 +154,10 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
       }
       created_[r.applicant_id].emplace_back(r.case_id, batch_);
     }
-    it->second.record = r;
+    it->second.record = std::move(r);
     it->second.written = batch_;
   }
+  unit.cases.clear();
   if (unit.credit) credits_[unit.credit->first] = cached_credit{unit.credit->second, batch_};
   auto drop_timer = [&](const std::string& id) {
     const auto it = timers_.find(id);
