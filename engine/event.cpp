@@ -363,7 +363,22 @@ class field_reader {
                                           : "must be an array of material codes");
     }
     std::vector<std::string> codes;
+    // A list holds a handful of codes: they are compared with those kept so far, and a hash set
+    // is built only for a long list (an envelope may carry thousands). The views point into the
+    // document read, which outlives this call.
+    std::array<std::string_view, 16> few;
+    std::size_t kept = 0;
     std::unordered_set<std::string_view> seen;
+    auto first_seen = [&](std::string_view code) {
+      if (kept < few.size()) {
+        const auto end = few.begin() + static_cast<std::ptrdiff_t>(kept);
+        if (std::find(few.begin(), end, code) != end) return false;
+        few[kept++] = code;
+        return true;
+      }
+      if (seen.empty()) seen.insert(few.begin(), few.end());
+      return seen.insert(code).second;
+    };
     bool all_codes = true;
     value->each_element([&](const Value& element) {
       if (!element.is_string() || element.string().empty()) {
@@ -371,7 +386,7 @@ class field_reader {
         return false;
       }
       const auto code = element.string();
-      if (seen.insert(code).second) codes.emplace_back(code);
+      if (first_seen(code)) codes.emplace_back(code);
       return true;
     });
     if (!all_codes) return fail_field(key, "must hold only non-empty strings");

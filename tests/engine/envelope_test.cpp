@@ -186,6 +186,24 @@ TEST_CASE("repeated material codes in an application are dropped, keeping the fi
   CHECK(std::get<apply_data>(e.data).materials == std::vector<std::string>{"b", "a", "c"});
 }
 
+TEST_CASE("a long list of material codes drops repeats of early and late codes alike") {
+  // Past sixteen distinct codes the reader keeps them in a hash set: a repeat of the first code
+  // and of the twentieth, both after the switch, are dropped, and the first order stays.
+  auto doc = apply_envelope();
+  std::vector<std::string> expected;
+  json list = json::array();
+  for (int i = 0; i < 20; ++i) {
+    expected.push_back("m" + std::to_string(i));
+    list.push_back(expected.back());
+  }
+  list.push_back("m0");
+  list.push_back("m19");
+  list.push_back("m15");
+  doc["data"]["materials"] = list;
+  const auto e = accepted(doc);
+  CHECK(std::get<apply_data>(e.data).materials == expected);
+}
+
 TEST_CASE("a credit.update envelope reads its grade, score, flags and source") {
   auto doc = envelope("credit.update", {{"grade", "A-"},
                                         {"score", 640},
