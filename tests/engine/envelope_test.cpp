@@ -104,6 +104,21 @@ instant at(const char* text) {
 
 }  // namespace
 
+TEST_CASE("an envelope's fingerprint is the one stored by earlier versions") {
+  // Fingerprints are kept in case histories and beside applied ids: a repeat is told from an
+  // id_conflict by comparing one computed now with one stored then, so the function never
+  // changes. Values computed by the byte-by-byte version (30 November 2026), at every length
+  // class: empty, a tail only, exactly one word, a word and a tail, several words with UTF-8.
+  CHECK(envelope_fingerprint("") == 0xe220a8397b1dcdafULL);
+  CHECK(envelope_fingerprint("a") == 0xefbb6fd0287dfebaULL);
+  CHECK(envelope_fingerprint("1234567") == 0x764bfab4e3a41cfcULL);
+  CHECK(envelope_fingerprint("12345678") == 0xf6b4468a7fa98f8cULL);
+  CHECK(envelope_fingerprint("123456789") == 0x94a54fd87c95b32dULL);
+  CHECK(envelope_fingerprint("{\"id\":\"evt-0001\",\"type\":\"case.apply\",\"applicant_id\":"
+                             "\"91350100M000100Y43\",\"data\":{\"materials\":[\"licence-form\"]},"
+                             "\"note\":\"\xe7\x94\xb3\xe8\xaf\xb7\"}") == 0x355be39f11e3120fULL);
+}
+
 TEST_CASE("the contract's names spell the enumerations") {
   CHECK(to_string(event_type::credit_update) == "credit.update");
   CHECK(to_string(event_type::clock_advance) == "clock.advance");
