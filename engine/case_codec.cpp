@@ -449,6 +449,10 @@ class encoder {
   }
 
   void varint(std::uint64_t v) {
+    if (v < 0x80) {  // most tags, lengths and codes: one byte
+      out_.push_back(static_cast<char>(v));
+      return;
+    }
     char bytes[10];
     out_.append(bytes, varint_bytes(v, bytes));
   }

@@ -37,8 +37,6 @@ std::vector<std::uint32_t> partitions_of(const loop_entry& entry, std::uint32_t 
 class partition_store : public partition_view {
  public:
   virtual bool holds_case(const std::string& case_id) const = 0;
-  // The held case without a copy; null when there is none (or it is not held).
-  virtual const case_record* peek_case(const std::string& case_id) const = 0;
   virtual bool holds_credit(const std::string& applicant_id) const = 0;
   virtual bool holds_cases_of(const std::string& applicant_id) const = 0;
   // Whether applied_fingerprint() knows about this id (asked for events that are not case events).

@@ -18,6 +18,8 @@ class partition_view {
   // nothing when the id was not applied.
   virtual std::optional<std::uint64_t> applied_fingerprint(const std::string& event_id) const = 0;
   virtual std::optional<case_record> find_case(const std::string& case_id) const = 0;
+  // The case without a copy, valid until the view changes; null when there is none.
+  virtual const case_record* peek_case(const std::string& case_id) const = 0;
   virtual std::optional<credit_snapshot> find_credit(const std::string& applicant_id) const = 0;
   // Every case id the applicant has in this partition, in no particular order.
   virtual std::vector<std::string> case_ids_of(const std::string& applicant_id) const = 0;

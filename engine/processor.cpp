@@ -248,17 +248,16 @@ commit_unit case_processor::apply_credit_update(const inbound_event& event, std:
   const std::string reason = credit.blacklisted ? "the applicant was blacklisted"
                                                 : "the applicant became a key review target";
   for (const auto& case_id : case_ids) {
-    const auto record = view.find_case(case_id);
+    const case_record* record = view.peek_case(case_id);
     if (!record || !is_pending_decision(record->state)) continue;
     if (record->privileges.empty() && record->track_used == track::standard) continue;
     const matter* m = policy_.find_matter(record->matter);
     if (!m) continue;  // a case from another profile's catalogue: nothing this policy can revoke
-    case_record after = *record;
     workflows::case_effects effects;
     const workflows::step_context step{policy_, calendar_, *m, credit, event.id, event.at};
-    if (workflows::run_credit_approval(after, false, workflows::facilitation_revoked{reason}, step,
-                                       effects)) {
-      add_case_step(unit, *record, false, std::move(after), std::move(effects), "credit.update",
+    if (auto after = workflows::step_credit_approval(
+            *record, false, workflows::facilitation_revoked{reason}, step, effects)) {
+      add_case_step(unit, *record, false, std::move(*after), std::move(effects), "credit.update",
                     event.at, policy_, view.partition(), fingerprint);
     }
   }
@@ -267,7 +266,8 @@ commit_unit case_processor::apply_credit_update(const inbound_event& event, std:
 
 commit_unit case_processor::apply_case_event(const inbound_event& event, std::string_view raw,
                                              const partition_view& view) const {
-  auto existing = view.find_case(event.case_id);  // moved from below: a copy of its own
+  // The case as the view holds it, not a copy: the machine's working copy is the only one made.
+  const case_record* existing = view.peek_case(event.case_id);
   const bool is_new = event.type == event_type::case_apply;
   if (is_new && existing) {
     return dead(event.id, raw, dead_letter_code::duplicate_case,
@@ -281,7 +281,7 @@ commit_unit case_processor::apply_case_event(const inbound_event& event, std::st
     return dead(event.id, raw, dead_letter_code::schema_violation,
                 "case " + event.case_id + " belongs to another applicant");
   }
-  const std::string matter_code =
+  const std::string& matter_code =
       is_new ? std::get<apply_data>(event.data).matter : existing->matter;
   const matter* m = policy_.find_matter(matter_code);
   if (!m) {
@@ -289,26 +289,25 @@ commit_unit case_processor::apply_case_event(const inbound_event& event, std::st
                 "matter " + matter_code + " is not in the " + policy_.id + " catalogue");
   }
 
-  case_record before;
-  if (existing) {
-    before = std::move(*existing);
-  } else {
-    before.case_id = event.case_id;
-    before.applicant_id = event.applicant_id;
+  case_record fresh;
+  if (!existing) {
+    fresh.case_id = event.case_id;
+    fresh.applicant_id = event.applicant_id;
   }
+  const case_record& before = existing ? *existing : fresh;
   const credit_snapshot credit = view.find_credit(event.applicant_id).value_or(credit_snapshot{});
-  case_record after = before;
   workflows::case_effects effects;
   const workflows::step_context step{policy_, calendar_, *m, credit, event.id, event.at};
   const auto input = case_input_of(event.data);
-  if (!workflows::run_credit_approval(after, is_new, input, step, effects)) {
+  auto after = workflows::step_credit_approval(before, is_new, input, step, effects);
+  if (!after) {
     return dead(event.id, raw, dead_letter_code::invalid_transition,
                 describe_refusal(type_name_of(input), before.state));
   }
   commit_unit unit;
   unit.cause = event.id;
   unit.ledger_before = unit.ledger_after = view.ledger_count();
-  add_case_step(unit, before, is_new, std::move(after), std::move(effects), to_string(event.type),
+  add_case_step(unit, before, is_new, std::move(*after), std::move(effects), to_string(event.type),
                 event.at, policy_, view.partition(), envelope_fingerprint(raw));
   return unit;
 }
@@ -318,12 +317,12 @@ commit_unit case_processor::fire(const timer_entry& timer, const partition_view&
   unit.cause = timer.id;
   unit.consumed_timer = timer.id;
   unit.ledger_before = unit.ledger_after = view.ledger_count();
-  auto record = view.find_case(timer.case_id);  // moved from below: a copy of its own
+  const case_record* record = view.peek_case(timer.case_id);
   if (!record) {
     unit.ignored = true;
     return unit;
   }
-  case_record before = std::move(*record);
+  const case_record& before = *record;
   const auto clock = std::find_if(before.clocks.begin(), before.clocks.end(), [&](const auto& c) {
     return c.timer_id == timer.id && c.status == clock_status::armed;
   });
@@ -338,12 +337,11 @@ commit_unit case_processor::fire(const timer_entry& timer, const partition_view&
   workflows::case_effects effects;
   try {
     if (m) {
-      const credit_snapshot credit = before.credit;
-      const workflows::step_context step{policy_, calendar_, *m, credit, timer.id, timer.due};
-      case_record stepped = after;
-      if (workflows::run_credit_approval(
-              stepped, false, workflows::clock_due{timer.kind, timer.due}, step, effects)) {
-        after = std::move(stepped);
+      const workflows::step_context step{policy_,       calendar_, *m,
+                                         before.credit, timer.id,  timer.due};
+      if (auto stepped = workflows::step_credit_approval(
+              after, false, workflows::clock_due{timer.kind, timer.due}, step, effects)) {
+        after = std::move(*stepped);
       }
     }
   } catch (const std::exception& e) {
@@ -363,7 +361,7 @@ commit_unit case_processor::recalendar(const timer_entry& timer, const partition
   unit.cause = timer.id + "/recalendar";
   unit.ledger_before = unit.ledger_after = view.ledger_count();
   unit.ignored = true;
-  const auto record = view.find_case(timer.case_id);
+  const case_record* record = view.peek_case(timer.case_id);
   if (!record) return unit;
   const auto clock = std::find_if(record->clocks.begin(), record->clocks.end(), [&](const auto& c) {
     return c.timer_id == timer.id && c.status == clock_status::armed;

@@ -916,9 +916,10 @@ bool dispatch_clock(credit_approval& machine, clock_kind kind) {
 
 }  // namespace
 
-bool run_credit_approval(case_record& record, bool is_new, const case_input& input,
-                         const step_context& step, case_effects& effects) {
-  // Work on copies so that a refused input leaves the caller's record and effects untouched.
+std::optional<case_record> step_credit_approval(const case_record& record, bool is_new,
+                                                const case_input& input, const step_context& step,
+                                                case_effects& effects) {
+  // Work on a copy so that a refused input leaves the caller's record and effects untouched.
   case_record working = record;
   case_effects recorded;
   machine_context context{working, step, recorded};
@@ -941,15 +942,22 @@ bool run_credit_approval(case_record& record, bool is_new, const case_input& inp
         }
       },
       input);
-  if (!applied) return false;
+  if (!applied) return std::nullopt;
   const auto state = state_of_id(machine.current_state()[0]);
   assert(state && "the machine left the contract's states");
   working.state = *state;
-  record = std::move(working);
   for (auto& o : recorded.outbound) effects.outbound.push_back(std::move(o));
   for (auto& t : recorded.timers_set) effects.timers_set.push_back(std::move(t));
   for (auto& t : recorded.timers_cancelled) effects.timers_cancelled.push_back(std::move(t));
   effects.ledger_changed = effects.ledger_changed || recorded.ledger_changed;
+  return working;
+}
+
+bool run_credit_approval(case_record& record, bool is_new, const case_input& input,
+                         const step_context& step, case_effects& effects) {
+  auto next = step_credit_approval(record, is_new, input, step, effects);
+  if (!next) return false;
+  record = std::move(*next);
   return true;
 }
 

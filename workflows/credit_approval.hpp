@@ -1,6 +1,7 @@
 #pragma once
 // The credit-approval case (信易批) as one state machine: apply, accept, supplement, decide,
 // verify, withdraw, terminate. Pure: it records effects as data and never reads a clock.
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -55,5 +56,11 @@ struct step_context {
 // untouched. Throws calendar_error when a deadline leaves the calendar.
 bool run_credit_approval(case_record& record, bool is_new, const case_input& input,
                          const step_context& ctx, case_effects& effects);
+// The same without touching `record`: the record after the step, or nothing when the input is not
+// allowed (effects then untouched). For a caller that keeps the record before the step anyway:
+// the machine's working copy is the only copy made.
+std::optional<case_record> step_credit_approval(const case_record& record, bool is_new,
+                                                const case_input& input, const step_context& ctx,
+                                                case_effects& effects);
 
 }  // namespace xyp::workflows

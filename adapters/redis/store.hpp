@@ -76,6 +76,8 @@ class redis_store final : public partition_store {
   std::optional<instant> next_due() const;
 
   batch_commit& pending() { return pending_; }
+  // The units kept since the last sent(), as the observer hears them: without their `cases`,
+  // which keep() moved into the cache once the commit had them.
   const std::vector<commit_unit>& pending_units() const { return units_; }
   // The due times of the timers the pending batch fires.
   const std::vector<instant>& fired_due() const { return fired_due_; }

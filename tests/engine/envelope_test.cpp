@@ -104,6 +104,21 @@ instant at(const char* text) {
 
 }  // namespace
 
+TEST_CASE("an envelope's fingerprint is the one stored by earlier versions") {
+  // Fingerprints are kept in case histories and beside applied ids: a repeat is told from an
+  // id_conflict by comparing one computed now with one stored then, so the function never
+  // changes. Values computed by the byte-by-byte version (30 November 2026), at every length
+  // class: empty, a tail only, exactly one word, a word and a tail, several words with UTF-8.
+  CHECK(envelope_fingerprint("") == 0xe220a8397b1dcdafULL);
+  CHECK(envelope_fingerprint("a") == 0xefbb6fd0287dfebaULL);
+  CHECK(envelope_fingerprint("1234567") == 0x764bfab4e3a41cfcULL);
+  CHECK(envelope_fingerprint("12345678") == 0xf6b4468a7fa98f8cULL);
+  CHECK(envelope_fingerprint("123456789") == 0x94a54fd87c95b32dULL);
+  CHECK(envelope_fingerprint("{\"id\":\"evt-0001\",\"type\":\"case.apply\",\"applicant_id\":"
+                             "\"91350100M000100Y43\",\"data\":{\"materials\":[\"licence-form\"]},"
+                             "\"note\":\"\xe7\x94\xb3\xe8\xaf\xb7\"}") == 0x355be39f11e3120fULL);
+}
+
 TEST_CASE("the contract's names spell the enumerations") {
   CHECK(to_string(event_type::credit_update) == "credit.update");
   CHECK(to_string(event_type::clock_advance) == "clock.advance");
@@ -184,6 +199,24 @@ TEST_CASE("repeated material codes in an application are dropped, keeping the fi
   doc["data"]["materials"] = {"b", "a", "b", "c", "a"};
   const auto e = accepted(doc);
   CHECK(std::get<apply_data>(e.data).materials == std::vector<std::string>{"b", "a", "c"});
+}
+
+TEST_CASE("a long list of material codes drops repeats of early and late codes alike") {
+  // Past sixteen distinct codes the reader keeps them in a hash set: a repeat of the first code
+  // and of the twentieth, both after the switch, are dropped, and the first order stays.
+  auto doc = apply_envelope();
+  std::vector<std::string> expected;
+  json list = json::array();
+  for (int i = 0; i < 20; ++i) {
+    expected.push_back("m" + std::to_string(i));
+    list.push_back(expected.back());
+  }
+  list.push_back("m0");
+  list.push_back("m19");
+  list.push_back("m15");
+  doc["data"]["materials"] = list;
+  const auto e = accepted(doc);
+  CHECK(std::get<apply_data>(e.data).materials == expected);
 }
 
 TEST_CASE("a credit.update envelope reads its grade, score, flags and source") {

@@ -65,6 +65,23 @@ TEST_CASE("Bytes that are not UTF-8 are replaced as nlohmann/json's dump replace
   }
 }
 
+TEST_CASE("A byte that needs escaping or checking is found at any place in a long string",
+          "[json-writer]") {
+  // Plain text is skipped eight bytes at a time: each special byte, at every offset across three
+  // words, must still come out as nlohmann/json's dump writes it (invalid UTF-8 replaced).
+  const std::vector<std::string> specials{
+      std::string(1, '\0'), "\x01", "\x1f",    "\"", "\\", "\x7f", "\xC3\xA9", "\xE4\xB8\xAD",
+      "\xF0\x9F\x98\x80",   "\xFF", "\xE4\xB8"};
+  for (const auto& special : specials) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string text(24, 'x');
+      text.insert(at, special);
+      INFO(json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+      CHECK(written(text) == json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+  }
+}
+
 TEST_CASE("An object's members set in any order are written sorted, as nlohmann/json dumps them",
           "[json-writer]") {
   const std::vector<std::string> missing{"floor_plan", "石龙区\"证明\"", "back\\slash"};
