@@ -364,11 +364,16 @@ struct runtime::partition_worker {
   // the state). Fenced when the partition is no longer this owner's at c's position.
   asio::awaitable<void> check_owner(const prepared_commit& c) {
     if (checked) co_return;
+    // UNWATCH first: a watched key changed since the last WATCH (the renewal, a read that wrote
+    // the state) leaves the connection marked, and a new WATCH alone would not clear the mark.
     resp_commands check;
+    check.command("UNWATCH");
     append_owner_check(check, keys);
     const auto replies = co_await conn.send_formatted(check).get_all();
-    if (replies.at(0).is_error()) throw error(errc::unexpected_reply, replies[0].error_message());
-    if (!owner_holds(replies.at(1), replies.at(2), token, c.continues_from)) {
+    for (const auto i : {0, 1}) {
+      if (replies.at(i).is_error()) throw error(errc::unexpected_reply, replies[i].error_message());
+    }
+    if (!owner_holds(replies.at(2), replies.at(3), token, c.continues_from)) {
       throw fenced{"the owner check"};
     }
     checked = true;
