@@ -48,12 +48,6 @@ const std::string credit_c1 =
     R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
     R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
 
-std::int64_t to_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 instant at(const char* rfc3339) {
   return *parse_rfc3339(rfc3339);
 }
@@ -479,15 +473,16 @@ TEST_CASE("a credit report applied before fingerprints were kept stays a silent 
           "[runtime][hardening]") {
   setup s;
   test::redis_server server;
-  const auto o = options_for(server, 1);
+  auto o = options_for(server, 1);
+  const instant now = at("2026-11-23T09:00:00Z");
+  o.commit_clock = [now] { return now; };
   const std::string credit = credit_c1;
   submit(o, {credit});
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
   // As an engine of the previous version left it: the id in the applied zset, no fingerprint.
-  server.command({"DEL", keys.applied_day(std::chrono::floor<std::chrono::days>(
-                             std::chrono::system_clock::now()))});
-  server.command({"ZADD", keys.applied(), std::to_string(to_ms_now()), "c-1"});
+  server.command({"DEL", keys.applied_day(day_of("2026-11-23T09:00:00Z"))});
+  server.command({"ZADD", keys.applied(), std::to_string(now.time_since_epoch().count()), "c-1"});
   std::string other = credit;
   other.replace(other.find("AAA"), 3, "C");
   submit(o, {other});
