@@ -228,8 +228,8 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
   }
   if (unit.dead) dead_.push_back(*unit.dead);
   if (remember_id && !unit.applied_event.empty()) {
-    zadd(keys_.applied(), unit.applied_event, ms_text(wall));
-    hashes_[keys_.applied_fingerprints()][unit.applied_event] =
+    // One field in the commit day's hash: the day is what ages it out (runtime's trim).
+    hashes_[keys_.applied_day(std::chrono::floor<std::chrono::days>(wall))][unit.applied_event] =
         std::to_string(unit.applied_fingerprint);
   }
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;

@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <cstdio>
+
 namespace xyp::redis {
 
 std::uint32_t case_bucket(std::string_view case_id) {
@@ -24,6 +26,14 @@ std::string timer_member(std::string_view timer_id, std::string_view applicant_i
   member.reserve(timer_id.size() + 1 + applicant_id.size());
   member.append(timer_id).append("|").append(applicant_id);
   return member;
+}
+
+std::string partition_keys::applied_day(std::chrono::sys_days day) const {
+  const std::chrono::year_month_day date(day);
+  char digits[16];
+  std::snprintf(digits, sizeof digits, "%04d%02u%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return base_ + "applied:" + digits;
 }
 
 }  // namespace xyp::redis

@@ -2,6 +2,7 @@
 // Where the engine keeps what, in Redis. The contract fixes events, out and dead; every other key
 // is the engine's own business, under the same {n} hash tag so one partition is one Cluster slot
 // and one script can touch all of it.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -82,11 +83,15 @@ class partition_keys {
   std::string old_applicant_cases(std::string_view applicant) const {
     return base_ + "applicant:" + std::string(applicant);
   }
-  // Sorted set: applied ids of events that are not case events (credit.update) -> commit time
-  // (ms); trimmed to the dedupe window. A case event's id is found in its case's history.
+  // Hash per UTC day of commit time ("applied:<yyyymmdd>"): applied ids of events that are not
+  // case events (credit.update) -> the applied envelope's fingerprint (decimal), to tell a repeat
+  // from an id_conflict. A case event's id is found in its case's history. A fetch asks every day
+  // the dedupe window touches; a day wholly older than the window is deleted whole.
+  std::string applied_day(std::chrono::sys_days day) const;
+  // Earlier builds' pair, read while it exists and trimmed until empty, never written: a sorted
+  // set of the same ids -> commit time (ms), and a hash of their fingerprints (an id applied
+  // before fingerprints were kept has none).
   std::string applied() const { return base_ + "applied"; }
-  // Hash: the same ids -> the applied envelope's fingerprint (decimal), to tell a repeat from an
-  // id_conflict. An id applied before fingerprints were kept has none here. Trimmed with applied.
   std::string applied_fingerprints() const { return base_ + "applied:fp"; }
   // Sorted set: timer_member() -> due (ms since the epoch).
   std::string timers() const { return base_ + "timers"; }

@@ -104,6 +104,10 @@ struct runtime::partition_worker {
   std::string committed_position;
   bool stream_busy = false;  // the last read left entries: read again without blocking
   std::uint64_t since_trim = 0;
+  // Applied ids: whether earlier builds' zset and fingerprint hash may still exist (read beside
+  // the day buckets until a trim finds them empty), and the first day bucket not yet deleted.
+  bool old_applied = true;
+  std::optional<std::chrono::sys_days> applied_kept_from;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
 
   // A batch written as its transaction (batch_commit::transaction), with the committed positions
@@ -132,7 +136,9 @@ struct runtime::partition_worker {
         keys(owner.options_.prefix, partition),
         conn(owner.executor_),
         store(keys, owner.processor_.mode(), owner.options_.cache, owner.options_.limits),
-        loop(owner.processor_) {}
+        loop(owner.processor_) {
+    store.set_commit_clock(owner.options_.commit_clock);
+  }
 
   const runtime_options& opts() const { return rt.options_; }
   bool simulated() const { return rt.processor_.mode() == clock_mode::simulated; }
@@ -302,13 +308,24 @@ struct runtime::partition_worker {
       if (!needs.credits.contains(a)) applicants.push_back(&a);
     }
     for (const auto* a : applicants) commands.push_back({"HGET", keys.applicant_key(*a), *a});
+    // Applied ids: one HMGET per day the dedupe window touches (8 for 7 days), then the earlier
+    // builds' pair while it may exist.
+    const auto days = applied_days();
     if (!needs.applied.empty()) {
-      std::vector<std::string> zm{"ZMSCORE", keys.applied()};
-      zm.insert(zm.end(), needs.applied.begin(), needs.applied.end());
-      commands.push_back(std::move(zm));
-      std::vector<std::string> hm{"HMGET", keys.applied_fingerprints()};
-      hm.insert(hm.end(), needs.applied.begin(), needs.applied.end());
-      commands.push_back(std::move(hm));
+      auto hmget = [&](std::string key) {
+        std::vector<std::string> hm{"HMGET", std::move(key)};
+        hm.insert(hm.end(), needs.applied.begin(), needs.applied.end());
+        commands.push_back(std::move(hm));
+      };
+      for (auto day = days.first; day <= days.second; day += std::chrono::days{1}) {
+        hmget(keys.applied_day(day));
+      }
+      if (old_applied) {
+        std::vector<std::string> zm{"ZMSCORE", keys.applied()};
+        zm.insert(zm.end(), needs.applied.begin(), needs.applied.end());
+        commands.push_back(std::move(zm));
+        hmget(keys.applied_fingerprints());
+      }
     }
     const auto replies = co_await conn.pipeline(std::move(commands));
     std::size_t r = 0;
@@ -326,16 +343,44 @@ struct runtime::partition_worker {
                                                      decode_applicant(record.as_string())));
     }
     if (!needs.applied.empty()) {
-      const auto& scores = replies[r++].elements();
-      const auto& prints = replies[r++].elements();
+      // Any hit counts: the newest day first (an id is applied once, so there is at most one
+      // unless a resend after the window applied it again).
+      std::vector<const reply*> buckets;
+      for (auto day = days.first; day <= days.second; day += std::chrono::days{1}) {
+        const auto& bucket = replies[r++];
+        if (bucket.is_error()) throw error(errc::unexpected_reply, bucket.error_message());
+        buckets.insert(buckets.begin(), &bucket);
+      }
+      const reply* old_scores = nullptr;
+      const reply* old_prints = nullptr;
+      if (old_applied) {
+        old_scores = &replies[r++];
+        old_prints = &replies[r++];
+        if (old_scores->is_error()) {
+          throw error(errc::unexpected_reply, old_scores->error_message());
+        }
+      }
+      const auto window_start = to_ms(std::chrono::time_point_cast<std::chrono::milliseconds>(
+          std::chrono::sys_days{days.first}));
       std::size_t i = 0;
       for (const auto& id : needs.applied) {
-        const auto& print = prints.at(i);
-        if (scores.at(i++).is_nil()) {
-          store.load_applied(id, std::nullopt);
-        } else {
-          store.load_applied(id, print.is_nil() ? 0 : std::stoull(print.as_string()));
+        std::optional<std::uint64_t> fingerprint;
+        for (const auto* bucket : buckets) {
+          const auto& print = bucket->elements().at(i);
+          if (!print.is_nil()) {
+            fingerprint = std::stoull(print.as_string());
+            break;
+          }
         }
+        // The earlier builds' zset holds ids until a trim: one older than the window is none.
+        const auto& score = old_scores ? old_scores->elements().at(i) : reply{};
+        if (!fingerprint && !score.is_nil() &&
+            std::stod(score.as_string()) >= static_cast<double>(window_start)) {
+          const auto& print = old_prints->elements().at(i);
+          fingerprint = print.is_nil() ? 0 : std::stoull(print.as_string());
+        }
+        store.load_applied(id, fingerprint);
+        ++i;
       }
     }
   }
@@ -607,8 +652,18 @@ struct runtime::partition_worker {
     co_await drive();
   }
 
+  // The first and last day bucket of applied ids that the dedupe window touches now: an id is
+  // found for at least the window and less than a day more.
+  std::pair<std::chrono::sys_days, std::chrono::sys_days> applied_days() const {
+    const auto now = opts().commit_clock ? opts().commit_clock() : wall_now();
+    return {std::chrono::floor<std::chrono::days>(now - opts().dedupe_window),
+            std::chrono::floor<std::chrono::days>(now)};
+  }
+
   // Inbound entries up to the committed position are done with: trim them (a blind MAXLEN would
-  // delete entries not yet applied). Applied ids older than the dedupe window go too.
+  // delete entries not yet applied). Applied ids older than the dedupe window go too: each day
+  // bucket before the window's first day is unlinked whole, from the first one this owner has not
+  // deleted yet (a year back at its first trim: a longer gap leaves keys behind, harmless).
   asio::awaitable<void> trim() {
     co_await settle();
     since_trim = 0;
@@ -616,13 +671,32 @@ struct runtime::partition_worker {
     if (!committed_position.empty()) {
       commands.push_back({"XTRIM", keys.events(), "MINID", committed_position});
     }
-    const auto horizon = wall_now() - opts().dedupe_window;
-    const std::string below = "(" + std::to_string(to_ms(horizon));
-    commands.push_back({"ZRANGE", keys.applied(), "-inf", below, "BYSCORE"});
-    commands.push_back({"ZREMRANGEBYSCORE", keys.applied(), "-inf", below});
+    const auto first_kept = applied_days().first;
+    auto day = applied_kept_from.value_or(first_kept - std::chrono::days{366});
+    if (day < first_kept) {
+      std::vector<std::string> unlink{"UNLINK"};
+      for (; day < first_kept; day += std::chrono::days{1}) unlink.push_back(keys.applied_day(day));
+      commands.push_back(std::move(unlink));
+    }
+    applied_kept_from = first_kept;
+    // Earlier builds' pair, until it is empty: ids older than the window out of the zset, their
+    // fingerprints after them (ids only ever got newer scores, so these are all that went).
+    if (old_applied) {
+      const std::string below = "(" + std::to_string(to_ms(instant{first_kept.time_since_epoch()}));
+      commands.push_back({"ZRANGE", keys.applied(), "-inf", below, "BYSCORE"});
+      commands.push_back({"ZREMRANGEBYSCORE", keys.applied(), "-inf", below});
+      commands.push_back({"ZCARD", keys.applied()});
+    }
     const auto replies = co_await conn.pipeline(std::move(commands));
-    // Their fingerprints go too (ids only ever get newer scores, so these are all that went).
-    const auto& expired = replies[replies.size() - 2];
+    if (!old_applied) co_return;
+    const auto& left = replies[replies.size() - 1];
+    if (left.is_error()) throw error(errc::unexpected_reply, left.error_message());
+    if (left.as_integer() == 0) {
+      co_await conn.command(cmd("UNLINK", keys.applied_fingerprints()));
+      old_applied = false;
+      co_return;
+    }
+    const auto& expired = replies[replies.size() - 3];
     if (expired.is_array() && !expired.elements().empty()) {
       std::vector<std::vector<std::string>> deletes;
       for (const auto& id : expired.elements()) {
@@ -681,7 +755,7 @@ struct runtime::partition_worker {
         co_await fire_due();
         co_await read_and_apply();
         delays.reset();
-        if (since_trim >= 10'000) co_await trim();
+        if (since_trim >= std::max<std::uint64_t>(opts().trim_every, 1)) co_await trim();
       } catch (const fenced& f) {
         drop(f);
       } catch (const error& e) {

@@ -36,6 +36,10 @@ struct runtime_options {
   store_limits cache;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::hours dedupe_window{24 * 7};  // applied event ids kept this long
+  // The clock applied ids are committed, found and aged by (their day buckets); empty: the
+  // system clock. Tests move their own.
+  std::function<instant()> commit_clock;
+  std::uint64_t trim_every = 10'000;  // inbound entries between two trims (streams, applied ids)
   // An entry larger than this is a schema_violation dead letter, refused before it is parsed.
   std::size_t max_entry_bytes = default_max_envelope_bytes;
   // A read returns at most this many bytes of entries (at least one entry), cut inside Redis

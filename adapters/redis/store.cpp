@@ -132,7 +132,9 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
       unit, [this](const std::string& id) { return peek_case(id); },
       [&](const std::string& id) { return member_of(unit, id); },
       entry ? std::string_view(entry->id) : std::string_view(),
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
+      commit_clock_ ? commit_clock_()
+                    : std::chrono::time_point_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now()),
       remember);
 
   // The applicants whose record this unit changes: each is written whole, as the store holds it.

@@ -72,6 +72,9 @@ class redis_store final : public partition_store {
   // Where the next window starts: timers due after this (ms) are not held.
   std::int64_t timer_horizon() const { return horizon_; }
   void set_wall_clock(instant now) { wall_ = now; }
+  // What the commit time of an applied id is read from (it picks the id's day); empty: the
+  // system clock. Tests move their own.
+  void set_commit_clock(std::function<instant()> clock) { commit_clock_ = std::move(clock); }
   // The earliest held timer's due time, if any.
   std::optional<instant> next_due() const;
 
@@ -132,6 +135,7 @@ class redis_store final : public partition_store {
   std::uint64_t ledger_ = 0;
   instant clock_{};
   instant wall_{};
+  std::function<instant()> commit_clock_;
   std::uint64_t batch_ = 1;   // the pending batch's number
   std::uint64_t landed_ = 0;  // every batch up to this one is in Redis
   batch_commit pending_;

@@ -48,6 +48,24 @@ const std::string credit_c1 =
     R"({"id":"c-1","type":"credit.update","applicant_id":"11010519491231002X",)"
     R"("at":"2026-11-23T09:00:00+08:00","data":{"grade":"AAA"}})";
 
+instant at(const char* rfc3339) {
+  return *parse_rfc3339(rfc3339);
+}
+
+std::chrono::sys_days day_of(const char* rfc3339) {
+  return std::chrono::floor<std::chrono::days>(at(rfc3339));
+}
+
+// The test applicant's credit as Redis holds it.
+std::optional<credit_grade> grade_in(const test::redis_server& server,
+                                     const redis::partition_keys& keys) {
+  const auto record =
+      server.command({"HGET", keys.applicant_key("11010519491231002X"), "11010519491231002X"});
+  if (!record.is_string()) return std::nullopt;
+  const auto decoded = decode_applicant(record.as_string());
+  return decoded.credit ? std::optional<credit_grade>(decoded.credit->grade) : std::nullopt;
+}
+
 redis::runtime_options options_for(const test::redis_server& server, std::uint32_t partitions) {
   return test::runtime_options_for(server, "t" + std::to_string(server.port()), partitions);
 }
@@ -148,7 +166,8 @@ TEST_CASE("with several partitions every applicant's cases land in their own par
 TEST_CASE("the same event delivered twice is committed once", "[runtime]") {
   setup s;
   test::redis_server server;
-  const auto o = options_for(server, 1);
+  auto o = options_for(server, 1);
+  o.commit_clock = [] { return at("2026-11-23T09:00:00Z"); };
   const std::string credit = credit_c1;
   const auto written = submit(o, {credit, credit});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, written);
@@ -156,7 +175,8 @@ TEST_CASE("the same event delivered twice is committed once", "[runtime]") {
   CHECK(duplicates == 1);
   const redis::partition_keys keys(o.prefix, 0);
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
-  CHECK(server.command({"ZCARD", keys.applied()}).as_integer() == 1);
+  CHECK(server.command({"HLEN", keys.applied_day(day_of("2026-11-23T09:00:00Z"))}).as_integer() ==
+        1);
 }
 
 TEST_CASE("entries a consumer of an earlier build left pending are read again and finished",
@@ -453,19 +473,163 @@ TEST_CASE("a credit report applied before fingerprints were kept stays a silent 
           "[runtime][hardening]") {
   setup s;
   test::redis_server server;
-  const auto o = options_for(server, 1);
+  auto o = options_for(server, 1);
+  const instant now = at("2026-11-23T09:00:00Z");
+  o.commit_clock = [now] { return now; };
   const std::string credit = credit_c1;
   submit(o, {credit});
   run_until_committed(s.processor, o, 1);
   const redis::partition_keys keys(o.prefix, 0);
-  // As an engine of the previous version left it: the id applied, no fingerprint beside it.
-  server.command({"DEL", keys.applied_fingerprints()});
+  // As an engine of the previous version left it: the id in the applied zset, no fingerprint.
+  server.command({"DEL", keys.applied_day(day_of("2026-11-23T09:00:00Z"))});
+  server.command({"ZADD", keys.applied(), std::to_string(now.time_since_epoch().count()), "c-1"});
   std::string other = credit;
   other.replace(other.find("AAA"), 3, "C");
   submit(o, {other});
   const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
   CHECK(duplicates == 1);
   CHECK(server.command({"XLEN", keys.dead()}).as_integer() == 0);
+}
+
+namespace {
+
+// The test applicant's credit report c-1 with another grade and a later date: a new report under
+// the same id.
+std::string credit_c1_as(const char* grade) {
+  std::string other = credit_c1;
+  other.replace(other.find("AAA"), 3, grade);
+  other.replace(other.find("09:00:00"), 8, "09:30:00");
+  return other;
+}
+
+std::int64_t dead_letters(const test::redis_server& server, const redis::partition_keys& keys) {
+  return server.command({"XLEN", keys.dead()}).as_integer();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a credit report applied just before midnight and sent again just after is a silent "
+    "repeat",
+    "[runtime][dedupe]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  instant now = at("2026-11-23T23:59:30Z");
+  o.commit_clock = [&now] { return now; };
+  submit(o, {credit_c1});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  now = at("2026-11-24T00:00:30Z");
+  submit(o, {credit_c1});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
+  CHECK(duplicates == 1);
+  CHECK(dead_letters(server, keys) == 0);
+  CHECK(server.command({"EXISTS", keys.applied_day(day_of("2026-11-24T00:00:00Z"))}).as_integer() ==
+        0);
+}
+
+TEST_CASE(
+    "a credit report id sent again with another envelope on the window's last day is an "
+    "id_conflict",
+    "[runtime][dedupe]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  instant now = at("2026-11-23T09:00:00Z");
+  o.commit_clock = [&now] { return now; };
+  submit(o, {credit_c1});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // Seven days (the default window) less a minute later: six day buckets back.
+  now = at("2026-11-30T08:59:00Z");
+  submit(o, {credit_c1_as("C")});
+  run_until_committed(s.processor, o, 1);
+  CHECK(dead_letters(server, keys) == 1);
+  CHECK(grade_in(server, keys) == credit_grade::AAA);
+}
+
+TEST_CASE("a credit report id sent again after the dedupe window and its day is applied again",
+          "[runtime][dedupe]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  instant now = at("2026-11-23T09:00:00Z");
+  o.commit_clock = [&now] { return now; };
+  submit(o, {credit_c1});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // Past the window (7 days), and past the end of its first day: no bucket asked holds the id.
+  now = at("2026-12-01T00:00:01Z");
+  submit(o, {credit_c1_as("C")});
+  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
+  CHECK(duplicates == 0);
+  CHECK(dead_letters(server, keys) == 0);
+  CHECK(grade_in(server, keys) == credit_grade::C);
+}
+
+TEST_CASE("the trim unlinks the day buckets of applied ids that the window has left whole",
+          "[runtime][dedupe]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.trim_every = 1;
+  instant now = at("2026-11-23T09:00:00Z");
+  o.commit_clock = [&now] { return now; };
+  submit(o, {credit_c1});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  const auto first_day = keys.applied_day(day_of("2026-11-23T09:00:00Z"));
+  REQUIRE(server.command({"EXISTS", first_day}).as_integer() == 1);
+  // On the window's first day the bucket stays; a day later it goes.
+  now = at("2026-11-30T23:00:00Z");
+  std::string other = credit_c1_as("B");
+  other.replace(other.find("c-1"), 3, "c-3");
+  submit(o, {other});
+  run_until_committed(s.processor, o, 1);
+  CHECK(server.command({"EXISTS", first_day}).as_integer() == 1);
+  now = at("2026-12-01T01:00:00Z");
+  std::string another = credit_c1_as("C");
+  another.replace(another.find("c-1"), 3, "c-2");
+  submit(o, {another});
+  run_until_committed(s.processor, o, 1);
+  CHECK(server.command({"EXISTS", first_day}).as_integer() == 0);
+  CHECK(server.command({"HEXISTS", keys.applied_day(day_of("2026-12-01T00:00:00Z")), "c-2"})
+            .as_integer() == 1);
+}
+
+TEST_CASE(
+    "applied ids an earlier build kept in its sorted set are honoured until they age out, "
+    "then deleted",
+    "[runtime][dedupe]") {
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.trim_every = 1;
+  instant now = at("2026-11-23T09:00:00Z");
+  o.commit_clock = [&now] { return now; };
+  submit(o, {credit_c1});
+  run_until_committed(s.processor, o, 1);
+  const redis::partition_keys keys(o.prefix, 0);
+  // The id moved where an earlier build kept it: the zset (commit time) and the hash beside it.
+  const auto bucket = keys.applied_day(day_of("2026-11-23T09:00:00Z"));
+  const auto print = server.command({"HGET", bucket, "c-1"});
+  REQUIRE(print.is_string());
+  server.command({"DEL", bucket});
+  server.command({"ZADD", keys.applied(), std::to_string(now.time_since_epoch().count()), "c-1"});
+  server.command({"HSET", keys.applied_fingerprints(), "c-1", print.as_string()});
+  now = at("2026-11-25T09:00:00Z");
+  submit(o, {credit_c1_as("C")});
+  run_until_committed(s.processor, o, 1);
+  CHECK(dead_letters(server, keys) == 1);  // id_conflict: found in the earlier build's keys
+  CHECK(grade_in(server, keys) == credit_grade::AAA);
+  // Once the window has passed, both keys are gone and the id is applied again.
+  now = at("2026-12-01T09:00:00Z");
+  submit(o, {credit_c1_as("B")});
+  run_until_committed(s.processor, o, 1);
+  CHECK(dead_letters(server, keys) == 1);
+  CHECK(grade_in(server, keys) == credit_grade::B);
+  CHECK(server.command({"EXISTS", keys.applied(), keys.applied_fingerprints()}).as_integer() == 0);
 }
 
 namespace {

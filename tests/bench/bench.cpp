@@ -815,7 +815,18 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
     indexes += memory_usage(c, k.escalations());
     timers += memory_usage(c, k.timers());
     timer_count += c.command({"ZCARD", k.timers()}).as_integer();
-    applied += memory_usage(c, k.applied()) + memory_usage(c, k.applied_fingerprints());
+    // Applied ids: every day bucket (applied:<yyyymmdd>), and an earlier build's zset and its
+    // fingerprint hash (applied:fp) while they are there.
+    applied += memory_usage(c, k.applied());
+    const std::string applied_pattern = partition_key_prefix(prefix, k.partition()) + "applied:*";
+    cursor = "0";
+    do {
+      const auto page = c.command({"SCAN", cursor, "MATCH", applied_pattern, "COUNT", "10000"});
+      cursor = page.elements()[0].as_string();
+      for (const auto& key : page.elements()[1].elements()) {
+        applied += memory_usage(c, key.as_string());
+      }
+    } while (cursor != "0");
     ledger += memory_usage(c, k.ledger()) + memory_usage(c, k.ledger_by_date());
     streams += memory_usage(c, k.events()) + memory_usage(c, k.out()) + memory_usage(c, k.dead());
   }
