@@ -315,6 +315,12 @@ backlog engine_backlog(const bench_context& ctx, sync_client& c, const std::stri
     b.entries_read += group["entries-read"].empty() ? 0 : std::stoull(group["entries-read"]);
     b.pending += std::stoull(group["pending"]);
     if (group["last-delivered-id"] != last || group["pending"] != "0") b.caught_up = false;
+    // Entries are read with NOACK: delivered is not yet committed. The committed position, written
+    // in the same commit as the entries' effects, says the last one has landed.
+    const auto position = c.command({"HGET", k.state(), "position"});
+    if (last != "0-0" && (!position.is_string() || position.as_string() != last)) {
+      b.caught_up = false;
+    }
     if (simulated) {
       const auto clock = c.command({"HGET", k.state(), "clock"});
       if (!clock.is_nil()) {
