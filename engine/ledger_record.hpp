@@ -9,7 +9,7 @@
 // the applicant's name, the credit level, the contact, the matter's name (absent with flag 8),
 // the matter's code, the department, the result (with flag 1) and the satisfaction (with flag 2).
 // Nothing may follow. The row's number and partition are not written: the hash field and the key
-// say them. Field names are not written either: a row is ~90 bytes where its JSON was ~250.
+// say them. Field names are not written either: a row is ~100 bytes where its JSON was ~260.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
