@@ -11,20 +11,22 @@
 #include "engine/case_record.hpp"
 #include "engine/event.hpp"
 #include "engine/json_text.hpp"
+#include "engine/ledger_record.hpp"
 
 namespace xyp {
 
 // What the adapters read of some outbound events on every commit, kept beside their data so that
 // nothing on the hot path parses it again: a transition's states (no `from` for a new case), and a
-// ledger row's number and day (YYYY-MM-DD), which key the store's ledger. The same builder writes
-// both, from the same values.
+// ledger row's number and values (its day, YYYY-MM-DD, keys the store's ledger by date; the store
+// keeps the values in the compact form of engine/ledger_record). The same builder writes both,
+// from the same values.
 struct transition_facts {
   std::optional<case_state> from;
   case_state to = case_state::applied;
 };
 struct ledger_facts {
   std::uint64_t no = 0;
-  std::string date;
+  ledger_record row;
 };
 using outbound_facts = std::variant<std::monostate, transition_facts, ledger_facts>;
 

@@ -52,30 +52,42 @@ workflows::case_input case_input_of(const event_data& data) {
 
 // The case's row in the 信易批 register (000 attachment 1): entered on the day the applicant was
 // served under credit approval, at the level the scheme granted, and completed as the case ends.
-// Its number and day go beside the text as facts: the store keys its ledger by them.
+// Its number and values go beside the text as facts: the store keys and keeps its ledger by them.
 outbound_event ledger_row(const case_record& r, const jurisdiction_policy& policy,
                           std::uint32_t partition) {
   const matter* m = policy.find_matter(r.matter);
   const instant day = r.applied_at.value_or(instant{});
-  ledger_facts facts{*r.ledger_no, format_date(shanghai_date(day))};
+  ledger_facts facts;
+  facts.no = *r.ledger_no;
+  auto& v = facts.row;
+  v.case_id = r.case_id;
+  v.date = format_date(shanghai_date(day));
+  v.name = r.applicant.name;
+  v.credit_level = r.register_level;
+  v.contact = r.applicant.contact;
+  v.matter = m ? m->name : r.matter;
+  v.matter_code = r.matter;
+  v.department = r.department;
+  if (!r.result.empty()) v.result = r.result;
+  if (r.satisfaction) v.satisfaction = std::string(to_string(*r.satisfaction));
   json_members row;
   row.set("no", facts.no)
       .set("partition", partition)
-      .set("case_id", r.case_id)
-      .set("date", facts.date)
-      .set("name", r.applicant.name)
-      .set("credit_level", r.register_level)
-      .set("contact", r.applicant.contact)
-      .set("matter", m ? m->name : r.matter)
-      .set("matter_code", r.matter)
-      .set("department", r.department);
-  if (r.result.empty()) {
-    row.set("result", nullptr);
+      .set("case_id", v.case_id)
+      .set("date", v.date)
+      .set("name", v.name)
+      .set("credit_level", v.credit_level)
+      .set("contact", v.contact)
+      .set("matter", v.matter)
+      .set("matter_code", v.matter_code)
+      .set("department", v.department);
+  if (v.result) {
+    row.set("result", *v.result);
   } else {
-    row.set("result", r.result);
+    row.set("result", nullptr);
   }
-  if (r.satisfaction) {
-    row.set("satisfaction", to_string(*r.satisfaction));
+  if (v.satisfaction) {
+    row.set("satisfaction", *v.satisfaction);
   } else {
     row.set("satisfaction", nullptr);
   }

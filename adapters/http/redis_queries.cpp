@@ -13,6 +13,7 @@
 
 #include "adapters/redis/keys.hpp"
 #include "engine/case_codec.hpp"
+#include "engine/ledger_record.hpp"
 #include "engine/partition.hpp"
 
 namespace xyp::http {
@@ -107,7 +108,32 @@ std::string text_field(const nlohmann::json& j, const char* key) {
   return it->dump();
 }
 
-std::optional<ledger_row> decode_ledger_row(const std::string& text, std::uint32_t partition) {
+// A row as the engine writes it now (engine/ledger_record, first byte its version), or as a
+// previous build wrote it (JSON, first byte `{`): rows are kept for years, both are read. A
+// compact row that cannot be read throws (the request answers 500); a JSON one that cannot is
+// left out, as before.
+std::optional<ledger_row> decode_ledger_row(std::string_view field, const std::string& text,
+                                            std::uint32_t partition) {
+  if (!text.empty() && text.front() != '{') {
+    std::uint64_t number = 0;
+    const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), number);
+    if (ec != std::errc() || end != field.data() + field.size()) return std::nullopt;
+    auto r = decode_ledger(text);
+    ledger_row row;
+    row.partition = partition;
+    row.no = number;
+    row.case_id = std::move(r.case_id);
+    row.date = std::move(r.date);
+    row.name = std::move(r.name);
+    row.credit_level = std::move(r.credit_level);
+    row.contact = std::move(r.contact);
+    row.matter = std::move(r.matter);
+    row.matter_code = std::move(r.matter_code);
+    row.department = std::move(r.department);
+    row.result = r.result.value_or(std::string());
+    row.satisfaction = std::move(r.satisfaction);
+    return row;
+  }
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   ledger_row row;
@@ -481,9 +507,12 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options
     std::vector<std::string> args{"HMGET", k.ledger()};
     args.insert(args.end(), nos.begin(), nos.end());
     const auto rows = co_await c.command(std::move(args), timeout);
-    for (const auto& r : checked(rows).elements()) {
-      if (!r.is_string()) continue;
-      if (auto row = decode_ledger_row(r.as_string(), n)) out.rows.push_back(std::move(*row));
+    const auto& values = checked(rows).elements();
+    for (std::size_t i = 0; i < values.size() && i < nos.size(); ++i) {
+      if (!values[i].is_string()) continue;
+      if (auto row = decode_ledger_row(nos[i], values[i].as_string(), n)) {
+        out.rows.push_back(std::move(*row));
+      }
     }
   }
   // A paper register's order: by date, then case id; the export numbers the rows in it.

@@ -8,6 +8,7 @@
 #include "adapters/redis/resp.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/json_writer.hpp"
+#include "engine/ledger_record.hpp"
 
 namespace xyp::redis {
 namespace {
@@ -222,8 +223,8 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
     append_outbound(out_.emplace_back(), o);
     if (const auto* row = std::get_if<ledger_facts>(&o.facts)) {
       const std::string no = std::to_string(row->no);
-      hashes_[keys_.ledger()][no] = o.data.str();
-      zadd(keys_.ledger_by_date(), no, date_number(row->date));
+      hashes_[keys_.ledger()][no] = encode_ledger(row->row);
+      zadd(keys_.ledger_by_date(), no, date_number(row->row.date));
     }
   }
   if (unit.dead) dead_.push_back(*unit.dead);

@@ -128,7 +128,8 @@ class partition_keys {
   }
   // Sorted set of open escalations: member "<case_id>|<clock kind>|<level>", score raised-at (ms).
   std::string escalations() const { return base_ + "escalations"; }
-  // Hash: ledger no -> ledger row JSON (latest version); sorted set: no scored by yyyymmdd.
+  // Hash: ledger no -> the row's latest version (engine/ledger_record; rows written by builds
+  // before it are JSON, first byte `{`, and still read); sorted set: no scored by yyyymmdd.
   std::string ledger() const { return base_ + "ledger"; }
   std::string ledger_by_date() const { return base_ + "ledger:by_date"; }
 

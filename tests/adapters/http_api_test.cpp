@@ -30,6 +30,7 @@
 #include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
+#include "engine/ledger_record.hpp"
 #include "engine/partition.hpp"
 #include "engine/policy.hpp"
 #include "tests/support/http_client.hpp"
@@ -552,6 +553,82 @@ TEST_CASE(
       at = next;
     }
     CHECK(numbers == std::vector<std::string>{"1", "2", "3", "4"});
+  }());
+}
+
+TEST_CASE(
+    "ledger rows stored in the compact form answer byte for byte as the same rows stored as JSON "
+    "by the previous build",
+    "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    // The seed's rows are JSON, as the previous build wrote them: they are read.
+    const auto json_rows = co_await get(f.port(), "/api/v1/ledger", supervisor);
+    const auto json_csv = co_await get(f.port(), "/api/v1/ledger?format=csv", viewer);
+    REQUIRE(json_rows.status == 200);
+    REQUIRE(json_csv.status == 200);
+    REQUIRE(json_rows.doc()["rows"].size() == 4);
+
+    // The same rows as the engine writes them now, over the JSON ones.
+    auto compact = [](const char* case_id, const char* date, const char* name, const char* contact,
+                      const char* result, std::optional<std::string> satisfaction) {
+      xyp::ledger_record r;
+      r.case_id = case_id;
+      r.date = date;
+      r.name = name;
+      r.credit_level = "AA";
+      r.contact = contact;
+      r.matter = "食品经营许可";
+      r.matter_code = "food_license";
+      r.department = "市场监管局";
+      r.result = result;
+      r.satisfaction = std::move(satisfaction);
+      return xyp::encode_ledger(r);
+    };
+    const partition_keys p0(prefix, 0), p1(prefix, 1);
+    auto& redis = f.redis();
+    redis.command({"HSET", p0.ledger(), "1",
+                   compact("L-03", "2026-11-10", "张三", "13812345678", "approved", "satisfied")});
+    redis.command({"HSET", p0.ledger(), "2",
+                   compact("L-05", "2026-11-20", "=HYPERLINK(\"x\")", "13800001111", "denied",
+                           std::nullopt)});
+    redis.command({"HSET", p1.ledger(), "1",
+                   compact("L-04", "2026-11-12", "李四, Jr", "+8613900001111", "approved",
+                           "very_satisfied")});
+    redis.command(
+        {"HSET", p1.ledger(), "2",
+         compact("L-02", "2026-11-20", "王五", "13700000000", "withdrawn", std::nullopt)});
+    REQUIRE(redis.command({"HGET", p1.ledger(), "2"}).as_string().front() == '\x01');
+
+    // Other targets than above, so that no rendered answer is served again.
+    const auto rows = co_await get(f.port(), "/api/v1/ledger?from=2026-01-01", supervisor);
+    const auto csv = co_await get(f.port(), "/api/v1/ledger?format=csv&from=2026-01-01", viewer);
+    REQUIRE(rows.status == 200);
+    REQUIRE(csv.status == 200);
+    CHECK(rows.body == json_rows.body);
+    CHECK(csv.body == json_csv.body);
+  }());
+}
+
+TEST_CASE("a compact ledger row that cannot be read answers 500 with a JSON error, not a crash",
+          "[http]") {
+  fixture f;
+  f.run([&]() -> asio::awaitable<void> {
+    const partition_keys p0(prefix, 0);
+    const auto whole = xyp::encode_ledger(
+        xyp::ledger_record{"L-03", "2026-11-10", "张三", "AA", "13812345678", "食品经营许可",
+                           "food_license", "市场监管局", "approved", std::nullopt});
+    f.redis().command({"HSET", p0.ledger(), "1", whole.substr(0, whole.size() - 3)});
+    const auto broken = co_await get(f.port(), "/api/v1/ledger", supervisor);
+    CHECK(broken.status == 500);
+    CHECK(broken.doc()["error"] == "internal");
+    const auto broken_csv = co_await get(f.port(), "/api/v1/ledger?format=csv", supervisor);
+    CHECK(broken_csv.status == 500);
+    // The server goes on: the row mended, the ledger is read again.
+    f.redis().command({"HSET", p0.ledger(), "1", whole});
+    const auto mended = co_await get(f.port(), "/api/v1/ledger?from=2026-01-01", supervisor);
+    CHECK(mended.status == 200);
+    CHECK(mended.doc()["rows"].size() == 4);
   }());
 }
 

@@ -8,12 +8,15 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "adapters/http/redis_queries.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
+#include "engine/ledger_record.hpp"
 #include "engine/policy.hpp"
 #include "engine/processor.hpp"
 #include "support/redis_server.hpp"
@@ -47,19 +50,21 @@ TEST_CASE(
   REQUIRE(count > 0);
   xyp::test::run_until_committed(processor, o, count);
 
-  // In Redis: per partition, numbers 1..count, every row saying which partition it is in.
+  // In Redis: per partition, numbers 1..count, every row in the compact form (the partition and
+  // number are its key's and its field's).
   std::set<std::uint64_t> numbers_seen_in_two;
   std::map<std::uint64_t, int> partitions_per_number;
   std::size_t total = 0;
   for (std::uint32_t n = 0; n < partitions; ++n) {
     const redis::partition_keys keys(o.prefix, n);
-    const auto rows = server.command({"HVALS", keys.ledger()});
+    const auto rows = server.command({"HKEYS", keys.ledger()});
     std::set<std::uint64_t> nos;
     for (const auto& r : rows.elements()) {
-      const auto row = json::parse(r.as_string());
-      CHECK(row["partition"] == n);
-      nos.insert(row["no"].get<std::uint64_t>());
-      ++partitions_per_number[row["no"].get<std::uint64_t>()];
+      const auto value = server.command({"HGET", keys.ledger(), r.as_string()}).as_string();
+      REQUIRE(static_cast<unsigned char>(value.front()) == ledger_codec_version);
+      CHECK_FALSE(decode_ledger(value).case_id.empty());
+      nos.insert(std::stoull(r.as_string()));
+      ++partitions_per_number[std::stoull(r.as_string())];
     }
     CHECK(nos.size() == rows.elements().size());
     if (!nos.empty()) CHECK(*nos.rbegin() == nos.size());
@@ -86,5 +91,39 @@ TEST_CASE(
     const auto& a = ledger.rows[i - 1];
     const auto& b = ledger.rows[i];
     CHECK(std::tie(a.date, a.case_id) < std::tie(b.date, b.case_id));
+  }
+
+  // Each row read back from its compact form says what the latest `ledger.entry` of its number
+  // on the outbound stream said, value for value.
+  std::map<std::pair<std::uint32_t, std::uint64_t>, json> published;
+  for (std::uint32_t n = 0; n < partitions; ++n) {
+    const auto out = server.command({"XRANGE", redis::partition_keys(o.prefix, n).out(), "-", "+"});
+    for (const auto& entry : out.elements()) {
+      const auto& kv = entry.elements().at(1).elements();
+      for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+        if (kv[i].as_string() != "event") continue;
+        const auto e = json::parse(kv[i + 1].as_string());
+        if (e["type"] == "ledger.entry")
+          published[{n, e["data"]["no"].get<std::uint64_t>()}] = e["data"];
+      }
+    }
+  }
+  REQUIRE(published.size() == total);
+  auto text = [](const json& v) { return v.is_null() ? std::string() : v.get<std::string>(); };
+  for (const auto& row : ledger.rows) {
+    INFO("partition " << row.partition << " row " << row.no);
+    const auto& data = published.at({row.partition, row.no});
+    CHECK(data["partition"] == row.partition);
+    CHECK(data["case_id"] == row.case_id);
+    CHECK(data["date"] == row.date);
+    CHECK(data["name"] == row.name);
+    CHECK(data["credit_level"] == row.credit_level);
+    CHECK(data["contact"] == row.contact);
+    CHECK(data["matter"] == row.matter);
+    CHECK(data["matter_code"] == row.matter_code);
+    CHECK(data["department"] == row.department);
+    CHECK(text(data["result"]) == row.result);
+    CHECK((data["satisfaction"].is_null() ? std::optional<std::string>()
+                                          : text(data["satisfaction"])) == row.satisfaction);
   }
 }

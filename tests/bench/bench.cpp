@@ -314,10 +314,11 @@ backlog engine_backlog(const bench_context& ctx, sync_client& c, const std::stri
     auto group = fields_of(groups.elements().front());
     b.entries_read += group["entries-read"].empty() ? 0 : std::stoull(group["entries-read"]);
     b.pending += std::stoull(group["pending"]);
-    // Entries are read with NOACK: the group's cursor moves when they are read, the committed
-    // position when their batch has landed (a storm is over only then).
+    if (group["last-delivered-id"] != last || group["pending"] != "0") b.caught_up = false;
+    // Entries are read with NOACK: delivered is not yet committed. The committed position, written
+    // in the same commit as the entries' effects, says the last one has landed.
     const auto position = c.command({"HGET", k.state(), "position"});
-    if (!position.is_string() || position.as_string() != last || group["pending"] != "0") {
+    if (last != "0-0" && (!position.is_string() || position.as_string() != last)) {
       b.caught_up = false;
     }
     if (simulated) {

@@ -26,7 +26,7 @@ void check_outbound_text(const commit_unit& unit) {
     CHECK((row != nullptr) == (o.type == "ledger.entry"));
     if (row) {
       CHECK(data["no"] == row->no);
-      CHECK(data["date"] == row->date);
+      CHECK(data["date"] == row->row.date);
     }
   }
 }

@@ -1,0 +1,107 @@
+#include "engine/ledger_record.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+namespace {
+
+using namespace xyp;
+
+// Every field set, names in Chinese, a contact with a plus sign.
+ledger_record full_row() {
+  ledger_record r;
+  r.case_id = "ZZ-2026-000037";
+  r.date = "2026-11-20";
+  r.name = "张三";
+  r.credit_level = "AA";
+  r.contact = "+8613812345678";
+  r.matter = "食品经营许可";
+  r.matter_code = "food_license";
+  r.department = "市场监管局";
+  r.result = "approved";
+  r.satisfaction = "very_satisfied";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a ledger row with every field set reads back as written", "[ledger_record]") {
+  const auto r = full_row();
+  CHECK(decode_ledger(encode_ledger(r)) == r);
+}
+
+TEST_CASE("a ledger row without a result or satisfaction reads back without them",
+          "[ledger_record]") {
+  auto r = full_row();
+  r.result.reset();
+  r.satisfaction.reset();
+  CHECK(decode_ledger(encode_ledger(r)) == r);
+  r.result = "";  // an empty result is a result, not none
+  CHECK(decode_ledger(encode_ledger(r)) == r);
+}
+
+TEST_CASE("a ledger row whose matter is named by its code keeps the code once", "[ledger_record]") {
+  auto r = full_row();
+  r.matter = r.matter_code;
+  const auto stored = encode_ledger(r);
+  CHECK(decode_ledger(stored) == r);
+  CHECK(stored.size() < encode_ledger(full_row()).size());
+}
+
+TEST_CASE("a ledger row's day is kept as a number, and a day that is not one as its text",
+          "[ledger_record]") {
+  for (const char* day : {"1970-01-01", "2024-02-29", "2026-12-31", "2149-06-06"}) {
+    auto r = full_row();
+    r.date = day;
+    CHECK(decode_ledger(encode_ledger(r)) == r);
+    CHECK(encode_ledger(r).find(day) == std::string::npos);
+  }
+  for (const char* day : {"", "2026-02-30", "1969-12-31", "2026-1-5", "2149-06-07", "天"}) {
+    auto r = full_row();
+    r.date = day;
+    CHECK(decode_ledger(encode_ledger(r)) == r);
+  }
+}
+
+TEST_CASE("a ledger row is stored in less than half of its JSON and begins with its version",
+          "[ledger_record]") {
+  const auto stored = encode_ledger(full_row());
+  // The JSON row the engine wrote before: field names, number and partition included.
+  const std::string json =
+      R"({"case_id":"ZZ-2026-000037","contact":"+8613812345678","credit_level":"AA",)"
+      R"("date":"2026-11-20","department":"市场监管局","matter":"食品经营许可",)"
+      R"("matter_code":"food_license","name":"张三","no":12345,"partition":3,)"
+      R"("result":"approved","satisfaction":"very_satisfied"})";
+  CHECK(stored.size() * 2 < json.size());
+  CHECK(static_cast<unsigned char>(stored.front()) == ledger_codec_version);
+  CHECK(stored.front() != '{');
+}
+
+TEST_CASE("every truncation of a stored ledger row is refused", "[ledger_record]") {
+  const auto stored = encode_ledger(full_row());
+  for (std::size_t n = 0; n < stored.size(); ++n) {
+    CHECK_THROWS_AS(decode_ledger(std::string_view(stored).substr(0, n)), ledger_codec_error);
+  }
+}
+
+TEST_CASE("a stored ledger row with bytes after it, unknown flags or version is refused",
+          "[ledger_record]") {
+  const auto stored = encode_ledger(full_row());
+  CHECK_THROWS_AS(decode_ledger(stored + "x"), ledger_codec_error);
+  auto flags = stored;
+  flags[1] = static_cast<char>(flags[1] | 0x40);
+  CHECK_THROWS_AS(decode_ledger(flags), ledger_codec_error);
+  auto version = stored;
+  version[0] = 2;
+  CHECK_THROWS_AS(decode_ledger(version), ledger_codec_error);
+  CHECK_THROWS_AS(decode_ledger(R"({"no":1})"), ledger_codec_error);
+}
+
+TEST_CASE("a stored ledger row claiming a field longer than itself is refused", "[ledger_record]") {
+  // Version, no flags, day 0, then a case id of 2^62 bytes.
+  const std::string huge = std::string("\x01\x00\x00", 3) + "\x80\x80\x80\x80\x80\x80\x80\x80\x40";
+  CHECK_THROWS_AS(decode_ledger(huge), ledger_codec_error);
+  // A day past what the format keeps.
+  const std::string far = std::string("\x01\x00\xff\xff\x7f", 5);
+  CHECK_THROWS_AS(decode_ledger(far), ledger_codec_error);
+}
