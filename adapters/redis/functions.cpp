@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <unordered_map>
-#include <unordered_set>
 #include <variant>
 
 #include "adapters/redis/resp.hpp"
@@ -258,16 +257,27 @@ resp_commands batch_commit::transaction(const std::string& renew_ttl_ms) const {
   resp_commands out(256 * 1024);
   out.command("MULTI");
   if (!renew_ttl_ms.empty()) out.command("PEXPIRE", keys_.lease(), renew_ttl_ms);
-  // Which of a key's writes are the last of their field or member (the ones sent).
+  // Which of a key's writes are the last of their field or member (the ones sent): found from the
+  // end with an open-addressing table of write indexes (no allocation per write).
   std::vector<char> last;
-  std::unordered_set<std::string_view> seen;
+  std::vector<std::size_t> slots;  // index + 1 of the last write of a name; 0: empty
   auto mark_last = [&](const key_writes& k) {
     const auto& w = k.writes;
     last.assign(w.size(), 1);
     if (w.size() < 2) return;
-    seen.clear();
-    seen.reserve(w.size());
-    for (std::size_t i = w.size(); i-- > 0;) last[i] = seen.insert(w[i].first).second ? 1 : 0;
+    std::size_t room = 4;
+    while (room < 2 * w.size()) room *= 2;
+    slots.assign(room, 0);
+    for (std::size_t i = w.size(); i-- > 0;) {
+      const std::string_view name = w[i].first;
+      std::size_t s = std::hash<std::string_view>{}(name) & (room - 1);
+      while (slots[s] != 0 && w[slots[s] - 1].first != name) s = (s + 1) & (room - 1);
+      if (slots[s] != 0) {
+        last[i] = 0;
+      } else {
+        slots[s] = i + 1;
+      }
+    }
   };
   for (const auto& k : hashes_) {
     mark_last(k);
