@@ -169,16 +169,28 @@ std::string_view functions_source() {
   return source;
 }
 
-void batch_commit::zadd(const std::string& key, std::string member, std::string score) {
-  zsets_[key][std::move(member)] = std::move(score);
+void batch_commit::write(std::vector<key_writes>& all,
+                         std::unordered_map<std::string, std::size_t>& at, std::string key,
+                         std::string name, std::optional<std::string> value) {
+  const auto [it, added] = at.try_emplace(std::move(key), all.size());
+  if (added) all.push_back(key_writes{it->first, {}});
+  all[it->second].writes.emplace_back(std::move(name), std::move(value));
 }
 
-void batch_commit::zrem(const std::string& key, std::string member) {
-  zsets_[key][std::move(member)] = std::nullopt;
+void batch_commit::hset(std::string key, std::string field, std::string value) {
+  write(hashes_, hash_at_, std::move(key), std::move(field), std::move(value));
+}
+
+void batch_commit::zadd(std::string key, std::string member, std::string score) {
+  write(zsets_, zset_at_, std::move(key), std::move(member), std::move(score));
+}
+
+void batch_commit::zrem(std::string key, std::string member) {
+  write(zsets_, zset_at_, std::move(key), std::move(member), std::nullopt);
 }
 
 void batch_commit::add_case(const case_record& r, const case_record* old) {
-  hashes_[keys_.case_key(r.case_id)][r.case_id] = encode_case(r);
+  hset(keys_.case_key(r.case_id), r.case_id, encode_case(r));
   const std::string score = ms_text(r.applied_at.value_or(instant{}));
   if (!old) {
     zadd(keys_.by_matter(r.matter), r.case_id, score);
@@ -210,7 +222,7 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
 }
 
 void batch_commit::put_applicant(const std::string& applicant_id, const applicant_record& record) {
-  hashes_[keys_.applicant_key(applicant_id)][applicant_id] = encode_applicant(record);
+  hset(keys_.applicant_key(applicant_id), applicant_id, encode_applicant(record));
 }
 
 void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, instant wall,
@@ -222,16 +234,16 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
   for (const auto& o : unit.outbound) {
     append_outbound(out_.emplace_back(), o);
     if (const auto* row = std::get_if<ledger_facts>(&o.facts)) {
-      const std::string no = std::to_string(row->no);
-      hashes_[keys_.ledger()][no] = encode_ledger(row->row);
-      zadd(keys_.ledger_by_date(), no, date_number(row->row.date));
+      std::string no = std::to_string(row->no);
+      hset(keys_.ledger(), no, encode_ledger(row->row));
+      zadd(keys_.ledger_by_date(), std::move(no), date_number(row->row.date));
     }
   }
   if (unit.dead) dead_.push_back(*unit.dead);
   if (remember_id && !unit.applied_event.empty()) {
     // One field in the commit day's hash: the day is what ages it out (runtime's trim).
-    hashes_[keys_.applied_day(std::chrono::floor<std::chrono::days>(wall))][unit.applied_event] =
-        std::to_string(unit.applied_fingerprint);
+    hset(keys_.applied_day(std::chrono::floor<std::chrono::days>(wall)), unit.applied_event,
+         std::to_string(unit.applied_fingerprint));
   }
   if (unit.ledger_after != unit.ledger_before) ledger_ = unit.ledger_after;
   if (unit.clock_to) clock_ = unit.clock_to;
@@ -246,34 +258,64 @@ resp_commands batch_commit::transaction(const std::string& renew_ttl_ms) const {
   resp_commands out(256 * 1024);
   out.command("MULTI");
   if (!renew_ttl_ms.empty()) out.command("PEXPIRE", keys_.lease(), renew_ttl_ms);
-  for (const auto& [key, hash] : hashes_) {
-    out.begin(2 + 2 * hash.size());
+  // Which of a key's writes are the last of their field or member (the ones sent): found from the
+  // end with an open-addressing table of write indexes (no allocation per write).
+  std::vector<char> last;
+  std::vector<std::size_t> slots;  // index + 1 of the last write of a name; 0: empty
+  auto mark_last = [&](const key_writes& k) {
+    const auto& w = k.writes;
+    last.assign(w.size(), 1);
+    if (w.size() < 2) return;
+    std::size_t room = 4;
+    while (room < 2 * w.size()) room *= 2;
+    slots.assign(room, 0);
+    for (std::size_t i = w.size(); i-- > 0;) {
+      const std::string_view name = w[i].first;
+      std::size_t s = std::hash<std::string_view>{}(name) & (room - 1);
+      while (slots[s] != 0 && w[slots[s] - 1].first != name) s = (s + 1) & (room - 1);
+      if (slots[s] != 0) {
+        last[i] = 0;
+      } else {
+        slots[s] = i + 1;
+      }
+    }
+  };
+  for (const auto& k : hashes_) {
+    mark_last(k);
+    std::size_t sent = 0;
+    for (const char l : last) sent += static_cast<std::size_t>(l);
+    out.begin(2 + 2 * sent);
     out.arg("HSET");
-    out.arg(key);
-    for (const auto& [field, value] : hash) {
-      out.arg(field);
-      out.arg(value);
+    out.arg(k.key);
+    for (std::size_t i = 0; i < k.writes.size(); ++i) {
+      if (!last[i]) continue;
+      out.arg(k.writes[i].first);
+      out.arg(*k.writes[i].second);
     }
   }
-  for (const auto& [key, zset] : zsets_) {
-    std::size_t removed = 0;
-    for (const auto& m : zset) removed += m.second ? 0 : 1;
+  for (const auto& k : zsets_) {
+    mark_last(k);
+    std::size_t removed = 0, added = 0;
+    for (std::size_t i = 0; i < k.writes.size(); ++i) {
+      if (!last[i]) continue;
+      (k.writes[i].second ? added : removed) += 1;
+    }
     if (removed > 0) {
       out.begin(2 + removed);
       out.arg("ZREM");
-      out.arg(key);
-      for (const auto& [member, score] : zset) {
-        if (!score) out.arg(member);
+      out.arg(k.key);
+      for (std::size_t i = 0; i < k.writes.size(); ++i) {
+        if (last[i] && !k.writes[i].second) out.arg(k.writes[i].first);
       }
     }
-    if (removed < zset.size()) {
-      out.begin(2 + 2 * (zset.size() - removed));
+    if (added > 0) {
+      out.begin(2 + 2 * added);
       out.arg("ZADD");
-      out.arg(key);
-      for (const auto& [member, score] : zset) {
-        if (!score) continue;
-        out.arg(*score);
-        out.arg(member);
+      out.arg(k.key);
+      for (std::size_t i = 0; i < k.writes.size(); ++i) {
+        if (!last[i] || !k.writes[i].second) continue;
+        out.arg(*k.writes[i].second);
+        out.arg(k.writes[i].first);
       }
     }
   }
@@ -358,6 +400,8 @@ void batch_commit::clear() {
   units_ = 0;
   hashes_.clear();
   zsets_.clear();
+  hash_at_.clear();
+  zset_at_.clear();
   out_.clear();
   dead_.clear();
   acks_.clear();

@@ -12,10 +12,11 @@
 // Compare-and-set by Redis instead of a Lua check: a Function carrying the batch spent ~6 µs
 // per event turning its arguments into Lua strings and back (docs/benchmarks.md).
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "adapters/redis/keys.hpp"
@@ -99,14 +100,26 @@ class batch_commit {
  private:
   void add_case(const case_record& after, const case_record* before);
   void add_rest(const commit_unit& unit, std::string_view entry_id, instant wall, bool remember_id);
-  void zadd(const std::string& key, std::string member, std::string score);
-  void zrem(const std::string& key, std::string member);
+  void hset(std::string key, std::string field, std::string value);
+  void zadd(std::string key, std::string member, std::string score);
+  void zrem(std::string key, std::string member);
+
+  // One key's writes in the order the batch made them: a hash's fields (value always set) or a
+  // sorted set's members (score; nullopt: ZREM). The last write of a field or member is the one
+  // the commit sends (transaction() drops the earlier ones), as a map would have kept it, without
+  // a tree node per write.
+  struct key_writes {
+    std::string key;
+    std::vector<std::pair<std::string, std::optional<std::string>>> writes;
+  };
+  static void write(std::vector<key_writes>& all, std::unordered_map<std::string, std::size_t>& at,
+                    std::string key, std::string name, std::optional<std::string> value);
 
   const partition_keys& keys_;
   commit_limits limits_;
   std::size_t units_ = 0;
-  std::map<std::string, std::map<std::string, std::string>> hashes_;  // key -> field -> value
-  std::map<std::string, std::map<std::string, std::optional<std::string>>> zsets_;  // nullopt: ZREM
+  std::vector<key_writes> hashes_, zsets_;  // in the order each key was first written
+  std::unordered_map<std::string, std::size_t> hash_at_, zset_at_;  // key -> its index above
   std::vector<std::string> out_;
   std::vector<dead_letter> dead_;
   std::vector<std::string> acks_;

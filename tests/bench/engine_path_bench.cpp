@@ -58,7 +58,9 @@ struct stand_in {
     auto land_case = [&](const std::string& id) {
       if (const case_record* r = store.peek_case(id)) {
         mix(cases[id] = encode_case(*r));
-        cases_of[r->applicant_id].insert(id);
+        // The applicant's record as the store writes it: the cases not closed.
+        const auto open = store.case_ids_of(r->applicant_id);
+        cases_of[r->applicant_id] = std::set<std::string>(open.begin(), open.end());
       }
     };
     for (const auto& id : case_ids) land_case(id);
@@ -90,18 +92,22 @@ struct stand_in {
       store.load_case(id, it == cases.end() ? std::nullopt
                                             : std::optional<case_record>(decode_case(it->second)));
     }
-    for (const auto& a : needs.credits) {
-      const auto it = credits.find(a);
-      store.load_credit(a, it == credits.end()
-                               ? std::nullopt
-                               : std::optional<credit_snapshot>(
-                                     nlohmann::json::parse(it->second).get<credit_snapshot>()));
-    }
-    for (const auto& a : needs.cases_of) {
-      const auto it = cases_of.find(a);
-      store.load_cases_of(a, it == cases_of.end()
-                                 ? std::vector<std::string>{}
-                                 : std::vector<std::string>(it->second.begin(), it->second.end()));
+    // One record per applicant (engine/applicant_record): its credit and its open cases.
+    std::set<std::string> applicants(needs.credits.begin(), needs.credits.end());
+    applicants.insert(needs.cases_of.begin(), needs.cases_of.end());
+    for (const auto& a : applicants) {
+      const auto credit = credits.find(a);
+      const auto open = cases_of.find(a);
+      if (credit == credits.end() && open == cases_of.end()) {
+        store.load_applicant(a, std::nullopt);
+        continue;
+      }
+      applicant_record record;
+      if (credit != credits.end()) {
+        record.credit = nlohmann::json::parse(credit->second).get<credit_snapshot>();
+      }
+      if (open != cases_of.end()) record.case_ids.assign(open->second.begin(), open->second.end());
+      store.load_applicant(a, std::move(record));
     }
     for (const auto& id : needs.applied) {
       const auto it = applied.find(id);
@@ -160,8 +166,8 @@ run_figures run_once(const case_processor& processor, const std::vector<std::str
         continue;
       }
       if (!store.pending().empty()) {
-        const auto command = store.pending().fcall("bench 1", "");
-        f.commit_bytes += command.size();
+        const auto command = store.pending().transaction();
+        f.commit_bytes += command.text().size();
         ++f.commits;
         auto sent = store.sent();
         const double t0 = cpu_seconds();
