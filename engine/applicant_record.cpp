@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "engine/byte_codec.hpp"
+
 namespace xyp {
 namespace {
 
@@ -18,60 +20,11 @@ constexpr std::uint64_t grades = 8;
 // A string longer than this is corrupt input, not a case id or a source.
 constexpr std::uint64_t max_string = 1 << 20;
 
-std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-
-std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
-
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void put_string(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
-  out.append(s);
-}
-
-class reader {
- public:
-  explicit reader(std::string_view bytes) : bytes_(bytes) {}
-
-  unsigned char byte() {
-    if (at_ >= bytes_.size()) fail("truncated");
-    return static_cast<unsigned char>(bytes_[at_++]);
-  }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      const unsigned char b = byte();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    fail("a varint longer than 64 bits");
-  }
-  std::string_view bytes(std::uint64_t n) {
-    if (n > bytes_.size() - at_) fail("truncated");
-    const auto s = bytes_.substr(at_, n);
-    at_ += n;
-    return s;
-  }
-  bool done() const { return at_ == bytes_.size(); }
-
-  [[noreturn]] static void fail(const std::string& why) {
-    throw applicant_codec_error("stored applicant record: " + why);
-  }
-
- private:
-  std::string_view bytes_;
-  std::size_t at_ = 0;
+struct applicant_form {
+  using error = applicant_codec_error;
+  static constexpr std::string_view what = "stored applicant record";
 };
+using reader = byte_reader<applicant_form>;
 
 }  // namespace
 

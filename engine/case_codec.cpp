@@ -7,6 +7,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/byte_codec.hpp"
+
 namespace xyp {
 namespace {
 
@@ -248,14 +250,6 @@ constexpr std::int64_t max_delta_ms = max_instant_ms - min_instant_ms;
 
 // Tag 0 ends the record, so that a truncated encoding can never read as a shorter valid one.
 constexpr std::uint32_t end_tag = 0;
-
-std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-
-std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
 
 // The sequence number n when id is "<case_id>/t<n>/<kind>" exactly as the machine writes it.
 std::optional<std::uint64_t> timer_seq_of(std::string_view id, std::string_view case_id,

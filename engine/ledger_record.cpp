@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "engine/byte_codec.hpp"
+
 namespace xyp {
 namespace {
 
@@ -16,19 +18,6 @@ constexpr unsigned char all_flags = 15;
 constexpr std::uint64_t max_string = 1 << 16;
 // Days since 1970-01-01 kept as a number: years 1970 to ~2149, which covers every register.
 constexpr std::uint64_t max_days = 65'535;
-
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-void put_string(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
-  out.append(s);
-}
 
 int digits(std::string_view s) {
   int v = 0;
@@ -74,41 +63,18 @@ std::string day_text(std::uint64_t days) {
   return std::string(text, 10);
 }
 
-class reader {
- public:
-  explicit reader(std::string_view bytes) : bytes_(bytes) {}
-
-  unsigned char byte() {
-    if (at_ >= bytes_.size()) fail("truncated");
-    return static_cast<unsigned char>(bytes_[at_++]);
-  }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      const unsigned char b = byte();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    fail("a varint longer than 64 bits");
-  }
-  std::string text() {
-    const auto n = varint();
-    if (n > max_string) fail("a field too long");
-    if (n > bytes_.size() - at_) fail("truncated");
-    std::string s(bytes_.substr(at_, n));
-    at_ += n;
-    return s;
-  }
-  bool done() const { return at_ == bytes_.size(); }
-
-  [[noreturn]] static void fail(const std::string& why) {
-    throw ledger_codec_error("stored ledger row: " + why);
-  }
-
- private:
-  std::string_view bytes_;
-  std::size_t at_ = 0;
+struct ledger_form {
+  using error = ledger_codec_error;
+  static constexpr std::string_view what = "stored ledger row";
 };
+using reader = byte_reader<ledger_form>;
+
+// A length-prefixed field.
+std::string text(reader& in) {
+  const auto n = in.varint();
+  if (n > max_string) reader::fail("a field too long");
+  return std::string(in.bytes(n));
+}
 
 }  // namespace
 
@@ -148,22 +114,22 @@ ledger_record decode_ledger(std::string_view bytes) {
   if (flags & ~all_flags) reader::fail("unknown flags");
   ledger_record r;
   if (flags & date_as_text) {
-    r.date = in.text();
+    r.date = text(in);
   } else {
     const auto days = in.varint();
     if (days > max_days) reader::fail("a day out of range");
     r.date = day_text(days);
   }
-  r.case_id = in.text();
-  r.name = in.text();
-  r.credit_level = in.text();
-  r.contact = in.text();
-  if (!(flags & matter_is_code)) r.matter = in.text();
-  r.matter_code = in.text();
+  r.case_id = text(in);
+  r.name = text(in);
+  r.credit_level = text(in);
+  r.contact = text(in);
+  if (!(flags & matter_is_code)) r.matter = text(in);
+  r.matter_code = text(in);
   if (flags & matter_is_code) r.matter = r.matter_code;
-  r.department = in.text();
-  if (flags & has_result) r.result = in.text();
-  if (flags & has_satisfaction) r.satisfaction = in.text();
+  r.department = text(in);
+  if (flags & has_result) r.result = text(in);
+  if (flags & has_satisfaction) r.satisfaction = text(in);
   if (!in.done()) reader::fail("bytes after the row");
   return r;
 }
