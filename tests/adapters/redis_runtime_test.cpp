@@ -506,25 +506,44 @@ std::int64_t dead_letters(const test::redis_server& server, const redis::partiti
   return server.command({"XLEN", keys.dead()}).as_integer();
 }
 
+// credit_c1 committed at `first`, then `again` committed at `second` (the commit clock the applied
+// ids are kept by): what became of the second, and the grade the applicant is left with.
+struct resent_credit {
+  std::uint64_t duplicates = 0;
+  std::int64_t dead_letters = 0;
+  std::optional<credit_grade> grade;
+};
+resent_credit resend_credit(const test::redis_server& server, const std::string& again,
+                            instant first, instant second) {
+  setup s;
+  auto o = options_for(server, 1);
+  instant now = first;
+  o.commit_clock = [&now] { return now; };
+  submit(o, {credit_c1});
+  run_until_committed(s.processor, o, 1);
+  now = second;
+  submit(o, {again});
+  resent_credit r;
+  r.duplicates = std::get<1>(run_until_committed(s.processor, o, 1));
+  const redis::partition_keys keys(o.prefix, 0);
+  r.dead_letters = dead_letters(server, keys);
+  r.grade = grade_in(server, keys);
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE(
     "a credit report applied just before midnight and sent again just after is a silent "
     "repeat",
     "[runtime][dedupe]") {
-  setup s;
   test::redis_server server;
-  auto o = options_for(server, 1);
-  instant now = at("2026-11-23T23:59:30Z");
-  o.commit_clock = [&now] { return now; };
-  submit(o, {credit_c1});
-  run_until_committed(s.processor, o, 1);
-  const redis::partition_keys keys(o.prefix, 0);
-  now = at("2026-11-24T00:00:30Z");
-  submit(o, {credit_c1});
-  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
-  CHECK(duplicates == 1);
-  CHECK(dead_letters(server, keys) == 0);
+  const auto r =
+      resend_credit(server, credit_c1, at("2026-11-23T23:59:30Z"), at("2026-11-24T00:00:30Z"));
+  CHECK(r.duplicates == 1);
+  CHECK(r.dead_letters == 0);
+  // Found in the day before's bucket: nothing was written in the new day's.
+  const redis::partition_keys keys(options_for(server, 1).prefix, 0);
   CHECK(server.command({"EXISTS", keys.applied_day(day_of("2026-11-24T00:00:00Z"))}).as_integer() ==
         0);
 }
@@ -533,39 +552,23 @@ TEST_CASE(
     "a credit report id sent again with another envelope on the window's last day is an "
     "id_conflict",
     "[runtime][dedupe]") {
-  setup s;
   test::redis_server server;
-  auto o = options_for(server, 1);
-  instant now = at("2026-11-23T09:00:00Z");
-  o.commit_clock = [&now] { return now; };
-  submit(o, {credit_c1});
-  run_until_committed(s.processor, o, 1);
-  const redis::partition_keys keys(o.prefix, 0);
   // Seven days (the default window) less a minute later: six day buckets back.
-  now = at("2026-11-30T08:59:00Z");
-  submit(o, {credit_c1_as("C")});
-  run_until_committed(s.processor, o, 1);
-  CHECK(dead_letters(server, keys) == 1);
-  CHECK(grade_in(server, keys) == credit_grade::AAA);
+  const auto r = resend_credit(server, credit_c1_as("C"), at("2026-11-23T09:00:00Z"),
+                               at("2026-11-30T08:59:00Z"));
+  CHECK(r.dead_letters == 1);
+  CHECK(r.grade == credit_grade::AAA);
 }
 
 TEST_CASE("a credit report id sent again after the dedupe window and its day is applied again",
           "[runtime][dedupe]") {
-  setup s;
   test::redis_server server;
-  auto o = options_for(server, 1);
-  instant now = at("2026-11-23T09:00:00Z");
-  o.commit_clock = [&now] { return now; };
-  submit(o, {credit_c1});
-  run_until_committed(s.processor, o, 1);
-  const redis::partition_keys keys(o.prefix, 0);
   // Past the window (7 days), and past the end of its first day: no bucket asked holds the id.
-  now = at("2026-12-01T00:00:01Z");
-  submit(o, {credit_c1_as("C")});
-  const auto [entries, duplicates, conflicts] = run_until_committed(s.processor, o, 1);
-  CHECK(duplicates == 0);
-  CHECK(dead_letters(server, keys) == 0);
-  CHECK(grade_in(server, keys) == credit_grade::C);
+  const auto r = resend_credit(server, credit_c1_as("C"), at("2026-11-23T09:00:00Z"),
+                               at("2026-12-01T00:00:01Z"));
+  CHECK(r.duplicates == 0);
+  CHECK(r.dead_letters == 0);
+  CHECK(r.grade == credit_grade::C);
 }
 
 TEST_CASE("the trim unlinks the day buckets of applied ids that the window has left whole",
