@@ -655,7 +655,7 @@ struct runtime::partition_worker {
   // The first and last day bucket of applied ids that the dedupe window touches now: an id is
   // found for at least the window and less than a day more.
   std::pair<std::chrono::sys_days, std::chrono::sys_days> applied_days() const {
-    const auto now = opts().commit_clock ? opts().commit_clock() : wall_now();
+    const auto now = store.commit_now();
     return {std::chrono::floor<std::chrono::days>(now - opts().dedupe_window),
             std::chrono::floor<std::chrono::days>(now)};
   }

@@ -75,6 +75,12 @@ std::vector<std::string> redis_store::case_ids_of(const std::string& applicant_i
   return it == applicants_.end() ? std::vector<std::string>{} : it->second.record.case_ids;
 }
 
+instant redis_store::commit_now() const {
+  return commit_clock_ ? commit_clock_()
+                       : std::chrono::time_point_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now());
+}
+
 bool redis_store::holds_case(const std::string& case_id) const {
   return cases_.contains(case_id);
 }
@@ -131,11 +137,7 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
   pending_.add(
       unit, [this](const std::string& id) { return peek_case(id); },
       [&](const std::string& id) { return member_of(unit, id); },
-      entry ? std::string_view(entry->id) : std::string_view(),
-      commit_clock_ ? commit_clock_()
-                    : std::chrono::time_point_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now()),
-      remember);
+      entry ? std::string_view(entry->id) : std::string_view(), commit_now(), remember);
 
   // The applicants whose record this unit changes: each is written whole, as the store holds it.
   std::vector<const std::string*> changed;

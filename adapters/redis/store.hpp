@@ -75,6 +75,9 @@ class redis_store final : public partition_store {
   // What the commit time of an applied id is read from (it picks the id's day); empty: the
   // system clock. Tests move their own.
   void set_commit_clock(std::function<instant()> clock) { commit_clock_ = std::move(clock); }
+  // The commit clock now: what an applied id's day is taken from, here and in the runtime's
+  // fetch and trim.
+  instant commit_now() const;
   // The earliest held timer's due time, if any.
   std::optional<instant> next_due() const;
 
