@@ -93,9 +93,9 @@ applicant_record decode_applicant(std::string_view bytes) {
     const std::int64_t value = unzigzag(as_of >> 1);
     // Within what an instant can hold in milliseconds (the years RFC 3339 can write and more).
     constexpr std::int64_t max_seconds = 1LL << 40;
-    if ((as_of & 1) == 0 && (value > max_seconds || value < -max_seconds)) {
-      reader::fail("an instant out of range");
-    }
+    // The same bound in either unit, so that what is read writes back and reads again.
+    const std::int64_t limit = (as_of & 1) ? max_seconds * 1000 : max_seconds;
+    if (value > limit || value < -limit) reader::fail("an instant out of range");
     c.as_of = instant{std::chrono::milliseconds{(as_of & 1) ? value : value * 1000}};
   } else if (flags != 0) {
     reader::fail("credit flags without a credit");

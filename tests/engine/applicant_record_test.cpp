@@ -101,6 +101,15 @@ TEST_CASE("an applicant record with bytes after it, another version or unknown f
   CHECK_THROWS_AS(decode_applicant(bad_grade), applicant_codec_error);
 }
 
+TEST_CASE("a credit's instant past the range is refused in milliseconds as in seconds",
+          "[applicant_record]") {
+  // Found by the fuzzer: read as milliseconds, this instant wrote back as whole seconds past the
+  // bound, and the record it gave did not read again.
+  const std::string bytes("\x01\x01\x00\x02\x01\xff\xff\xff\xff\xff\xff\xff\xff\x9f\x9f\x00\x00",
+                          17);
+  CHECK_THROWS_AS(decode_applicant(bytes), applicant_codec_error);
+}
+
 TEST_CASE("an applicant record whose id shares more than the id before it is refused",
           "[applicant_record]") {
   // No credit, two ids: "ab", then one claiming to share 5 bytes of it.
