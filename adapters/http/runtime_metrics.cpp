@@ -69,6 +69,10 @@ void runtime_metrics::timer_lag(std::chrono::milliseconds lag) {
   m_.timer_firing_lag().observe(std::chrono::duration<double>(lag).count());
 }
 
+void runtime_metrics::refused_unread(std::uint32_t, std::uint64_t entries) {
+  m_.dead_letters(to_string(dead_letter_code::schema_violation)).inc(static_cast<double>(entries));
+}
+
 void runtime_metrics::reconnected(std::uint32_t partition) {
   // The runtime reconnects after every Redis failure in its loop (a refused commit, OOM, a lost
   // connection): for health, a failure in a row.

@@ -18,6 +18,7 @@ class runtime_metrics final : public redis::runtime_observer {
   void batch(std::uint32_t partition, std::size_t entries) override;
   void commit_latency(std::chrono::microseconds took) override;
   void timer_lag(std::chrono::milliseconds lag) override;
+  void refused_unread(std::uint32_t partition, std::uint64_t entries) override;
   void reconnected(std::uint32_t partition) override;
   void conflict(std::uint32_t partition) override;
   // Lease ownership as xyp_partition_owned: 1 from taking a lease until it is lost to another

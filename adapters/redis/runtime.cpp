@@ -498,6 +498,7 @@ struct runtime::partition_worker {
     stream_busy = parts.at(2).as_integer() > 0;
     if (const auto refused = parts.at(3).as_integer(); refused > 0) {
       checked = false;  // `refused` was written in the state, under the WATCH
+      rt.observer_.refused_unread(n, static_cast<std::uint64_t>(refused));
       log::warn("entries over the size limit dead-lettered unread",
                 {{"partition", n}, {"entries", refused}});
     }

@@ -63,6 +63,9 @@ class runtime_observer {
   virtual void commit_latency(std::chrono::microseconds /*took*/) {}
   // How late a timer fired against the clock it runs on.
   virtual void timer_lag(std::chrono::milliseconds /*lag*/) {}
+  // Entries over the size limit, dead-lettered inside Redis by the read (xyp_read) and never
+  // seen by the loop: schema_violation dead letters beside those of committed units.
+  virtual void refused_unread(std::uint32_t /*partition*/, std::uint64_t /*entries*/) {}
   virtual void reconnected(std::uint32_t /*partition*/) {}
   // A commit's EXEC was refused (a watched key changed) while the partition stayed this
   // owner's: it is sent again.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "adapters/http/metrics.hpp"
+#include "adapters/http/runtime_metrics.hpp"
 
 namespace {
 
@@ -132,4 +133,13 @@ TEST_CASE("the engine's metric names are registered with their types", "[http][m
     INFO(line);
     CHECK(contains_line(text, line));
   }
+}
+
+TEST_CASE("entries the read refused for their size count as schema_violation dead letters",
+          "[http][metrics]") {
+  registry r;
+  xyp::http::runtime_metrics observer(r);
+  observer.refused_unread(0, 2);
+  observer.refused_unread(0, 1);
+  CHECK(contains_line(r.expose(), "xyp_dead_letters_total{code=\"schema_violation\"} 3"));
 }

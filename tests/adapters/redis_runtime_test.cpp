@@ -278,6 +278,18 @@ TEST_CASE("a credit report id sent again with another envelope is an id_conflict
   CHECK(server.command({"XPENDING", keys.events(), "engine"}).elements()[0].as_integer() == 0);
 }
 
+namespace {
+
+// Counts the entries the read dead-lettered without handing them to the loop.
+class refusal_observer : public test::counting_observer {
+ public:
+  using counting_observer::counting_observer;
+  void refused_unread(std::uint32_t, std::uint64_t entries) override { refused += entries; }
+  std::uint64_t refused = 0;
+};
+
+}  // namespace
+
 TEST_CASE("an entry above the configured size is a dead letter, refused before it is parsed",
           "[runtime][hardening]") {
   setup s;
@@ -292,7 +304,15 @@ TEST_CASE("an entry above the configured size is a dead letter, refused before i
   later.replace(later.find("c-1"), 3, "c-2");
   // The first is read by the idle wait; the next two by xyp_read, which keeps the big one.
   submit(o, {small, big, later});
-  run_until_committed(s.processor, o, 2);
+  asio::io_context io;
+  redis::runtime* handle = nullptr;
+  refusal_observer observer(handle, 2);
+  redis::runtime engine(io.get_executor(), s.processor, o, observer);
+  handle = &engine;
+  asio::co_spawn(io, engine.run(), asio::detached);
+  io.run();
+  // The refusal is told to the observer (the metrics count it as a dead letter), once.
+  CHECK(observer.refused == 1);
   const redis::partition_keys keys(o.prefix, 0);
   const auto dead = server.command({"XRANGE", keys.dead(), "-", "+"});
   REQUIRE(dead.elements().size() == 1);
