@@ -31,13 +31,7 @@ boost::asio::awaitable<std::size_t> migrate_applicant_keys(
   // The old keys' names: "<base>credit:<applicant>" and "<base>applicant:<applicant>".
   const std::string credit_prefix = keys.old_credit(""),
                     cases_prefix = keys.old_applicant_cases("");
-  // SCAN's pattern: the partition's keys, the prefix's glob characters escaped.
-  std::string pattern;
-  for (const char c : keys.base()) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
-    pattern += c;
-  }
-  pattern += '*';
+  const std::string pattern = keys_starting_with(keys.base());
   std::size_t moved = 0;
   std::string cursor = "0";
   do {

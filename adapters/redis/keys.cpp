@@ -21,6 +21,17 @@ std::uint32_t applicant_bucket(std::string_view applicant_id) {
   return static_cast<std::uint32_t>(h % applicant_buckets);
 }
 
+std::string keys_starting_with(std::string_view literal) {
+  std::string pattern;
+  pattern.reserve(literal.size() + 1);
+  for (const char c : literal) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '*';
+  return pattern;
+}
+
 std::string timer_member(std::string_view timer_id, std::string_view applicant_id) {
   std::string member;
   member.reserve(timer_id.size() + 1 + applicant_id.size());

@@ -39,6 +39,10 @@ std::uint32_t applicant_bucket(std::string_view applicant_id);
 // is "<case id>/t<k>/<kind>"), score the due time in ms.
 std::string timer_member(std::string_view timer_id, std::string_view applicant_id);
 
+// A SCAN MATCH pattern for every key that starts with `literal` (a prefix whose glob characters,
+// * ? [ ] and \, are escaped so that they match only themselves).
+std::string keys_starting_with(std::string_view literal);
+
 // The keys of one partition.
 class partition_keys {
  public:

@@ -872,9 +872,9 @@ asio::awaitable<void> check_layout(const runtime_options& options) {
     old = exists.is_integer() && exists.as_integer() > 0;
     std::string cursor = "0";
     for (int round = 0; !old && round < 100; ++round) {
-      const auto found = co_await conn.command(
-          cmd("SCAN", cursor, "MATCH", partition_key_prefix(options.prefix, n) + "case:*", "COUNT",
-              "1000"));
+      const auto found = co_await conn.command(cmd(
+          "SCAN", cursor, "MATCH",
+          keys_starting_with(partition_key_prefix(options.prefix, n) + "case:"), "COUNT", "1000"));
       if (found.is_error()) break;
       cursor = found.elements().at(0).as_string();
       old = !found.elements().at(1).elements().empty();

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/functions.hpp"
@@ -995,4 +996,28 @@ TEST_CASE("an earlier build's credit this engine cannot read stops its partition
   CHECK(server.command({"GET", keys.old_credit(applicant)}).as_string() == "{\"grade\": not json");
   CHECK(server.command({"HGET", keys.applicant_key(applicant), applicant}).is_nil());
   CHECK(server.command({"HGET", keys.state(), "applicant_records"}).is_nil());
+}
+
+TEST_CASE("a key pattern for SCAN matches its prefix literally, glob characters included",
+          "[redis][migration]") {
+  test::redis_server server;
+  // Two prefixes that a pattern built without escaping would confuse: "x*" as a glob is every
+  // key starting with "x", "x[ab]" matches "xa" and "xb".
+  for (const std::string key : {"x*:{0}:k", "xy:{0}:k", "x[ab]:{0}:k", "xa:{0}:k", "x\\:{0}:k"}) {
+    server.command({"SET", key, "1"});
+  }
+  auto matching = [&](const std::string& literal) {
+    std::set<std::string> found;
+    std::string cursor = "0";
+    do {
+      const auto page = server.command(
+          {"SCAN", cursor, "MATCH", redis::keys_starting_with(literal), "COUNT", "1000"});
+      cursor = page.elements()[0].as_string();
+      for (const auto& k : page.elements()[1].elements()) found.insert(k.as_string());
+    } while (cursor != "0");
+    return found;
+  };
+  CHECK(matching("x*:") == std::set<std::string>{"x*:{0}:k"});
+  CHECK(matching("x[ab]:") == std::set<std::string>{"x[ab]:{0}:k"});
+  CHECK(matching("x\\:") == std::set<std::string>{"x\\:{0}:k"});
 }
