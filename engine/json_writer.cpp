@@ -62,19 +62,19 @@ bool needs_escape_check(std::uint64_t w) {
          0;
 }
 
-// Whether any byte of text needs more than copying, eight bytes at a time; the last few bytes
-// are padded with spaces, which need nothing.
-bool needs_escape(std::string_view text) {
+// Where the first eight bytes holding one that needs more than copying start: text.size() when
+// none does. The last few bytes are padded with spaces, which need nothing.
+std::size_t first_to_check(std::string_view text) {
   std::size_t i = 0;
   std::uint64_t w = 0;
   for (; i + 8 <= text.size(); i += 8) {
     std::memcpy(&w, text.data() + i, 8);
-    if (needs_escape_check(w)) return true;
+    if (needs_escape_check(w)) return i;
   }
-  if (i == text.size()) return false;
+  if (i == text.size()) return i;
   w = 0x2020202020202020ULL;
   std::memcpy(&w, text.data() + i, text.size() - i);
-  return needs_escape_check(w);
+  return needs_escape_check(w) ? i : text.size();
 }
 
 }  // namespace
@@ -82,7 +82,8 @@ bool needs_escape(std::string_view text) {
 void append_json_string(std::string& out, std::string_view text) {
   // Ids, codes, keys and times need no escaping: copied whole, without the byte-by-byte walk of
   // their last bytes below (which was ~190 instructions a string on the engine's path).
-  if (!needs_escape(text)) {
+  std::size_t i = first_to_check(text);
+  if (i == text.size()) {
     out.reserve(out.size() + text.size() + 2);
     out.push_back('"');
     out.append(text);
@@ -92,7 +93,6 @@ void append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;  // start of the bytes not yet copied
-  std::size_t i = 0;
   auto flush = [&] { out.append(text.data() + run, i - run); };
   while (i < text.size()) {
     // Plain ASCII eight bytes at a time: ids, codes and keys are nearly all of it.
