@@ -442,16 +442,11 @@ class encoder {
     return n;
   }
 
-  [[gnu::always_inline]] void varint(std::uint64_t v) {
+  void varint(std::uint64_t v) {
     if (v < 0x80) {  // most tags, lengths and codes: one byte
       out_.push_back(static_cast<char>(v));
       return;
     }
-    long_varint(v);
-  }
-  // Out of line, and the one-byte case above inlined where it is called: as one function, a call
-  // cost ~40 instructions (six registers saved and restored) to write one byte.
-  [[gnu::noinline]] void long_varint(std::uint64_t v) {
     char bytes[10];
     out_.append(bytes, varint_bytes(v, bytes));
   }
