@@ -62,13 +62,37 @@ bool needs_escape_check(std::uint64_t w) {
          0;
 }
 
+// Where the first eight bytes holding one that needs more than copying start: text.size() when
+// none does. The last few bytes are padded with spaces, which need nothing.
+std::size_t first_to_check(std::string_view text) {
+  std::size_t i = 0;
+  std::uint64_t w = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&w, text.data() + i, 8);
+    if (needs_escape_check(w)) return i;
+  }
+  if (i == text.size()) return i;
+  w = 0x2020202020202020ULL;
+  std::memcpy(&w, text.data() + i, text.size() - i);
+  return needs_escape_check(w) ? i : text.size();
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
+  // Ids, codes, keys and times need no escaping: copied whole, without the byte-by-byte walk of
+  // their last bytes below (which was ~190 instructions a string on the engine's path).
+  std::size_t i = first_to_check(text);
+  if (i == text.size()) {
+    out.reserve(out.size() + text.size() + 2);
+    out.push_back('"');
+    out.append(text);
+    out.push_back('"');
+    return;
+  }
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;  // start of the bytes not yet copied
-  std::size_t i = 0;
   auto flush = [&] { out.append(text.data() + run, i - run); };
   while (i < text.size()) {
     // Plain ASCII eight bytes at a time: ids, codes and keys are nearly all of it.
@@ -280,16 +304,22 @@ void append_outbound(std::string& out, const outbound_event& e) {
   // grown from empty would be copied five or six times on its way to ~400 bytes.
   out.reserve(out.size() + 128 + e.applicant_id.size() + e.case_id.size() + e.cause.size() +
               e.data.str().size() + e.id.size() + e.type.size());
-  json_writer w{out};
-  w.begin_object()
-      .field("applicant_id", e.applicant_id)
-      .field("at", format_rfc3339(e.at))
-      .field("case_id", e.case_id)
-      .field("cause", e.cause)
-      .field("data", e.data)
-      .field("id", e.id)
-      .field("type", e.type)
-      .end_object();
+  // The keys are fixed and need no escaping: written as they are, with their punctuation.
+  out.append(R"({"applicant_id":)");
+  append_json_string(out, e.applicant_id);
+  out.append(R"(,"at":)");
+  append_json_string(out, format_rfc3339(e.at));
+  out.append(R"(,"case_id":)");
+  append_json_string(out, e.case_id);
+  out.append(R"(,"cause":)");
+  append_json_string(out, e.cause);
+  out.append(R"(,"data":)");
+  out.append(e.data.str());
+  out.append(R"(,"id":)");
+  append_json_string(out, e.id);
+  out.append(R"(,"type":)");
+  append_json_string(out, e.type);
+  out.push_back('}');
 }
 
 }  // namespace xyp

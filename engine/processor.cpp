@@ -1,6 +1,7 @@
 #include "engine/processor.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "engine/json_writer.hpp"
 #include "engine/partition.hpp"
@@ -104,9 +105,8 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
                    workflows::case_effects effects, std::string_view type, instant at,
                    const jurisdiction_policy& policy, std::uint32_t partition,
                    std::uint64_t fingerprint = 0) {
-  const std::string from = is_new ? "" : std::string(to_string(before.state));
-  const std::string to = std::string(to_string(after.state));
-  after.history.push_back(history_entry{unit.cause, std::string(type), at, from, to, fingerprint});
+  std::string from = is_new ? "" : std::string(to_string(before.state));
+  std::string to = std::string(to_string(after.state));
   auto emit = [&](std::string out_type, json_text data, outbound_facts facts = {}) {
     unit.outbound.push_back(outbound_event{"", std::move(out_type), after.applicant_id,
                                            after.case_id, at, unit.cause, std::move(data),
@@ -137,6 +137,10 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
   }
   for (auto& t : effects.timers_set) unit.timers_set.push_back(std::move(t));
   for (auto& t : effects.timers_cancelled) unit.timers_cancelled.push_back(std::move(t));
+  // The history entry last, so that it takes the state names instead of copies: the transition
+  // above reads them.
+  after.history.push_back(history_entry{unit.cause, std::string(type), at, std::move(from),
+                                        std::move(to), fingerprint});
   after.version = before.version + 1;
   unit.cases.push_back(case_write{std::move(after), is_new ? 0 : before.version});
 }
@@ -144,7 +148,13 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
 // Outbound ids derive from the cause, so that replaying the same input gives the same ids.
 void number_outbound(commit_unit& unit) {
   std::size_t n = 0;
-  for (auto& o : unit.outbound) o.id = unit.cause + "/" + std::to_string(++n);
+  for (auto& o : unit.outbound) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, ++n).ptr;
+    o.id.reserve(unit.cause.size() + 1 + static_cast<std::size_t>(end - digits));
+    o.id.assign(unit.cause).push_back('/');
+    o.id.append(digits, end);
+  }
 }
 
 std::string describe_refusal(std::string_view type, case_state state) {

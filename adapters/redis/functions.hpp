@@ -12,6 +12,7 @@
 // Compare-and-set by Redis instead of a Lua check: a Function carrying the batch spent ~6 µs
 // per event turning its arguments into Lua strings and back (docs/benchmarks.md).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,7 +66,14 @@ struct commit_limits {
 // batch applied (entries are read with NOACK: nothing is acknowledged one by one).
 class batch_commit {
  public:
-  batch_commit(const partition_keys& keys, commit_limits limits) : keys_(keys), limits_(limits) {}
+  batch_commit(const partition_keys& keys, commit_limits limits)
+      : keys_(keys),
+        limits_(limits),
+        timers_key_(keys.timers()),
+        overdue_key_(keys.overdue()),
+        escalations_key_(keys.escalations()),
+        ledger_key_(keys.ledger()),
+        ledger_by_date_key_(keys.ledger_by_date()) {}
 
   // Adds a unit; `before(case_id)` is the case as the partition held it before the unit (null for
   // a new case); `member_of(timer_id)` the timer set's member of a timer the unit removes.
@@ -75,8 +83,8 @@ class batch_commit {
   void add(const commit_unit& unit, Before&& before, MemberOf&& member_of,
            std::string_view entry_id, instant wall, bool remember_id) {
     for (const auto& w : unit.cases) add_case(w.record, before(w.record.case_id));
-    for (const auto& id : unit.timers_cancelled) zrem(keys_.timers(), member_of(id));
-    if (!unit.consumed_timer.empty()) zrem(keys_.timers(), member_of(unit.consumed_timer));
+    for (const auto& id : unit.timers_cancelled) zrem(timers_key_, member_of(id));
+    if (!unit.consumed_timer.empty()) zrem(timers_key_, member_of(unit.consumed_timer));
     add_rest(unit, entry_id, wall, remember_id);
   }
   // The applicant's record as the batch leaves it (its credit and every case id): one field of its
@@ -100,9 +108,9 @@ class batch_commit {
  private:
   void add_case(const case_record& after, const case_record* before);
   void add_rest(const commit_unit& unit, std::string_view entry_id, instant wall, bool remember_id);
-  void hset(std::string key, std::string field, std::string value);
-  void zadd(std::string key, std::string member, std::string score);
-  void zrem(std::string key, std::string member);
+  void hset(std::string_view key, std::string field, std::string value);
+  void zadd(std::string_view key, std::string member, std::string score);
+  void zrem(std::string_view key, std::string member);
 
   // One key's writes in the order the batch made them: a hash's fields (value always set) or a
   // sorted set's members (score; nullopt: ZREM). The last write of a field or member is the one
@@ -112,14 +120,24 @@ class batch_commit {
     std::string key;
     std::vector<std::pair<std::string, std::optional<std::string>>> writes;
   };
-  static void write(std::vector<key_writes>& all, std::unordered_map<std::string, std::size_t>& at,
-                    std::string key, std::string name, std::optional<std::string> value);
+  // Keys looked up as views: the fixed keys below are not built again per write.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+  using key_index = std::unordered_map<std::string, std::size_t, key_hash, std::equal_to<>>;
+  static void write(std::vector<key_writes>& all, key_index& at, std::string_view key,
+                    std::string name, std::optional<std::string> value);
 
   const partition_keys& keys_;
   commit_limits limits_;
+  // The partition's fixed keys, built once: built per write they were a string each.
+  const std::string timers_key_, overdue_key_, escalations_key_, ledger_key_, ledger_by_date_key_;
   std::size_t units_ = 0;
   std::vector<key_writes> hashes_, zsets_;  // in the order each key was first written
-  std::unordered_map<std::string, std::size_t> hash_at_, zset_at_;  // key -> its index above
+  key_index hash_at_, zset_at_;             // key -> its index above
   std::vector<std::string> out_;
   std::vector<dead_letter> dead_;
   std::vector<std::string> acks_;

@@ -29,11 +29,15 @@ class resp_commands {
   void arg(std::string_view value) {
     assert(args_left_ > 0);
     --args_left_;
-    buffer_ += '$';
-    append_number(value.size());
-    buffer_ += "\r\n";
+    // The header in one append: five appends, each checking the room left, were ~220
+    // instructions an argument in a commit of 200,000 of them.
+    char head[24] = {'$'};
+    char* end = std::to_chars(head + 1, head + sizeof head - 2, value.size()).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    buffer_.append(head, static_cast<std::size_t>(end - head));
     buffer_.append(value);
-    buffer_ += "\r\n";
+    buffer_.append("\r\n", 2);
   }
   // An integer argument, in decimal.
   void arg(std::int64_t value) {

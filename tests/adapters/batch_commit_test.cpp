@@ -136,3 +136,20 @@ TEST_CASE("a case written by two units of one batch is sent once, as the later u
   CHECK(count_in(sent, "ZREM", b.keys.by_state(to_string(first.state)), "C-1") == 1);
   CHECK(count_in(sent, "ZADD", b.keys.by_state(to_string(first.state)), "C-1") == 0);
 }
+
+TEST_CASE("the committed position is the batch's newest entry compared as numbers, not as text",
+          "[commit]") {
+  redis::partition_keys keys{"t", 0};
+  redis::batch_commit commit{keys, {}};
+  auto none = [](const std::string&) -> const case_record* { return nullptr; };
+  auto member = [](const std::string& id) { return redis::timer_member(id, "A-1"); };
+  // As text, "9-5" > "10-12" and "10-3" > "10-12"; as stream ids, 10-12 is the newest.
+  for (const std::string id : {"9-5", "10-12", "10-3", "10-0"}) {
+    commit_unit unit;
+    unit.cause = "e-" + id;
+    commit.add(unit, none, member, id, instant{}, false);
+  }
+  CHECK(commit.position() == std::optional<std::string>("10-12"));
+  const auto sent = commands_of(commit.transaction().text());
+  CHECK(count_in(sent, "HSET", keys.state(), "10-12") == 1);
+}

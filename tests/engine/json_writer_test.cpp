@@ -82,6 +82,24 @@ TEST_CASE("A byte that needs escaping or checking is found at any place in a lon
   }
 }
 
+TEST_CASE("A byte that needs escaping or checking is found among the last bytes of a short string",
+          "[json-writer]") {
+  // Strings that need nothing are copied whole after a check of eight bytes at a time, the last
+  // few padded: a special byte at every place of every length up to two words must still be seen.
+  const std::vector<std::string> specials{std::string(1, '\0'), "\x1f", "\"",      "\\",
+                                          "\xC3\xA9",           "\xFF", "\xE4\xB8"};
+  for (const auto& special : specials) {
+    for (std::size_t length = 0; length <= 16; ++length) {
+      for (std::size_t at = 0; at <= length; ++at) {
+        std::string text(length, 'x');
+        text.insert(at, special);
+        INFO(json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+        CHECK(written(text) == json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+      }
+    }
+  }
+}
+
 TEST_CASE("An object's members set in any order are written sorted, as nlohmann/json dumps them",
           "[json-writer]") {
   const std::vector<std::string> missing{"floor_plan", "石龙区\"证明\"", "back\\slash"};
