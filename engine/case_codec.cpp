@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/byte_codec.hpp"
@@ -12,12 +13,23 @@
 namespace xyp {
 namespace {
 
+class word_list;
+const word_list& matter_code_words();
+const word_list& department_words();
+const word_list& material_words();
+const word_list& privilege_words();
+const word_list& credit_source_words();
+
 // ---------------------------------------------------------------------------------------------
 // The fields of each stored record, by tag. A field is one line here, read by the encoder and
 // the decoder alike: to add one, give it the next free tag of its record (tags only ever grow;
-// a removed field's tag is never reused). Tags must stay in ascending order within a record.
-// `case_id` is tag 1 and `clocks` precede `history`, because timer ids and history entries are
-// stored relative to them.
+// a removed field's tag is never reused). A record's fields are written in the order of its
+// list, which is the order the decoder expects them in. `case_id` is tag 1 and `clocks` precede
+// `history`, because timer ids and history entries are stored relative to them.
+//
+// Version 3 stores the words of the shipped profiles (matter codes, departments, materials,
+// privileges, credit sources) as numbers, under tags of their own; the earlier tags of those
+// fields (their text) are still read, and still written for a word no list holds.
 // ---------------------------------------------------------------------------------------------
 
 template <class V, class A>
@@ -35,7 +47,7 @@ void fields_of_credit(V& v, C& c) {
   v(4, c.tax_incentive_card);
   v(5, c.blacklisted);
   v(6, c.key_review);
-  v(7, c.source);
+  v.word(9, 7, c.source, credit_source_words());  // 9 since version 3
   v(8, c.as_of);
 }
 
@@ -75,8 +87,8 @@ void fields_of_case(V& v, R& r) {
   v(1, r.case_id);
   v(2, r.applicant_id);
   v(3, r.applicant);
-  v(4, r.matter);
-  v(5, r.department);
+  v.word(32, 4, r.matter, matter_code_words());  // 32 to 37 since version 3
+  v.word(33, 5, r.department, department_words());
   v(6, r.state);
   v(7, r.track_used);
   v(8, r.credit_track);
@@ -85,10 +97,10 @@ void fields_of_case(V& v, R& r) {
   v(11, r.tier);
   v.word(12, 13, r.eligibility_reason, v.eligibility_reasons());
   v(14, r.credit);
-  v(15, r.privileges);
-  v(16, r.materials);
-  v(17, r.missing);
-  v(18, r.replaced_by_commitment);
+  v.words(34, 15, r.privileges, privilege_words());
+  v.words(35, 16, r.materials, material_words());
+  v.words(36, 17, r.missing, material_words());
+  v.words(37, 18, r.replaced_by_commitment, material_words());
   v(19, r.clocks);
   v(20, r.escalations);
   v(21, r.history);
@@ -201,23 +213,45 @@ constexpr std::uint64_t enum_count<rating>() {
   return 5;
 }
 
-// The words stored as numbers. Appending to a list is compatible; reordering is not.
-using word_list = std::vector<std::string>;
+// The words stored as numbers: a word's number is its place in its list. Appending to a list is
+// compatible; reordering or removing is not, since stored records hold the numbers.
+class word_list {
+ public:
+  explicit word_list(std::vector<std::string> words) : words_(std::move(words)) {
+    index_.reserve(words_.size());
+    for (std::size_t i = 0; i < words_.size(); ++i) index_.emplace(words_[i], i);
+  }
+  // The index holds views of the words: the list stays where it was built.
+  word_list(const word_list&) = delete;
+  word_list& operator=(const word_list&) = delete;
+
+  std::size_t size() const { return words_.size(); }
+  const std::string& operator[](std::size_t i) const { return words_[i]; }
+  std::optional<std::size_t> find(std::string_view word) const {
+    const auto it = index_.find(word);
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::vector<std::string> words_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+};
 
 const word_list& state_words() {
-  static const word_list words = [] {
-    word_list w;
+  static const word_list words{[] {
+    std::vector<std::string> w;
     for (int s = 0; s < case_state_count; ++s) {
       w.emplace_back(to_string(static_cast<case_state>(s)));
     }
     return w;
-  }();
+  }()};
   return words;
 }
 
 const word_list& history_type_words() {
-  static const word_list words = [] {
-    word_list w;
+  static const word_list words{[] {
+    std::vector<std::string> w;
     for (int t = 0; t <= static_cast<int>(event_type::clock_advance); ++t) {
       w.emplace_back(to_string(static_cast<event_type>(t)));
     }
@@ -225,20 +259,114 @@ const word_list& history_type_words() {
       w.push_back("clock." + std::string(to_string(static_cast<clock_kind>(k))));
     }
     return w;
-  }();
+  }()};
   return words;
 }
 
 // The reasons engine/eligibility gives.
 const word_list& eligibility_reason_words() {
-  static const word_list words{"not_opted_in",    "commitment_not_signed", "channel_not_allowed",
-                               "matter_excluded", "blacklisted",           "key_review",
-                               "below_tier",      "no_privilege"};
+  static const word_list words{{"not_opted_in", "commitment_not_signed", "channel_not_allowed",
+                                "matter_excluded", "blacklisted", "key_review", "below_tier",
+                                "no_privilege"}};
   return words;
 }
 
 const word_list& escalation_level_words() {
-  static const word_list words{"warning", "overdue"};
+  static const word_list words{{"warning", "overdue"}};
+  return words;
+}
+
+// The words of the jurisdiction profiles shipped in config/profiles when version 3 was made. They
+// are a table for compression, not a rule: a profile with a word not listed here has it stored
+// as text, which costs bytes and nothing else. Append a profile's new words at the end of their
+// list (tests/engine/case_codec_test checks that the shipped profiles' words are all here).
+const word_list& matter_code_words() {
+  static const word_list words{
+      {"ENTERPRISE-REGISTRATION", "FOOD-OPERATION", "PUBLIC-PLACE-HYGIENE", "CONSTRUCTION-PERMIT",
+       "DRUG-RETAIL", "ROAD-FREIGHT", "TOBACCO-RETAIL", "POLLUTANT-DISCHARGE", "ENERGY-REVIEW",
+       "HR-SERVICE", "PUBLICATION-RETAIL", "SPECIAL-EQUIPMENT-REGISTRATION", "HAZCHEM-OPERATION"}};
+  return words;
+}
+
+const word_list& department_words() {
+  static const word_list words{
+      {// shilong
+       "石龙区市场监督管理局", "石龙区卫生健康委员会", "石龙区住房和城乡建设局", "石龙区交通运输局",
+       "石龙区烟草专卖局", "平顶山市生态环境局石龙分局", "石龙区发展和改革委员会",
+       "石龙区人力资源和社会保障局", "石龙区文化广电和旅游局", "石龙区应急管理局",
+       // zaozhuang
+       "枣庄高新区行政审批局", "枣庄市烟草专卖局", "枣庄市生态环境局高新区分局",
+       "枣庄高新区经济发展局",
+       // zalantun
+       "扎兰屯市市场监督管理局", "扎兰屯市卫生健康委员会", "扎兰屯市住房和城乡建设局",
+       "扎兰屯市交通运输局", "扎兰屯市烟草专卖局", "呼伦贝尔市生态环境局扎兰屯市分局",
+       "扎兰屯市发展和改革委员会", "扎兰屯市人力资源和社会保障局", "扎兰屯市文化旅游体育局",
+       "扎兰屯市应急管理局",
+       // qingzhou
+       "青州市市场监督管理局", "青州市卫生健康局", "青州市住房和城乡建设局", "青州市交通运输局",
+       "青州市烟草专卖局", "潍坊市生态环境局青州分局", "青州市发展和改革局",
+       "青州市人力资源和社会保障局", "青州市文化和旅游局", "青州市应急管理局"}};
+  return words;
+}
+
+const word_list& material_words() {
+  static const word_list words{{"application_form",
+                                "id_card",
+                                "articles_of_association",
+                                "premises_lease",
+                                "appointment_documents",
+                                "business_license",
+                                "floor_plan",
+                                "food_safety_rules",
+                                "equipment_list",
+                                "health_certificate",
+                                "food_safety_officer_certificate",
+                                "hygiene_rules",
+                                "hygiene_inspection_report",
+                                "land_use_certificate",
+                                "planning_permit",
+                                "construction_contract",
+                                "construction_drawing_review",
+                                "funds_proof",
+                                "supervision_contract",
+                                "safety_measures",
+                                "pharmacist_certificate",
+                                "quality_rules",
+                                "vehicle_license",
+                                "driver_qualification",
+                                "safety_rules",
+                                "parking_lease",
+                                "vehicle_inspection_report",
+                                "env_impact_approval",
+                                "self_monitoring_plan",
+                                "pollution_control_facilities",
+                                "project_approval",
+                                "energy_assessment_report",
+                                "energy_metering_plan",
+                                "staff_qualifications",
+                                "service_rules",
+                                "equipment_product_certificate",
+                                "installation_inspection_certificate",
+                                "operator_certificate",
+                                "safety_officer_certificate",
+                                "emergency_plan",
+                                "safety_evaluation_report"}};
+  return words;
+}
+
+const word_list& privilege_words() {
+  static const word_list words{{"appointment", "agent_assistance", "free_express_delivery",
+                                "startup_package", "commit_to_enter", "dedicated_team",
+                                "notify_and_commit", "green_channel", "deficiency_acceptance",
+                                "door_to_door", "inspection_waiver", "vip_specialist",
+                                "online_service", "instant_approval", "one_window_acceptance",
+                                "simulated_approval", "at_most_one_trip"}};
+  return words;
+}
+
+// Where credit reports come from (the `source` of credit.update).
+const word_list& credit_source_words() {
+  static const word_list words{{"公共信用信息平台"}};
   return words;
 }
 
@@ -302,6 +430,7 @@ class default_collector {
   void word(std::uint32_t, std::uint32_t, const std::string&, const word_list&) {}
   void timer_id(std::uint32_t, std::uint32_t, const std::string&, clock_kind) {}
   void event_ref(std::uint32_t, std::uint32_t, const std::string&) {}
+  void words(std::uint32_t, std::uint32_t, const std::vector<std::string>&, const word_list&) {}
 
  private:
   std::vector<const void*>& out_;
@@ -365,15 +494,31 @@ class encoder {
   void word(std::uint32_t code_tag, std::uint32_t text_tag, const std::string& value,
             const word_list& words) {
     if (value.empty()) return;
-    for (std::size_t i = 0; i < words.size(); ++i) {
-      if (words[i] == value) {
-        varint(code_tag);
-        varint(i);
-        return;
-      }
+    if (const auto i = words.find(value)) {
+      varint(code_tag);
+      varint(*i);
+      return;
     }
     varint(text_tag);
     put(value);
+  }
+
+  // A list of words, each a known word's number or the word itself: element 2n is the nth word
+  // of `words`, 2n + 1 a text of n bytes that follows. Nothing when the list is empty; the
+  // list's text form (text_tag, the form before version 3) is read, never written.
+  void words(std::uint32_t code_tag, std::uint32_t, const std::vector<std::string>& list,
+             const word_list& known) {
+    if (list.empty()) return;
+    varint(code_tag);
+    varint(list.size());
+    for (const auto& w : list) {
+      if (const auto i = known.find(w)) {
+        varint(*i << 1);
+      } else {
+        varint((w.size() << 1) | 1);
+        out_.append(w);
+      }
+    }
   }
 
   void timer_id(std::uint32_t seq_tag, std::uint32_t text_tag, const std::string& id,
@@ -529,6 +674,31 @@ class decoder {
     (*this)(text_tag, value);
   }
 
+  void words(std::uint32_t code_tag, std::uint32_t text_tag, std::vector<std::string>& list,
+             const word_list& known) {
+    if (take(code_tag)) {
+      const std::uint64_t count = varint();
+      if (count == 0 || count > remaining()) corrupt("bad list length");
+      list.clear();
+      list.reserve(static_cast<std::size_t>(count));
+      for (std::uint64_t n = 0; n < count; ++n) {
+        const std::uint64_t element = varint();
+        if (element & 1) {
+          const std::uint64_t length = element >> 1;
+          if (length > remaining()) corrupt("truncated");
+          list.emplace_back(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(length));
+          p_ += length;
+        } else {
+          const std::uint64_t i = element >> 1;
+          if (i >= known.size()) corrupt("unknown word " + std::to_string(i));
+          list.push_back(known[static_cast<std::size_t>(i)]);
+        }
+      }
+      peek();
+    }
+    (*this)(text_tag, list);
+  }
+
   void timer_id(std::uint32_t seq_tag, std::uint32_t text_tag, std::string& id, clock_kind kind) {
     if (take(seq_tag)) {
       id = timer_id_from(record_.case_id, varint(), kind);
@@ -640,8 +810,9 @@ std::string encode_case(const case_record& record) {
 case_record decode_case(std::string_view bytes) {
   if (bytes.empty()) throw case_codec_error("case record is corrupt: empty");
   const auto* begin = reinterpret_cast<const unsigned char*>(bytes.data());
-  // Version 1 is version 2 without history fingerprints: read both.
-  if (begin[0] != case_codec_version && begin[0] != 1) {
+  // Version 1 is version 2 without history fingerprints; version 2 is version 3 with every word
+  // as text. All three are read.
+  if (begin[0] < 1 || begin[0] > case_codec_version) {
     throw case_codec_error("case record has unknown format version " + std::to_string(begin[0]) +
                            " (this engine reads version " + std::to_string(case_codec_version) +
                            ")");
