@@ -8,16 +8,10 @@
 #include <vector>
 
 #include "engine/byte_codec.hpp"
+#include "engine/stored_words.hpp"
 
 namespace xyp {
 namespace {
-
-class word_list;
-const word_list& matter_code_words();
-const word_list& department_words();
-const word_list& material_words();
-const word_list& privilege_words();
-const word_list& credit_source_words();
 
 // ---------------------------------------------------------------------------------------------
 // The fields of each stored record, by tag. A field is one line here, read by the encoder and
@@ -212,47 +206,6 @@ constexpr std::uint64_t enum_count<rating>() {
   return 5;
 }
 
-// The words stored as numbers: a word's number is its place in its list. Appending to a list is
-// compatible; reordering or removing is not, since stored records hold the numbers.
-class word_list {
- public:
-  explicit word_list(std::vector<std::string> words) : words_(std::move(words)) {
-    // Every encode looks several words up: an open-addressed table on a hash of a few of the
-    // word's bytes, a quarter full at most, is ~4x cheaper than std::unordered_map here.
-    while (slots_.size() < 4 * words_.size()) slots_.resize(slots_.size() * 2);
-    for (std::size_t i = 0; i < words_.size(); ++i) {
-      std::size_t at = slot_of(words_[i]);
-      while (slots_[at] != 0) at = (at + 1) & (slots_.size() - 1);
-      slots_[at] = static_cast<std::uint32_t>(i + 1);
-    }
-  }
-
-  std::size_t size() const { return words_.size(); }
-  const std::string& operator[](std::size_t i) const { return words_[i]; }
-  std::optional<std::size_t> find(std::string_view word) const {
-    for (std::size_t at = slot_of(word); slots_[at] != 0; at = (at + 1) & (slots_.size() - 1)) {
-      if (words_[slots_[at] - 1] == word) return slots_[at] - 1;
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::size_t slot_of(std::string_view w) const {
-    std::size_t h = w.size() * 0x9E3779B1u;
-    if (!w.empty()) {
-      h ^= static_cast<unsigned char>(w.front()) * 31u +
-           static_cast<unsigned char>(w.back()) * 131u +
-           static_cast<unsigned char>(w[w.size() / 2]) * 1031u +
-           static_cast<unsigned char>(w[w.size() / 3]) * 7919u;
-    }
-    h ^= h >> 7;
-    return h & (slots_.size() - 1);
-  }
-
-  std::vector<std::string> words_;
-  std::vector<std::uint32_t> slots_ = std::vector<std::uint32_t>(8, 0);  // word number + 1; 0 free
-};
-
 const word_list& state_words() {
   static const word_list words{[] {
     std::vector<std::string> w;
@@ -288,100 +241,6 @@ const word_list& eligibility_reason_words() {
 
 const word_list& escalation_level_words() {
   static const word_list words{{"warning", "overdue"}};
-  return words;
-}
-
-// The words of the jurisdiction profiles shipped in config/profiles when version 3 was made. They
-// are a table for compression, not a rule: a profile with a word not listed here has it stored
-// as text, which costs bytes and nothing else. Append a profile's new words at the end of their
-// list (tests/engine/case_codec_test checks that the shipped profiles' words are all here).
-const word_list& matter_code_words() {
-  static const word_list words{
-      {"ENTERPRISE-REGISTRATION", "FOOD-OPERATION", "PUBLIC-PLACE-HYGIENE", "CONSTRUCTION-PERMIT",
-       "DRUG-RETAIL", "ROAD-FREIGHT", "TOBACCO-RETAIL", "POLLUTANT-DISCHARGE", "ENERGY-REVIEW",
-       "HR-SERVICE", "PUBLICATION-RETAIL", "SPECIAL-EQUIPMENT-REGISTRATION", "HAZCHEM-OPERATION"}};
-  return words;
-}
-
-const word_list& department_words() {
-  static const word_list words{
-      {// shilong
-       "石龙区市场监督管理局", "石龙区卫生健康委员会", "石龙区住房和城乡建设局", "石龙区交通运输局",
-       "石龙区烟草专卖局", "平顶山市生态环境局石龙分局", "石龙区发展和改革委员会",
-       "石龙区人力资源和社会保障局", "石龙区文化广电和旅游局", "石龙区应急管理局",
-       // zaozhuang
-       "枣庄高新区行政审批局", "枣庄市烟草专卖局", "枣庄市生态环境局高新区分局",
-       "枣庄高新区经济发展局",
-       // zalantun
-       "扎兰屯市市场监督管理局", "扎兰屯市卫生健康委员会", "扎兰屯市住房和城乡建设局",
-       "扎兰屯市交通运输局", "扎兰屯市烟草专卖局", "呼伦贝尔市生态环境局扎兰屯市分局",
-       "扎兰屯市发展和改革委员会", "扎兰屯市人力资源和社会保障局", "扎兰屯市文化旅游体育局",
-       "扎兰屯市应急管理局",
-       // qingzhou
-       "青州市市场监督管理局", "青州市卫生健康局", "青州市住房和城乡建设局", "青州市交通运输局",
-       "青州市烟草专卖局", "潍坊市生态环境局青州分局", "青州市发展和改革局",
-       "青州市人力资源和社会保障局", "青州市文化和旅游局", "青州市应急管理局"}};
-  return words;
-}
-
-const word_list& material_words() {
-  static const word_list words{{"application_form",
-                                "id_card",
-                                "articles_of_association",
-                                "premises_lease",
-                                "appointment_documents",
-                                "business_license",
-                                "floor_plan",
-                                "food_safety_rules",
-                                "equipment_list",
-                                "health_certificate",
-                                "food_safety_officer_certificate",
-                                "hygiene_rules",
-                                "hygiene_inspection_report",
-                                "land_use_certificate",
-                                "planning_permit",
-                                "construction_contract",
-                                "construction_drawing_review",
-                                "funds_proof",
-                                "supervision_contract",
-                                "safety_measures",
-                                "pharmacist_certificate",
-                                "quality_rules",
-                                "vehicle_license",
-                                "driver_qualification",
-                                "safety_rules",
-                                "parking_lease",
-                                "vehicle_inspection_report",
-                                "env_impact_approval",
-                                "self_monitoring_plan",
-                                "pollution_control_facilities",
-                                "project_approval",
-                                "energy_assessment_report",
-                                "energy_metering_plan",
-                                "staff_qualifications",
-                                "service_rules",
-                                "equipment_product_certificate",
-                                "installation_inspection_certificate",
-                                "operator_certificate",
-                                "safety_officer_certificate",
-                                "emergency_plan",
-                                "safety_evaluation_report"}};
-  return words;
-}
-
-const word_list& privilege_words() {
-  static const word_list words{{"appointment", "agent_assistance", "free_express_delivery",
-                                "startup_package", "commit_to_enter", "dedicated_team",
-                                "notify_and_commit", "green_channel", "deficiency_acceptance",
-                                "door_to_door", "inspection_waiver", "vip_specialist",
-                                "online_service", "instant_approval", "one_window_acceptance",
-                                "simulated_approval", "at_most_one_trip"}};
-  return words;
-}
-
-// Where credit reports come from (the `source` of credit.update).
-const word_list& credit_source_words() {
-  static const word_list words{{"公共信用信息平台"}};
   return words;
 }
 
