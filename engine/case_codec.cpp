@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/byte_codec.hpp"
+#include "engine/stored_words.hpp"
 
 namespace xyp {
 namespace {
@@ -15,9 +16,13 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // The fields of each stored record, by tag. A field is one line here, read by the encoder and
 // the decoder alike: to add one, give it the next free tag of its record (tags only ever grow;
-// a removed field's tag is never reused). Tags must stay in ascending order within a record.
-// `case_id` is tag 1 and `clocks` precede `history`, because timer ids and history entries are
-// stored relative to them.
+// a removed field's tag is never reused). A record's fields are written in the order of its
+// list, which is the order the decoder expects them in. `case_id` is tag 1 and `clocks` precede
+// `history`, because timer ids and history entries are stored relative to them.
+//
+// Version 3 stores the words of the shipped profiles (matter codes, departments, materials,
+// privileges, credit sources) as numbers, under tags of their own; the earlier tags of those
+// fields (their text) are still read, and still written for a word no list holds.
 // ---------------------------------------------------------------------------------------------
 
 template <class V, class A>
@@ -35,7 +40,7 @@ void fields_of_credit(V& v, C& c) {
   v(4, c.tax_incentive_card);
   v(5, c.blacklisted);
   v(6, c.key_review);
-  v(7, c.source);
+  v.word(9, 7, c.source, credit_source_words());  // 9 since version 3
   v(8, c.as_of);
 }
 
@@ -75,8 +80,8 @@ void fields_of_case(V& v, R& r) {
   v(1, r.case_id);
   v(2, r.applicant_id);
   v(3, r.applicant);
-  v(4, r.matter);
-  v(5, r.department);
+  v.word(32, 4, r.matter, matter_code_words());  // 32 to 37 since version 3
+  v.word(33, 5, r.department, department_words());
   v(6, r.state);
   v(7, r.track_used);
   v(8, r.credit_track);
@@ -85,10 +90,10 @@ void fields_of_case(V& v, R& r) {
   v(11, r.tier);
   v.word(12, 13, r.eligibility_reason, v.eligibility_reasons());
   v(14, r.credit);
-  v(15, r.privileges);
-  v(16, r.materials);
-  v(17, r.missing);
-  v(18, r.replaced_by_commitment);
+  v.words(34, 15, r.privileges, privilege_words());
+  v.words(35, 16, r.materials, material_words());
+  v.words(36, 17, r.missing, material_words());
+  v.words(37, 18, r.replaced_by_commitment, material_words());
   v(19, r.clocks);
   v(20, r.escalations);
   v(21, r.history);
@@ -201,23 +206,20 @@ constexpr std::uint64_t enum_count<rating>() {
   return 5;
 }
 
-// The words stored as numbers. Appending to a list is compatible; reordering is not.
-using word_list = std::vector<std::string>;
-
 const word_list& state_words() {
-  static const word_list words = [] {
-    word_list w;
+  static const word_list words{[] {
+    std::vector<std::string> w;
     for (int s = 0; s < case_state_count; ++s) {
       w.emplace_back(to_string(static_cast<case_state>(s)));
     }
     return w;
-  }();
+  }()};
   return words;
 }
 
 const word_list& history_type_words() {
-  static const word_list words = [] {
-    word_list w;
+  static const word_list words{[] {
+    std::vector<std::string> w;
     for (int t = 0; t <= static_cast<int>(event_type::clock_advance); ++t) {
       w.emplace_back(to_string(static_cast<event_type>(t)));
     }
@@ -225,20 +227,20 @@ const word_list& history_type_words() {
       w.push_back("clock." + std::string(to_string(static_cast<clock_kind>(k))));
     }
     return w;
-  }();
+  }()};
   return words;
 }
 
 // The reasons engine/eligibility gives.
 const word_list& eligibility_reason_words() {
-  static const word_list words{"not_opted_in",    "commitment_not_signed", "channel_not_allowed",
-                               "matter_excluded", "blacklisted",           "key_review",
-                               "below_tier",      "no_privilege"};
+  static const word_list words{{"not_opted_in", "commitment_not_signed", "channel_not_allowed",
+                                "matter_excluded", "blacklisted", "key_review", "below_tier",
+                                "no_privilege"}};
   return words;
 }
 
 const word_list& escalation_level_words() {
-  static const word_list words{"warning", "overdue"};
+  static const word_list words{{"warning", "overdue"}};
   return words;
 }
 
@@ -302,6 +304,7 @@ class default_collector {
   void word(std::uint32_t, std::uint32_t, const std::string&, const word_list&) {}
   void timer_id(std::uint32_t, std::uint32_t, const std::string&, clock_kind) {}
   void event_ref(std::uint32_t, std::uint32_t, const std::string&) {}
+  void words(std::uint32_t, std::uint32_t, const std::vector<std::string>&, const word_list&) {}
 
  private:
   std::vector<const void*>& out_;
@@ -365,15 +368,31 @@ class encoder {
   void word(std::uint32_t code_tag, std::uint32_t text_tag, const std::string& value,
             const word_list& words) {
     if (value.empty()) return;
-    for (std::size_t i = 0; i < words.size(); ++i) {
-      if (words[i] == value) {
-        varint(code_tag);
-        varint(i);
-        return;
-      }
+    if (const auto i = words.find(value)) {
+      varint(code_tag);
+      varint(*i);
+      return;
     }
     varint(text_tag);
     put(value);
+  }
+
+  // A list of words, each a known word's number or the word itself: element 2n is the nth word
+  // of `words`, 2n + 1 a text of n bytes that follows. Nothing when the list is empty; the
+  // list's text form (text_tag, the form before version 3) is read, never written.
+  void words(std::uint32_t code_tag, std::uint32_t, const std::vector<std::string>& list,
+             const word_list& known) {
+    if (list.empty()) return;
+    varint(code_tag);
+    varint(list.size());
+    for (const auto& w : list) {
+      if (const auto i = known.find(w)) {
+        varint(*i << 1);
+      } else {
+        varint((w.size() << 1) | 1);
+        out_.append(w);
+      }
+    }
   }
 
   void timer_id(std::uint32_t seq_tag, std::uint32_t text_tag, const std::string& id,
@@ -529,6 +548,31 @@ class decoder {
     (*this)(text_tag, value);
   }
 
+  void words(std::uint32_t code_tag, std::uint32_t text_tag, std::vector<std::string>& list,
+             const word_list& known) {
+    if (take(code_tag)) {
+      const std::uint64_t count = varint();
+      if (count == 0 || count > remaining()) corrupt("bad list length");
+      list.clear();
+      list.reserve(static_cast<std::size_t>(count));
+      for (std::uint64_t n = 0; n < count; ++n) {
+        const std::uint64_t element = varint();
+        if (element & 1) {
+          const std::uint64_t length = element >> 1;
+          if (length > remaining()) corrupt("truncated");
+          list.emplace_back(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(length));
+          p_ += length;
+        } else {
+          const std::uint64_t i = element >> 1;
+          if (i >= known.size()) corrupt("unknown word " + std::to_string(i));
+          list.push_back(known[static_cast<std::size_t>(i)]);
+        }
+      }
+      peek();
+    }
+    (*this)(text_tag, list);
+  }
+
   void timer_id(std::uint32_t seq_tag, std::uint32_t text_tag, std::string& id, clock_kind kind) {
     if (take(seq_tag)) {
       id = timer_id_from(record_.case_id, varint(), kind);
@@ -640,8 +684,9 @@ std::string encode_case(const case_record& record) {
 case_record decode_case(std::string_view bytes) {
   if (bytes.empty()) throw case_codec_error("case record is corrupt: empty");
   const auto* begin = reinterpret_cast<const unsigned char*>(bytes.data());
-  // Version 1 is version 2 without history fingerprints: read both.
-  if (begin[0] != case_codec_version && begin[0] != 1) {
+  // Version 1 is version 2 without history fingerprints; version 2 is version 3 with every word
+  // as text. All three are read.
+  if (begin[0] < 1 || begin[0] > case_codec_version) {
     throw case_codec_error("case record has unknown format version " + std::to_string(begin[0]) +
                            " (this engine reads version " + std::to_string(case_codec_version) +
                            ")");

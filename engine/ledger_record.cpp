@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/byte_codec.hpp"
+#include "engine/stored_words.hpp"
 
 namespace xyp {
 namespace {
@@ -12,8 +13,10 @@ enum flag : unsigned char {
   has_satisfaction = 2,
   date_as_text = 4,
   matter_is_code = 8,
+  matter_code_as_number = 16,  // engine/stored_words; 16 and 32 since 1 December 2026
+  department_as_number = 32,
 };
-constexpr unsigned char all_flags = 15;
+constexpr unsigned char all_flags = 63;
 // A string longer than this is corrupt input, not a field of a register row.
 constexpr std::uint64_t max_string = 1 << 16;
 // Days since 1970-01-01 kept as a number: years 1970 to ~2149, which covers every register.
@@ -76,6 +79,13 @@ std::string text(reader& in) {
   return std::string(in.bytes(n));
 }
 
+// A word of a stored_words list by its number.
+std::string word(reader& in, const word_list& words) {
+  const auto i = in.varint();
+  if (i >= words.size()) reader::fail("an unknown word");
+  return words[static_cast<std::size_t>(i)];
+}
+
 }  // namespace
 
 std::string encode_ledger(const ledger_record& r) {
@@ -85,6 +95,10 @@ std::string encode_ledger(const ledger_record& r) {
   if (r.satisfaction) flags |= has_satisfaction;
   if (!day) flags |= date_as_text;
   if (r.matter == r.matter_code) flags |= matter_is_code;
+  const auto matter_code = matter_code_words().find(r.matter_code);
+  const auto department = department_words().find(r.department);
+  if (matter_code) flags |= matter_code_as_number;
+  if (department) flags |= department_as_number;
   std::string out;
   out.reserve(128);
   out.push_back(static_cast<char>(ledger_codec_version));
@@ -99,8 +113,16 @@ std::string encode_ledger(const ledger_record& r) {
   put_string(out, r.credit_level);
   put_string(out, r.contact);
   if (!(flags & matter_is_code)) put_string(out, r.matter);
-  put_string(out, r.matter_code);
-  put_string(out, r.department);
+  if (matter_code) {
+    put_varint(out, *matter_code);
+  } else {
+    put_string(out, r.matter_code);
+  }
+  if (department) {
+    put_varint(out, *department);
+  } else {
+    put_string(out, r.department);
+  }
   if (r.result) put_string(out, *r.result);
   if (r.satisfaction) put_string(out, *r.satisfaction);
   return out;
@@ -125,9 +147,9 @@ ledger_record decode_ledger(std::string_view bytes) {
   r.credit_level = text(in);
   r.contact = text(in);
   if (!(flags & matter_is_code)) r.matter = text(in);
-  r.matter_code = text(in);
+  r.matter_code = (flags & matter_code_as_number) ? word(in, matter_code_words()) : text(in);
   if (flags & matter_is_code) r.matter = r.matter_code;
-  r.department = text(in);
+  r.department = (flags & department_as_number) ? word(in, department_words()) : text(in);
   if (flags & has_result) r.result = text(in);
   if (flags & has_satisfaction) r.satisfaction = text(in);
   if (!in.done()) reader::fail("bytes after the row");

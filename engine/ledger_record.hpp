@@ -4,10 +4,13 @@
 //
 // Format (version 1): one version byte (1; a row written before this format is JSON and begins
 // with `{`, which is how a reader tells the two apart); one flags byte (1 a result, 2 a
-// satisfaction, 4 the day kept as text, 8 the matter's name is its code); the day as a varint of
-// days since 1970-01-01 (or, with flag 4, length-prefixed text); then length-prefixed the case id,
-// the applicant's name, the credit level, the contact, the matter's name (absent with flag 8),
-// the matter's code, the department, the result (with flag 1) and the satisfaction (with flag 2).
+// satisfaction, 4 the day kept as text, 8 the matter's name is its code, 16 the matter's code as
+// a number, 32 the department as a number); the day as a varint of days since 1970-01-01 (or,
+// with flag 4, length-prefixed text); then length-prefixed the case id, the applicant's name, the
+// credit level, the contact, the matter's name (absent with flag 8), the matter's code (with
+// flag 16 its number in engine/stored_words' list, a varint), the department (likewise with flag
+// 32), the result (with flag 1) and the satisfaction (with flag 2). Rows written before flags 16
+// and 32 have neither, and are read as they were.
 // Nothing may follow. The row's number and partition are not written: the hash field and the key
 // say them. Field names are not written either: a row is ~100 bytes where its JSON was ~260.
 #include <cstdint>

@@ -208,6 +208,13 @@ void batch_commit::zrem(std::string_view key, std::string member) {
   write(zsets_, zset_at_, key, std::move(member), std::nullopt);
 }
 
+void batch_commit::remove_timer(std::string member) {
+  // Which of the two forms Redis holds is not known without reading it: removing both costs a
+  // lookup of a member that is not there.
+  if (auto legacy = legacy_timer_member(member)) zrem(timers_key_, std::move(*legacy));
+  zrem(timers_key_, std::move(member));
+}
+
 void batch_commit::add_case(const case_record& r, const case_record* old) {
   hset(keys_.case_key(r.case_id), r.case_id, encode_case(r));
   const std::string score = ms_text(r.applied_at.value_or(instant{}));

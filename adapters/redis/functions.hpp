@@ -83,8 +83,8 @@ class batch_commit {
   void add(const commit_unit& unit, Before&& before, MemberOf&& member_of,
            std::string_view entry_id, instant wall, bool remember_id) {
     for (const auto& w : unit.cases) add_case(w.record, before(w.record.case_id));
-    for (const auto& id : unit.timers_cancelled) zrem(timers_key_, member_of(id));
-    if (!unit.consumed_timer.empty()) zrem(timers_key_, member_of(unit.consumed_timer));
+    for (const auto& id : unit.timers_cancelled) remove_timer(member_of(id));
+    if (!unit.consumed_timer.empty()) remove_timer(member_of(unit.consumed_timer));
     add_rest(unit, entry_id, wall, remember_id);
   }
   // The applicant's record as the batch leaves it (its credit and every case id): one field of its
@@ -111,6 +111,8 @@ class batch_commit {
   void hset(std::string_view key, std::string field, std::string value);
   void zadd(std::string_view key, std::string member, std::string score);
   void zrem(std::string_view key, std::string member);
+  // A timer's member, and the longer form an earlier build may have written it in.
+  void remove_timer(std::string member);
 
   // One key's writes in the order the batch made them: a hash's fields (value always set) or a
   // sorted set's members (score; nullopt: ZREM). The last write of a field or member is the one

@@ -4,6 +4,7 @@
 // and one script can touch all of it.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,9 +36,15 @@ std::uint32_t case_bucket(std::string_view case_id);
 inline constexpr std::uint32_t applicant_buckets = 16384;
 std::uint32_t applicant_bucket(std::string_view applicant_id);
 
-// A timer as the partition's timer set holds it: member "<timer id>|<applicant id>" (the timer id
-// is "<case id>/t<k>/<kind>"), score the due time in ms.
+// A timer as the partition's timer set holds it: member "<case id>/t<k>/<n>|<applicant id>" for
+// the timer "<case id>/t<k>/<kind>", n the clock kind's number (0-5, clock_kind's order), score
+// the due time in ms. Builds before it wrote the kind's name: "<timer id>|<applicant id>", 16 B
+// longer for the commonest timer; such members are still read (timer_from_member), and removed
+// beside the short form (legacy_timer_member).
 std::string timer_member(std::string_view timer_id, std::string_view applicant_id);
+// The member an earlier build wrote for the timer whose member is `member` (the kind's name for
+// its number), or nothing when the two forms are the same.
+std::optional<std::string> legacy_timer_member(std::string_view member);
 
 // A SCAN MATCH pattern for every key that starts with `literal` (a prefix whose glob characters,
 // * ? [ ] and \, are escaped so that they match only themselves).

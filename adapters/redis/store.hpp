@@ -26,8 +26,8 @@ struct store_limits {
   std::size_t timer_window = 10'000;  // pending timers read from Redis at a time
 };
 
-// A member of the partition's timer set ("<case id>/t<k>/<kind>|<applicant id>") and its score,
-// read back as the timer; nothing for a member of another form.
+// A member of the partition's timer set (timer_member's form, or an earlier build's) and its
+// score, read back as the timer; nothing for a member of another form.
 std::optional<timer_entry> timer_from_member(const std::string& member, std::int64_t due_ms);
 
 class redis_store final : public partition_store {

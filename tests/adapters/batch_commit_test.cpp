@@ -92,6 +92,28 @@ TEST_CASE("a timer set and cancelled in one batch is only removed, never added",
   CHECK(count_in(sent, "ZADD", b.keys.timers(), member) == 0);
 }
 
+TEST_CASE("a timer's member names its clock kind by number, not by name", "[commit]") {
+  CHECK(redis::timer_member("C-1/t1/correction_notice", "A-1") == "C-1/t1/0|A-1");
+  CHECK(redis::timer_member("C-1/t12/verification", "A-1") == "C-1/t12/5|A-1");
+  CHECK(redis::legacy_timer_member("C-1/t1/0|A-1") == "C-1/t1/correction_notice|A-1");
+  CHECK_FALSE(redis::legacy_timer_member("C-1/t1/decision|A-1"));
+}
+
+TEST_CASE("a removed timer is removed in the form an earlier build wrote it in too", "[commit]") {
+  batch b;
+  commit_unit fired;
+  fired.consumed_timer = "C-1/t1/decision";
+  b.add(fired);
+  commit_unit cancel;
+  cancel.timers_cancelled.push_back("C-2/t3/supplement");
+  b.add(cancel);
+  const auto sent = b.sent();
+  CHECK(count_in(sent, "ZREM", b.keys.timers(), "C-1/t1/4|A-1") == 1);
+  CHECK(count_in(sent, "ZREM", b.keys.timers(), "C-1/t1/decision|A-1") == 1);
+  CHECK(count_in(sent, "ZREM", b.keys.timers(), "C-2/t3/1|A-1") == 1);
+  CHECK(count_in(sent, "ZREM", b.keys.timers(), "C-2/t3/supplement|A-1") == 1);
+}
+
 TEST_CASE("a timer cancelled and set again in one batch is added once at its later due time",
           "[commit]") {
   batch b;

@@ -142,6 +142,44 @@ TEST_CASE("the sample day through Redis ends exactly as its in-memory replay", "
   CHECK(static_cast<std::size_t>(pending.as_integer()) == reference.partition(0).pending_timers());
 }
 
+TEST_CASE(
+    "timers an earlier build wrote with their kind's name are cancelled and fire as the "
+    "in-memory replay's, and none is left behind",
+    "[runtime]") {
+  setup s;
+  const auto lines = sample_day();
+  memory_runtime reference(s.processor, 1);
+  for (const auto& line : lines) reference.submit(line);
+
+  // The first 150 lines (no clock.advance among them) arm the cases' first timers.
+  test::redis_server server;
+  const auto o = options_for(server, 1);
+  const std::vector<std::string> first(lines.begin(), lines.begin() + 150);
+  const std::vector<std::string> rest(lines.begin() + 150, lines.end());
+  run_until_committed(s.processor, o, submit(o, first));
+  const redis::partition_keys keys(o.prefix, 0);
+  // Every pending timer written again as the builds before wrote it.
+  const auto pending = server.command({"ZRANGE", keys.timers(), "0", "-1", "WITHSCORES"});
+  const auto& e = pending.elements();
+  REQUIRE(e.size() >= 20);
+  for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+    const auto legacy = redis::legacy_timer_member(e[i].as_string());
+    REQUIRE(legacy);
+    server.command({"ZREM", keys.timers(), e[i].as_string()});
+    server.command({"ZADD", keys.timers(), e[i + 1].as_string(), *legacy});
+  }
+  run_until_committed(s.processor, o, submit(o, rest));
+
+  for (const auto& [id, record] : reference.partition(0).cases()) {
+    const auto doc = server.command({"HGET", keys.case_key(id), id});
+    REQUIRE(doc.is_string());
+    CHECK(json(decode_case(doc.as_string())) == json(record));
+  }
+  // A timer of the earlier form left behind would be counted here, and fire again.
+  CHECK(server.command({"ZCARD", keys.timers()}).as_integer() ==
+        static_cast<std::int64_t>(reference.partition(0).pending_timers()));
+}
+
 TEST_CASE("with several partitions every applicant's cases land in their own partition",
           "[runtime]") {
   setup s;

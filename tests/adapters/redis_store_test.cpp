@@ -166,6 +166,24 @@ TEST_CASE("a unit that changes an applicant the store does not hold is refused a
   CHECK_THROWS_AS(store.keep(writing("A", "applicant-1"), nullptr), std::logic_error);
 }
 
+TEST_CASE("a timer is read back from its member as the same timer in either form", "[store]") {
+  const auto short_form = redis::timer_from_member("ZZ-2026-000001/t2/0|A-1", 5000);
+  const auto earlier_form =
+      redis::timer_from_member("ZZ-2026-000001/t2/correction_notice|A-1", 5000);
+  for (const auto& t : {short_form, earlier_form}) {
+    REQUIRE(t);
+    CHECK(t->id == "ZZ-2026-000001/t2/correction_notice");
+    CHECK(t->case_id == "ZZ-2026-000001");
+    CHECK(t->applicant_id == "A-1");
+    CHECK(t->kind == clock_kind::correction_notice);
+    CHECK(t->due == instant{std::chrono::milliseconds{5000}});
+  }
+  // What the store writes for the timer is the short form.
+  CHECK(redis::timer_member(short_form->id, "A-1") == "ZZ-2026-000001/t2/0|A-1");
+  // A kind number beyond the kinds is no timer of ours.
+  CHECK_FALSE(redis::timer_from_member("ZZ-2026-000001/t2/6|A-1", 5000));
+}
+
 TEST_CASE("the timers held stay a bounded window however many are set, the earliest kept",
           "[store]") {
   setup s;

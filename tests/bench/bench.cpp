@@ -844,7 +844,7 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
   std::cout << "footprint: " << std::llround(all_state) << " B of Redis per open case (" << cases
             << " cases, " << open << " open; case hash alone " << std::llround(per_case_hash)
             << " B); engine peak RSS " << mb_of_kb(hwm) << " (now " << mb_of_kb(rss) << ")\n";
-  std::cout << "  per case: case hash " << std::llround(per_case_hash) << " B (doc JSON "
+  std::cout << "  per case: case hash " << std::llround(per_case_hash) << " B (stored case "
             << std::llround(sampled ? static_cast<double>(doc_bytes) / sampled : 0)
             << " B), indexes " << std::llround(static_cast<double>(indexes) / n) << " B, timers "
             << std::llround(static_cast<double>(timers) / n) << " B (" << timer_count

@@ -23,6 +23,28 @@ ledger_record full_row() {
   return r;
 }
 
+// A row whose matter and department are the shipped profiles' words.
+ledger_record profile_row() {
+  ledger_record r = full_row();
+  r.matter_code = "FOOD-OPERATION";
+  r.department = "石龙区市场监督管理局";
+  r.satisfaction.reset();
+  return r;
+}
+
+// profile_row() as the build before the word numbers wrote it (bytes from its encode_ledger).
+const std::string profile_row_before(
+    "\x01\x01\xa9\xa2\x01\x0e\x5a\x5a\x2d\x32\x30\x32\x36\x2d\x30\x30\x30\x30\x33\x37\x06\xe5\xbc"
+    "\xa0"
+    "\xe4\xb8\x89\x02\x41\x41\x0e\x2b\x38\x36\x31\x33\x38\x31\x32\x33\x34\x35\x36\x37\x38\x12\xe9"
+    "\xa3"
+    "\x9f\xe5\x93\x81\xe7\xbb\x8f\xe8\x90\xa5\xe8\xae\xb8\xe5\x8f\xaf\x0e\x46\x4f\x4f\x44\x2d\x4f"
+    "\x50"
+    "\x45\x52\x41\x54\x49\x4f\x4e\x1e\xe7\x9f\xb3\xe9\xbe\x99\xe5\x8c\xba\xe5\xb8\x82\xe5\x9c\xba"
+    "\xe7"
+    "\x9b\x91\xe7\x9d\xa3\xe7\xae\xa1\xe7\x90\x86\xe5\xb1\x80\x08\x61\x70\x70\x72\x6f\x76\x65\x64",
+    119);
+
 }  // namespace
 
 TEST_CASE("a ledger row with every field set reads back as written", "[ledger_record]") {
@@ -82,6 +104,29 @@ TEST_CASE("every truncation of a stored ledger row is refused", "[ledger_record]
   for (std::size_t n = 0; n < stored.size(); ++n) {
     CHECK_THROWS_AS(decode_ledger(std::string_view(stored).substr(0, n)), ledger_codec_error);
   }
+}
+
+TEST_CASE("a ledger row's matter code and department of the shipped profiles are stored as numbers",
+          "[ledger_record]") {
+  const auto r = profile_row();
+  const auto stored = encode_ledger(r);
+  CHECK(stored.find("FOOD-OPERATION") == std::string::npos);
+  CHECK(stored.find("市场监督管理局") == std::string::npos);
+  CHECK(stored.size() + 40 < profile_row_before.size());
+  CHECK(decode_ledger(stored) == r);
+}
+
+TEST_CASE("a ledger row written before the word numbers is read as it was", "[ledger_record]") {
+  CHECK(decode_ledger(profile_row_before) == profile_row());
+}
+
+TEST_CASE("a ledger row naming a word number beyond its list is refused", "[ledger_record]") {
+  auto stored = encode_ledger(profile_row());
+  // The department is the last number before the result: "approved", 8 bytes after a length.
+  const auto at = stored.size() - 1 - 1 - 8;
+  REQUIRE(stored[at] == '\x00');  // 石龙区市场监督管理局, the first department
+  stored[at] = '\x7f';
+  CHECK_THROWS_AS(decode_ledger(stored), ledger_codec_error);
 }
 
 TEST_CASE("a stored ledger row with bytes after it, unknown flags or version is refused",
