@@ -487,7 +487,14 @@ std::string calls_per_event(sync_client& c, std::size_t events, const nlohmann::
   for (std::size_t i = 0; i < rows.size() && i < 12; ++i) out += (i ? ", " : "") + rows[i].second;
   out += "\n  engine reads: " + std::to_string(batches) + " batches, " +
          fixed(batches ? static_cast<double>(entries) / static_cast<double>(batches) : 0.0, 1) +
-         " entries per batch; EXEC+FCALL " +
+         " entries per batch; " +
+         (stats.contains("round_trips")
+              ? "round trips per commit (waits on Redis, an idle wait included) mean " +
+                    fixed(histogram::from_json(stats.at("round_trips")).mean(), 2) + ", p99 " +
+                    std::to_string(histogram::from_json(stats.at("round_trips")).percentile(0.99)) +
+                    "; "
+              : std::string()) +
+         "EXEC+FCALL " +
          fixed(usec_total / static_cast<double>(std::max<std::size_t>(events, 1)), 1) +
          " us per event";
   return out;
