@@ -566,8 +566,10 @@ struct runtime::partition_worker {
   // The entries of a read sent by send_read. Read again on its own when Redis had lost the
   // Functions.
   asio::awaitable<std::vector<loop_entry>> receive_read(sent_read pending) {
-    const auto timeout =
-        pending.block.value_or(std::chrono::milliseconds{0}) + opts().connect_timeout;
+    // A wait has its block and the connect timeout to answer in; a plain read, as read_batch's,
+    // no deadline.
+    std::optional<std::chrono::milliseconds> timeout;
+    if (pending.block) timeout = *pending.block + opts().connect_timeout;
     const auto replies = co_await pending.sent.get_all(timeout);
     if (pending.block && replies.front().is_error()) {
       throw error(errc::unexpected_reply, replies.front().error_message());
