@@ -456,6 +456,7 @@ struct connection_state {
   asio::any_io_executor executor;
   std::shared_ptr<link> current;  // the context of the latest connect(); it may have ended
   std::string peer;               // of the latest connect(), for messages
+  std::uint64_t waits = 0;        // connection::waits()
 };
 
 }  // namespace detail
@@ -548,6 +549,7 @@ asio::awaitable<std::vector<reply>> round_trip(state_ref weak,
     b = std::make_shared<batch>(s->executor, commands.size());
     if (timeout) b->timer.expires_after(*timeout);
     l->send(b, commands);
+    if (!b->done) ++s->waits;
   }
 
   const wake woke = co_await park(*b);
@@ -660,7 +662,7 @@ sent_command connection::send(const std::vector<std::string>& args) {
   auto [b, peer] = start(state_, 1, [&](detail::link& l, const std::shared_ptr<batch>& b) {
     l.send(b, std::vector<std::vector<std::string>>{args});
   });
-  return sent_command(std::move(b), std::move(peer));
+  return sent_command(std::move(b), std::move(peer), state_);
 }
 
 sent_command connection::send_formatted(const resp_commands& commands) {
@@ -669,7 +671,7 @@ sent_command connection::send_formatted(const resp_commands& commands) {
   auto [b, peer] =
       start(state_, each.size(),
             [&](detail::link& l, const std::shared_ptr<batch>& b) { l.send_formatted(b, each); });
-  return sent_command(std::move(b), std::move(peer));
+  return sent_command(std::move(b), std::move(peer), state_);
 }
 
 asio::awaitable<reply> sent_command::get() {
@@ -677,11 +679,20 @@ asio::awaitable<reply> sent_command::get() {
   co_return std::move(replies.front());
 }
 
-asio::awaitable<std::vector<reply>> sent_command::get_all() {
+asio::awaitable<std::vector<reply>> sent_command::get_all(std::optional<milliseconds> timeout) {
   if (!batch_) throw std::logic_error("sent_command::get() on an empty or awaited command");
   const auto b = std::move(batch_);
+  if (!b->done) {
+    if (timeout) b->timer.expires_after(*timeout);
+    if (const auto s = state_.lock()) ++s->waits;
+  }
   const wake woke = co_await park(*b);
   if (woke == wake::cancelled) throw_cancelled();
+  if (woke == wake::deadline) {
+    throw error(errc::timeout, "redis " + peer_ + " did not answer " + std::to_string(b->expected) +
+                                   " command(s) within " + std::to_string(timeout->count()) +
+                                   " ms");
+  }
   if (b->failure) throw *b->failure;
   if (b->replies.size() < b->expected) {
     throw error(errc::connection_lost, "connection to redis " + peer_ + " lost before a reply");
@@ -691,6 +702,10 @@ asio::awaitable<std::vector<reply>> sent_command::get_all() {
 
 bool connection::connected() const noexcept {
   return state_ && state_->current && state_->current->connected();
+}
+
+std::uint64_t connection::waits() const noexcept {
+  return state_ ? state_->waits : 0;
 }
 
 void connection::close() noexcept {

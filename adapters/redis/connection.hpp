@@ -2,6 +2,7 @@
 // A Redis connection for the engine's executors: hiredis speaks the protocol, Asio waits on the
 // socket, C++20 coroutines await the replies.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,15 +33,19 @@ class sent_command {
   // The reply; throws like connection::command (connection_lost when the connection dropped).
   // Of several commands sent together, the first's.
   boost::asio::awaitable<reply> get();
-  // The replies of all the commands sent together, in order.
-  boost::asio::awaitable<std::vector<reply>> get_all();
+  // The replies of all the commands sent together, in order. With a timeout, fails with
+  // errc::timeout when they have not all come in time (later replies stay matched, as command()).
+  boost::asio::awaitable<std::vector<reply>> get_all(
+      std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
  private:
   friend class connection;
-  sent_command(std::shared_ptr<detail::batch> b, std::string peer)
-      : batch_(std::move(b)), peer_(std::move(peer)) {}
+  sent_command(std::shared_ptr<detail::batch> b, std::string peer,
+               std::weak_ptr<detail::connection_state> state)
+      : batch_(std::move(b)), peer_(std::move(peer)), state_(std::move(state)) {}
   std::shared_ptr<detail::batch> batch_;
   std::string peer_;
+  std::weak_ptr<detail::connection_state> state_;
 };
 
 // How long a reconnect loop waits before its next attempt: 50 ms, doubling up to 2 s; back to
@@ -136,6 +141,11 @@ class connection {
 
   // Drops the connection now; pending commands fail with errc::connection_lost.
   void close() noexcept;
+
+  // How many times a caller has waited for replies that had not all come yet (command, pipeline,
+  // sent_command::get): the round trips its callers saw, since the connection object was made.
+  // Replies already in when they are awaited (sent behind others) count nothing.
+  std::uint64_t waits() const noexcept;
 
  private:
   std::shared_ptr<detail::connection_state> state_;

@@ -61,6 +61,10 @@ class runtime_observer {
                          commit_status /*status*/) {}
   virtual void batch(std::uint32_t /*partition*/, std::size_t /*entries*/) {}
   virtual void commit_latency(std::chrono::microseconds /*took*/) {}
+  // How many times the partition's loop waited for Redis (connection::waits) from the commit
+  // before this one landing, or from taking the partition, to this one landing: the round trips
+  // on the way of the batch's entries, an idle wait for them included.
+  virtual void round_trips(std::uint32_t /*partition*/, std::uint64_t /*waits*/) {}
   // How late a timer fired against the clock it runs on.
   virtual void timer_lag(std::chrono::milliseconds /*lag*/) {}
   // Entries over the size limit, dead-lettered inside Redis by the read (xyp_read) and never

@@ -484,3 +484,58 @@ TEST_CASE("sending on a connection that never connected fails at once with conne
     CHECK(static_cast<errc>(e.code().value()) == errc::connection_lost);
   }
 }
+
+TEST_CASE(
+    "a sent command awaited with a deadline that passes fails with timeout, and its late reply "
+    "is not taken for the next command's",
+    "[redis]") {
+  redis_server server;
+  asio::io_context io;
+  connection redis(io.get_executor());
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await redis.connect(server.endpoint(), connect_timeout);
+    auto held = redis.send(cmd("BLPOP", "late-sent", "0"));
+    std::exception_ptr failure;
+    try {
+      co_await held.get_all(20ms);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    REQUIRE(failure);
+    CHECK(code_of(failure) == errc::timeout);
+    server.command(cmd("RPUSH", "late-sent", "first"));
+    const reply fetched = co_await redis.command(cmd("LLEN", "late-sent"));
+    CHECK(fetched.as_integer() == 0);  // the BLPOP took it; its reply went nowhere
+  }());
+}
+
+TEST_CASE(
+    "a command written behind a blocked stream read runs as soon as the read returns, by an "
+    "entry or by its timeout",
+    "[redis]") {
+  // The runtime's idle wait relies on it: XREAD ... BLOCK with xyp_read right behind it.
+  redis_server server;
+  asio::io_context io;
+  connection redis(io.get_executor());
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await redis.connect(server.endpoint(), connect_timeout);
+    xyp::redis::resp_commands timed_out;
+    timed_out.command("XREAD", "COUNT", "1", "BLOCK", "10", "STREAMS", "s", "0-0");
+    timed_out.command("XLEN", "s");
+    const auto nothing = co_await redis.send_formatted(timed_out).get_all(5s);
+    REQUIRE(nothing.size() == 2);
+    CHECK(nothing[0].is_nil());
+    CHECK(nothing[1].as_integer() == 0);
+
+    xyp::redis::resp_commands woken;
+    woken.command("XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", "0-0");
+    woken.command("XLEN", "s");
+    auto sent = redis.send_formatted(woken);
+    co_await asio::post(io, asio::use_awaitable);
+    server.command(cmd("XADD", "s", "*", "event", "e"));
+    const auto got = co_await sent.get_all(5s);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].is_array());
+    CHECK(got[1].as_integer() == 1);
+  }());
+}

@@ -1059,3 +1059,67 @@ TEST_CASE("a key pattern for SCAN matches its prefix literally, glob characters 
   CHECK(matching("x[ab]:") == std::set<std::string>{"x[ab]:{0}:k"});
   CHECK(matching("x\\:") == std::set<std::string>{"x\\:{0}:k"});
 }
+
+namespace {
+
+// Writes the next entry when the engine reaches a point (serving, a unit committed) and records
+// how many round trips each commit took (runtime_observer::round_trips).
+class round_trip_observer : public redis::runtime_observer {
+ public:
+  round_trip_observer(test::redis_server& server, const redis::partition_keys& keys,
+                      std::vector<std::string> lines, redis::runtime*& engine)
+      : server_(server), keys_(keys), lines_(std::move(lines)), engine_(engine) {}
+
+  void acquired(std::uint32_t, const std::string&) override { write(0); }
+  void committed(std::uint32_t, const commit_unit&, redis::commit_status) override {
+    ++units_;
+    if (units_ == 1) write(1);
+    if (units_ == 2) {
+      engine_->stop();
+      write(2);  // wakes the wait behind the last commit, so that the loop sees the stop
+    }
+  }
+  void round_trips(std::uint32_t, std::uint64_t waits) override { per_commit.push_back(waits); }
+
+  std::vector<std::uint64_t> per_commit;
+
+ private:
+  void write(std::size_t i) {
+    server_.command({"XADD", keys_.events(), "*", "event", lines_.at(i)});
+  }
+
+  test::redis_server& server_;
+  redis::partition_keys keys_;
+  std::vector<std::string> lines_;
+  redis::runtime*& engine_;
+  std::size_t units_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "an idle engine's wait, read, fetch and commit of a new case's event take three round trips",
+    "[runtime]") {
+  // The wait for the stream and the read of what woke it go in one write, and after a small batch
+  // the next wait and read ride behind its commit: the case.apply written once the credit report
+  // before it has landed costs the wait-and-read, the fetch of its case (none yet), and the
+  // commit. (With a wait, a read, a fetch, a read ahead and a commit of their own: five.)
+  setup s;
+  test::redis_server server;
+  auto o = options_for(server, 1);
+  o.block = std::chrono::milliseconds{5'000};  // no idle wait times out in between
+  o.lease_ttl = std::chrono::milliseconds{60'000};
+  const auto day = sample_day(3);  // a credit report, the second applicant's, its case.apply
+  REQUIRE(day.at(2).find("\"case.apply\"") != std::string::npos);
+  const redis::partition_keys keys(o.prefix, 0);
+  boost::asio::io_context io;
+  redis::runtime* handle = nullptr;
+  round_trip_observer observer(server, keys, {day[1], day[2], day[0]}, handle);
+  redis::runtime engine(io.get_executor(), s.processor, o, observer);
+  handle = &engine;
+  boost::asio::co_spawn(io, engine.run(), boost::asio::detached);
+  io.run();
+  REQUIRE(observer.per_commit.size() >= 2);
+  CHECK(observer.per_commit[1] == 3);
+  CHECK(stream_events(server, keys.out()).size() >= 1);
+}

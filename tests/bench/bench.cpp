@@ -462,6 +462,44 @@ std::string redis_time(sync_client& c, double wall_seconds) {
   return out;
 }
 
+// What Redis ran per inbound event since the last CONFIG RESETSTAT (the producer's XADDs and the
+// bench reader's XREADs included), and the engine's batches: at small batches the round trips
+// per batch, not the work per event, are what Redis spends its CPU on.
+std::string calls_per_event(sync_client& c, std::size_t events, const nlohmann::json& stats) {
+  const auto text = c.command({"INFO", "commandstats"}).as_string();
+  std::vector<std::pair<double, std::string>> rows;
+  double usec_total = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("cmdstat_", 0) != 0) continue;
+    const auto colon = line.find(':');
+    const auto name = line.substr(8, colon - 8);
+    const auto calls = std::stod(line.substr(line.find("calls=") + 6));
+    const auto usec = std::stod(line.substr(line.find("usec=") + 5));
+    // A command inside a transaction or a Function is counted in the EXEC or FCALL too.
+    if (name == "exec" || name == "fcall") usec_total += usec;
+    rows.emplace_back(calls, name + " " + fixed(calls / static_cast<double>(events), 2));
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  const auto batches = stats.at("batches").get<std::uint64_t>();
+  const auto entries = stats.at("entries").get<std::uint64_t>();
+  std::string out = "  redis calls per event (INFO commandstats): ";
+  for (std::size_t i = 0; i < rows.size() && i < 12; ++i) out += (i ? ", " : "") + rows[i].second;
+  out += "\n  engine reads: " + std::to_string(batches) + " batches, " +
+         fixed(batches ? static_cast<double>(entries) / static_cast<double>(batches) : 0.0, 1) +
+         " entries per batch; " +
+         (stats.contains("round_trips")
+              ? "round trips per commit (waits on Redis, an idle wait included) mean " +
+                    fixed(histogram::from_json(stats.at("round_trips")).mean(), 2) + ", p99 " +
+                    std::to_string(histogram::from_json(stats.at("round_trips")).percentile(0.99)) +
+                    "; "
+              : std::string()) +
+         "EXEC+FCALL " +
+         fixed(usec_total / static_cast<double>(std::max<std::size_t>(events, 1)), 1) +
+         " us per event";
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // drain: pre-loaded events, drained with durable commits.
 
@@ -585,6 +623,7 @@ void bench_latency(const bench_context& ctx, double rate) {
   }
   std::vector<std::int64_t> sent(lines.size(), 0), seen(lines.size(), 0);
   const auto keys = ctx.keys(prefix);
+  ctx.client().command({"CONFIG", "RESETSTAT"});
 
   engine_run engine(ctx, prefix, clock_mode::simulated);
   wait_group_created(ctx, prefix);
@@ -705,6 +744,11 @@ void bench_latency(const bench_context& ctx, double rate) {
             << ms_of_us(static_cast<std::uint64_t>(behind_max / 1000)) << " behind its schedule\n";
   print_engine_stats(stats);
   std::cout << cpu_used << "\n";
+  {
+    auto c = ctx.client();
+    std::cout << redis_time(c, seconds_between(start, produced)) << "\n";
+    std::cout << calls_per_event(c, lines.size(), stats) << "\n";
+  }
   std::cout << reproduce(o, "latency") << " --rate " << std::llround(rate) << "\n";
 }
 

@@ -79,6 +79,10 @@ class recording_observer : public redis::runtime_observer {
     entries_ += entries;
   }
 
+  void round_trips(std::uint32_t /*partition*/, std::uint64_t waits) override {
+    round_trips_.record(static_cast<std::int64_t>(waits));
+  }
+
   void commit_latency(std::chrono::microseconds took) override {
     commit_us_.record(took.count());
     ++scripts_;
@@ -124,6 +128,7 @@ class recording_observer : public redis::runtime_observer {
             {"conflicts", conflicts_},
             {"reconnects", reconnects_},
             {"commit_us", commit_us_.to_json()},
+            {"round_trips", round_trips_.to_json()},
             {"timer_lag_ms", timer_lag_ms_.to_json()},
             {"commit_lag_ms", commit_lag_ms_.to_json()},
             {"since_advance_us", since_advance_us_.to_json()},
@@ -143,7 +148,7 @@ class recording_observer : public redis::runtime_observer {
   bool system_clock_ = false;
   std::int64_t started_ms_ = wall_ms();
   std::deque<std::int64_t> due_ms_;
-  histogram commit_us_, timer_lag_ms_, commit_lag_ms_, since_advance_us_;
+  histogram commit_us_, round_trips_, timer_lag_ms_, commit_lag_ms_, since_advance_us_;
   std::int64_t first_batch_ns_ = -1, first_commit_ns_ = -1, last_commit_ns_ = -1;
   std::uint64_t by_status_[4] = {0, 0, 0, 0};
   std::uint64_t batches_ = 0, entries_ = 0, scripts_ = 0, events_ = 0, dead_ = 0, advances_ = 0,
