@@ -27,7 +27,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-instant wall_now() {
+instant system_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
@@ -153,6 +153,8 @@ struct runtime::partition_worker {
   }
 
   const runtime_options& opts() const { return rt.options_; }
+  // The system clock's now (the options' wall clock in tests).
+  instant wall_now() const { return opts().wall_clock ? opts().wall_clock() : system_now(); }
   bool simulated() const { return rt.processor_.mode() == clock_mode::simulated; }
   std::chrono::milliseconds ttl() const { return opts().lease_ttl; }
 
@@ -318,6 +320,7 @@ struct runtime::partition_worker {
 
   // One round trip for everything the loop asked for.
   asio::awaitable<void> fetch(const store_needs& needs) {
+    rt.observer_.fetched(n, needs);
     std::vector<std::vector<std::string>> commands;
     for (const auto& id : needs.cases) commands.push_back({"HGET", keys.case_key(id), id});
     // An applicant's credit and case ids are one record: one HGET gives the store both.
@@ -530,6 +533,7 @@ struct runtime::partition_worker {
     auto block = opts().block;
     const auto now = std::chrono::steady_clock::now();
     block = std::min(block, std::chrono::duration_cast<std::chrono::milliseconds>(renew_at - now));
+    block = block_before_due(block);  // Redis's tick must not make a timer late
     std::optional<std::chrono::milliseconds> until_due;
     if (!simulated()) {
       if (const auto due = store.next_due()) {
@@ -738,6 +742,40 @@ struct runtime::partition_worker {
     co_await drive();
   }
 
+  // With the system clock, while the loop has nothing to apply: the cases of the timers due within
+  // the look-ahead that the store does not hold are fetched now, in one round trip, and held until
+  // their timers fire (redis_store::cases_due_by). A case changed meanwhile by an inbound event is
+  // changed in the store, which then holds it: the firing reads that, never the fetched copy.
+  asio::awaitable<void> prefetch_due() {
+    if (simulated() || opts().prefetch_ahead.count() <= 0 || !loop.idle()) co_return;
+    const auto due = store.next_due();
+    const auto until = wall_now() + opts().prefetch_ahead;
+    if (!due || *due > until) co_return;
+    store_needs needs;
+    for (auto& id : store.cases_due_by(until, opts().prefetch_timers)) {
+      needs.cases.insert(std::move(id));
+    }
+    if (needs.empty()) co_return;
+    co_await fetch(needs);
+    rt.observer_.prefetched(n, needs.cases.size());
+  }
+
+  // The longest a blocked read may wait in Redis so that it ends before the next timer is due,
+  // though Redis times it out only at its next tick: `block` when it ends in time anyway or the
+  // read is not blocked (the timer is due within `block`: read_and_apply sleeps on an Asio timer);
+  // shortened by a tick when it would not; when the timer is due within a tick, just past it, so
+  // that read_and_apply reads without blocking and sleeps on its Asio timer until the due time.
+  std::chrono::milliseconds block_before_due(std::chrono::milliseconds block) const {
+    if (simulated()) return block;
+    const auto due = store.next_due();
+    if (!due) return block;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - wall_now());
+    const auto tick = opts().server_tick;
+    if (left < block || left >= block + tick) return block;
+    if (left > tick) return left - tick;
+    return left + std::chrono::milliseconds{1};
+  }
+
   // The first and last day bucket of applied ids that the dedupe window touches now: an id is
   // found for at least the window and less than a day more.
   std::pair<std::chrono::sys_days, std::chrono::sys_days> applied_days() const {
@@ -839,6 +877,7 @@ struct runtime::partition_worker {
           recalendared = requested;
         }
         co_await fire_due();
+        co_await prefetch_due();
         co_await read_and_apply();
         delays.reset();
         if (since_trim >= std::max<std::uint64_t>(opts().trim_every, 1)) co_await trim();

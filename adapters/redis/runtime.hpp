@@ -46,6 +46,18 @@ struct runtime_options {
   // (xyp_read); an entry over max_entry_bytes is dead-lettered there and never sent.
   std::size_t read_budget_bytes = 8 << 20;
   commit_limits limits;
+  // With the system clock, while the loop has nothing to apply: the cases of the timers due
+  // within this look-ahead are fetched before they are due (one pipelined round trip) and held
+  // until they fire, so that at the due instant the loop only applies and commits. 0: none.
+  std::chrono::milliseconds prefetch_ahead{1000};
+  // Timers whose cases are held so at most (each case beyond store_limits::cases at worst).
+  std::size_t prefetch_timers = 4096;
+  // How late Redis may time a blocked read out (its event loop's tick, 1000 / hz ms): a blocked
+  // read that could end less than this before a timer is due is shortened to end before it.
+  std::chrono::milliseconds server_tick{100};
+  // The wall clock of a runtime on the system clock; empty: std::chrono::system_clock. Tests
+  // move their own.
+  std::function<instant()> wall_clock;
 };
 
 // Refuses a Redis holding the engine's keys in a layout other than this engine's (layout 1 had
@@ -77,6 +89,10 @@ class runtime_observer {
   // The partition was taken (serving starts) or lost (another owner fenced this one).
   virtual void acquired(std::uint32_t /*partition*/, const std::string& /*token*/) {}
   virtual void fenced(std::uint32_t /*partition*/) {}
+  // Cases fetched before their timers were due (the system clock's look-ahead), and any case
+  // fetched because a step read it while the store did not hold it.
+  virtual void prefetched(std::uint32_t /*partition*/, std::size_t /*cases*/) {}
+  virtual void fetched(std::uint32_t /*partition*/, const store_needs& /*needs*/) {}
 };
 
 // Refuses a Redis that can evict keys (an evicted case is a lost case) and warns when AOF is

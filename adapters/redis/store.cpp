@@ -126,6 +126,29 @@ std::optional<instant> redis_store::next_due() const {
   return from_ms(timer_due_.begin()->first);
 }
 
+std::vector<std::string> redis_store::cases_due_by(instant until, std::size_t limit) {
+  std::vector<std::string> missing;
+  const auto until_ms = to_ms(until);
+  auto it = looked_ahead_to_ ? timer_due_.upper_bound(*looked_ahead_to_) : timer_due_.begin();
+  for (; it != timer_due_.end() && it->first <= until_ms && pinned_timers_.size() < limit; ++it) {
+    const auto& t = timers_.at(it->second);
+    looked_ahead_to_ = *it;
+    if (!pinned_timers_.try_emplace(t.id, t.case_id).second) continue;
+    if (++pinned_cases_[t.case_id] == 1 && !cases_.contains(t.case_id)) {
+      missing.push_back(t.case_id);
+    }
+  }
+  return missing;
+}
+
+void redis_store::unpin_timer(const std::string& timer_id) {
+  const auto it = pinned_timers_.find(timer_id);
+  if (it == pinned_timers_.end()) return;
+  const auto c = pinned_cases_.find(it->second);
+  if (c != pinned_cases_.end() && --c->second == 0) pinned_cases_.erase(c);
+  pinned_timers_.erase(it);
+}
+
 std::string redis_store::member_of(const commit_unit& unit, const std::string& timer_id) const {
   if (const auto it = timers_.find(timer_id); it != timers_.end()) {
     return timer_member(timer_id, it->second.applicant_id);
@@ -203,6 +226,7 @@ void redis_store::keep(commit_unit unit, const loop_entry* entry) {
     if (it == timers_.end()) return;
     timer_due_.erase({to_ms(it->second.due), id});
     timers_.erase(it);
+    unpin_timer(id);
   };
   for (const auto& id : unit.timers_cancelled) drop_timer(id);
   if (!unit.consumed_timer.empty()) {
@@ -235,10 +259,16 @@ redis_store::sent_batch redis_store::sent() {
 void redis_store::landed() {
   landed_ = batch_ - 1;
   // Least recently used out first; a case written by a batch still to land is kept (the written
-  // ones were used last, so this stops only when nearly every cached case is one).
-  while (cases_.size() > limits_.cases) {
+  // ones were used last, so this stops only when nearly every cached case is one), and so is a
+  // case held for a timer about to fire (moved to the front: passed over once per call).
+  for (std::size_t passed = 0; cases_.size() > limits_.cases && passed < cases_.size();) {
     const auto it = cases_.find(lru_.back());
     if (unlanded(it->second.written)) break;
+    if (pinned_cases_.contains(it->first)) {
+      touch(it->second);
+      ++passed;
+      continue;
+    }
     cases_.erase(it);
     lru_.pop_back();
   }
@@ -249,7 +279,14 @@ void redis_store::landed() {
   if (timer_due_.size() > 2 * window) {
     const auto first_dropped = std::next(timer_due_.begin(), static_cast<std::ptrdiff_t>(window));
     horizon_ = first_dropped->first - 1;
-    for (auto it = first_dropped; it != timer_due_.end(); ++it) timers_.erase(it->second);
+    // The look-ahead starts again from the window's end for the timers read back into it.
+    if (looked_ahead_to_ && looked_ahead_to_->first > horizon_) {
+      looked_ahead_to_ = std::make_pair(horizon_, std::string());
+    }
+    for (auto it = first_dropped; it != timer_due_.end(); ++it) {
+      timers_.erase(it->second);
+      unpin_timer(it->second);
+    }
     timer_due_.erase(first_dropped, timer_due_.end());
   }
   const auto landed_entry = [this](const auto& entry) { return !unlanded(entry.second.written); };
@@ -264,6 +301,9 @@ void redis_store::reset() {
   applied_.clear();
   timer_due_.clear();
   timers_.clear();
+  pinned_timers_.clear();
+  pinned_cases_.clear();
+  looked_ahead_to_.reset();
   horizon_ = INT64_MIN;
   ledger_ = 0;
   clock_ = instant{};

@@ -81,6 +81,17 @@ class redis_store final : public partition_store {
   // The earliest held timer's due time, if any.
   std::optional<instant> next_due() const;
 
+  // The cases of the held timers due at or before `until` that this has not been asked about
+  // before (the timers in due order, from where the last call stopped), up to `limit` timers held
+  // for at once: each such timer's case is held until the timer fires or is cancelled, however
+  // full the cache (the eviction passes it over). Returns the cases among them the store does not
+  // hold, to fetch: the Redis runtime fetches the cases of the timers about to come due while it
+  // waits for them (the system clock's look-ahead).
+  std::vector<std::string> cases_due_by(instant until, std::size_t limit);
+  // Cases held for timers about to fire, and the timers they are held for.
+  std::size_t pinned_cases() const { return pinned_cases_.size(); }
+  std::size_t pinned_timers() const { return pinned_timers_.size(); }
+
   batch_commit& pending() { return pending_; }
   // The units kept since the last sent(), as the observer hears them: without their `cases`,
   // which keep() moved into the cache once the commit had them.
@@ -122,6 +133,7 @@ class redis_store final : public partition_store {
   bool unlanded(std::uint64_t written) const { return written > landed_; }
   void touch(const cached_case& c) const;
   std::string member_of(const commit_unit& unit, const std::string& timer_id) const;
+  void unpin_timer(const std::string& timer_id);
 
   partition_keys keys_;
   clock_mode mode_;
@@ -135,6 +147,11 @@ class redis_store final : public partition_store {
   std::set<std::pair<std::int64_t, std::string>> timer_due_;  // (due ms, timer id)
   std::unordered_map<std::string, timer_entry> timers_;
   std::int64_t horizon_ = INT64_MIN;  // every pending timer due at or before this is held
+  // The look-ahead's pins: timer id -> its case, and per case how many of its timers hold it;
+  // the last (due ms, timer id) cases_due_by() went through.
+  std::unordered_map<std::string, std::string> pinned_timers_;
+  std::unordered_map<std::string, std::uint32_t> pinned_cases_;
+  std::optional<std::pair<std::int64_t, std::string>> looked_ahead_to_;
   std::uint64_t ledger_ = 0;
   instant clock_{};
   instant wall_{};

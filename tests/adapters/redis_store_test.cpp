@@ -210,3 +210,75 @@ TEST_CASE("the timers held stay a bounded window however many are set, the earli
   REQUIRE(due.size() == 10);
   CHECK(due.back().due == instant{std::chrono::milliseconds{1010}});
 }
+
+namespace {
+
+instant ms(std::int64_t n) {
+  return instant{std::chrono::milliseconds{n}};
+}
+
+// A store holding the timers "case-<i>/t1/decision" of applicant-1, due at 1000 + i ms.
+void hold_timers(redis::redis_store& store, int count) {
+  std::vector<std::pair<std::string, std::int64_t>> timers;
+  for (int i = 0; i < count; ++i) {
+    timers.emplace_back("case-" + std::to_string(i) + "/t1/decision|applicant-1", 1000 + i);
+  }
+  store.load_timers(timers, true);
+}
+
+}  // namespace
+
+TEST_CASE("the cases of the timers due within the look-ahead are named once, the held ones not",
+          "[store][prefetch]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::system, {}, {});
+  hold_timers(store, 10);
+  store.load_case("case-1", std::nullopt);          // already held: not fetched again
+  CHECK(store.cases_due_by(ms(999), 100).empty());  // nothing due that early
+  CHECK(store.cases_due_by(ms(1003), 100) ==
+        std::vector<std::string>{"case-0", "case-2", "case-3"});
+  // Asked again, only the timers after the last one looked at.
+  CHECK(store.cases_due_by(ms(1003), 100).empty());
+  CHECK(store.cases_due_by(ms(1005), 100) == std::vector<std::string>{"case-4", "case-5"});
+  CHECK(store.pinned_timers() == 6);
+}
+
+TEST_CASE("no more timers than the limit hold their cases at once", "[store][prefetch]") {
+  setup s;
+  redis::redis_store store(s.keys, clock_mode::system, {}, {});
+  hold_timers(store, 10);
+  CHECK(store.cases_due_by(ms(2000), 4).size() == 4);
+  CHECK(store.cases_due_by(ms(2000), 4).empty());
+  CHECK(store.pinned_cases() == 4);
+}
+
+TEST_CASE("a case fetched for a timer about to fire outlives the cache's bound until it fires",
+          "[store][prefetch]") {
+  setup s;
+  redis::store_limits limits;
+  limits.cases = 2;
+  redis::redis_store store(s.keys, clock_mode::system, limits, {});
+  hold_timers(store, 3);
+  const auto wanted = store.cases_due_by(ms(1002), 100);
+  REQUIRE(wanted.size() == 3);
+  for (const auto& id : wanted) store.load_case(id, std::nullopt);
+  // Inbound events read five other cases, used after the three.
+  for (int i = 0; i < 5; ++i) store.load_case("other-" + std::to_string(i), std::nullopt);
+  store.sent();
+  store.landed();
+  CHECK(store.holds_case("case-0"));
+  CHECK(store.holds_case("case-1"));
+  CHECK(store.holds_case("case-2"));
+  CHECK(store.cached_cases() == 3);  // the bound, 2, plus the held ones but one
+
+  // case-0's timer fires: its case may go.
+  commit_unit fired;
+  fired.consumed_timer = "case-0/t1/decision";
+  store.keep(std::move(fired), nullptr);
+  CHECK(store.pinned_cases() == 2);
+  store.sent();
+  store.landed();
+  CHECK_FALSE(store.holds_case("case-0"));
+  CHECK(store.holds_case("case-1"));
+  CHECK(store.holds_case("case-2"));
+}
