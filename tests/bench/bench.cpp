@@ -437,17 +437,30 @@ std::int64_t aof_rewrites(sync_client& c) {
 // Where Redis spent its time since the last CONFIG RESETSTAT. INFO commandstats counts the
 // commands inside a transaction or a Function both on their own and in the EXEC or FCALL around
 // them: what the EXECs took beyond their commands is the transaction's own cost, likewise FCALL.
-std::string redis_time(sync_client& c, double wall_seconds) {
+// One command's line of INFO commandstats.
+struct command_stat {
+  std::string name;
+  double calls = 0;
+  double usec = 0;
+};
+
+std::vector<command_stat> command_stats(sync_client& c) {
   const auto text = c.command({"INFO", "commandstats"}).as_string();
-  std::vector<std::pair<double, std::string>> rows;
-  double exec = 0, fcall = 0;
+  std::vector<command_stat> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("cmdstat_", 0) != 0) continue;
     const auto colon = line.find(':');
-    const auto name = line.substr(8, colon - 8);
-    const auto calls = std::stod(line.substr(line.find("calls=") + 6));
-    const auto usec = std::stod(line.substr(line.find("usec=") + 5));
+    out.push_back({line.substr(8, colon - 8), std::stod(line.substr(line.find("calls=") + 6)),
+                   std::stod(line.substr(line.find("usec=") + 5))});
+  }
+  return out;
+}
+
+std::string redis_time(sync_client& c, double wall_seconds) {
+  std::vector<std::pair<double, std::string>> rows;
+  double exec = 0, fcall = 0;
+  for (const auto& [name, calls, usec] : command_stats(c)) {
     if (name == "exec") exec = usec;
     if (name == "fcall") fcall = usec;
     rows.emplace_back(usec, name + " " + fixed(usec / 1e6, 2) + " s/" +
@@ -466,16 +479,9 @@ std::string redis_time(sync_client& c, double wall_seconds) {
 // bench reader's XREADs included), and the engine's batches: at small batches the round trips
 // per batch, not the work per event, are what Redis spends its CPU on.
 std::string calls_per_event(sync_client& c, std::size_t events, const nlohmann::json& stats) {
-  const auto text = c.command({"INFO", "commandstats"}).as_string();
   std::vector<std::pair<double, std::string>> rows;
   double usec_total = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("cmdstat_", 0) != 0) continue;
-    const auto colon = line.find(':');
-    const auto name = line.substr(8, colon - 8);
-    const auto calls = std::stod(line.substr(line.find("calls=") + 6));
-    const auto usec = std::stod(line.substr(line.find("usec=") + 5));
+  for (const auto& [name, calls, usec] : command_stats(c)) {
     // A command inside a transaction or a Function is counted in the EXEC or FCALL too.
     if (name == "exec" || name == "fcall") usec_total += usec;
     rows.emplace_back(calls, name + " " + fixed(calls / static_cast<double>(events), 2));
