@@ -185,13 +185,18 @@ struct runtime::partition_worker {
   asio::awaitable<reply> fcall(std::vector<std::string> args) {
     auto again = args;
     auto result = co_await conn.command(std::move(args));
-    if (result.is_error() &&
-        result.error_message().find("Function not found") != std::string::npos) {
+    if (function_missing(result)) {
       log::warn("redis lost the engine's functions: loading them again", {{"partition", n}});
       co_await load_functions();
       result = co_await conn.command(std::move(again));
     }
     co_return checked_fcall(std::move(result));
+  }
+
+  // Whether Redis lost the engine's Functions (FUNCTION FLUSH, a restart without them).
+  static bool function_missing(const reply& result) {
+    return result.is_error() &&
+           result.error_message().find("Function not found") != std::string::npos;
   }
 
   // A Function's reply, or what its error means: fenced, or a failure.
@@ -533,11 +538,12 @@ struct runtime::partition_worker {
     auto block = opts().block;
     const auto now = std::chrono::steady_clock::now();
     block = std::min(block, std::chrono::duration_cast<std::chrono::milliseconds>(renew_at - now));
-    block = block_before_due(block);  // Redis's tick must not make a timer late
     std::optional<std::chrono::milliseconds> until_due;
     if (!simulated()) {
       if (const auto due = store.next_due()) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - wall_now());
+        // Redis's tick must not make a timer late.
+        block = block_before_due(left, block, opts().server_tick);
         if (left < block) until_due = std::max(left, std::chrono::milliseconds{0});
       }
     }
@@ -579,7 +585,7 @@ struct runtime::partition_worker {
       throw error(errc::unexpected_reply, replies.front().error_message());
     }
     const auto& got = replies.back();
-    if (got.is_error() && got.error_message().find("Function not found") != std::string::npos) {
+    if (function_missing(got)) {
       co_return co_await read_batch();
     }
     co_return entries_read(checked_fcall(got));
@@ -760,17 +766,15 @@ struct runtime::partition_worker {
     rt.observer_.prefetched(n, needs.cases.size());
   }
 
-  // The longest a blocked read may wait in Redis so that it ends before the next timer is due,
-  // though Redis times it out only at its next tick: `block` when it ends in time anyway or the
-  // read is not blocked (the timer is due within `block`: read_and_apply sleeps on an Asio timer);
-  // shortened by a tick when it would not; when the timer is due within a tick, just past it, so
-  // that read_and_apply reads without blocking and sleeps on its Asio timer until the due time.
-  std::chrono::milliseconds block_before_due(std::chrono::milliseconds block) const {
-    if (simulated()) return block;
-    const auto due = store.next_due();
-    if (!due) return block;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - wall_now());
-    const auto tick = opts().server_tick;
+  // The longest a blocked read may wait in Redis so that it ends before the next timer, due in
+  // `left`, though Redis times it out only at its next tick: `block` when it ends in time anyway
+  // or the read is not blocked (the timer is due within `block`: read_and_apply sleeps on an Asio
+  // timer); shortened by a tick when it would not; when the timer is due within a tick, just past
+  // it, so that read_and_apply reads without blocking and sleeps on its Asio timer until the due
+  // time.
+  static std::chrono::milliseconds block_before_due(std::chrono::milliseconds left,
+                                                    std::chrono::milliseconds block,
+                                                    std::chrono::milliseconds tick) {
     if (left < block || left >= block + tick) return block;
     if (left > tick) return left - tick;
     return left + std::chrono::milliseconds{1};
