@@ -479,14 +479,6 @@ std::optional<std::string> clock_beyond_calendar(instant to, const working_calen
          "move where no deadline can be counted";
 }
 
-std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions) {
-  const auto doc = nlohmann::json::parse(raw, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return 0;
-  const auto it = doc.find("applicant_id");
-  if (it == doc.end() || !it->is_string()) return 0;
-  return partition_of(it->get<std::string>(), partitions);
-}
-
 nlohmann::json to_json(const outbound_event& e) {
   return {{"id", e.id},
           {"type", e.type},
