@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "engine/json_reader.hpp"
 #include "engine/statutory_holidays.hpp"
 
 namespace xyp {
@@ -13,70 +14,29 @@ namespace {
 
 using std::chrono::sys_days;
 
-// Every key a year file may hold: an unknown key is most likely a misspelling, refused so that it
-// is fixed rather than ignored.
-const std::set<std::string> year_keys{"year", "source", "holidays", "make_up_working_days"};
-const std::set<std::string> holiday_keys{"name", "dates"};
-const std::set<std::string> make_up_keys{"name", "date"};
-
-// Builds the error every validation failure throws: "<file>: <field>: <what is wrong>".
-config_error bad_field(const std::string& source_name, const std::string& field,
-                       const std::string& what) {
-  return config_error(source_name + ": " + field + ": " + what);
-}
-
-void reject_unknown_keys(const nlohmann::json& object, const std::set<std::string>& known,
-                         const std::string& source_name, const std::string& where) {
-  for (const auto& item : object.items()) {
-    if (!known.contains(item.key())) {
-      throw bad_field(source_name, where + item.key(), "is not a calendar field");
-    }
-  }
-}
-
-const std::string& required_text(const nlohmann::json& object, const char* key,
-                                 const std::string& source_name, const std::string& field) {
-  const auto it = object.find(key);
-  if (it == object.end()) throw bad_field(source_name, field, "is missing");
-  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-    throw bad_field(source_name, field, "must be a non-empty string");
-  }
-  return it->get_ref<const std::string&>();
-}
-
-const nlohmann::json& required_array(const nlohmann::json& object, const char* key,
-                                     const std::string& source_name, const std::string& field) {
-  const auto it = object.find(key);
-  if (it == object.end()) throw bad_field(source_name, field, "is missing");
-  if (!it->is_array()) throw bad_field(source_name, field, "must be an array");
-  return *it;
-}
-
 // Exactly "YYYY-MM-DD", a real date, inside the year the file is for: the notices list dates
 // one year at a time, so a date in another year is a typo, not a schedule.
-sys_days read_date(const nlohmann::json& value, int year, const std::string& source_name,
+sys_days read_date(const json_reader& reader, const nlohmann::json& value, int year,
                    const std::string& field) {
-  if (!value.is_string()) throw bad_field(source_name, field, "must be a \"YYYY-MM-DD\" string");
+  if (!value.is_string()) reader.fail(field, "must be a \"YYYY-MM-DD\" string");
   const auto& text = value.get_ref<const std::string&>();
   const auto malformed = [&] {
-    return bad_field(source_name, field, "\"" + text + "\" is not a \"YYYY-MM-DD\" date");
+    reader.fail(field, "\"" + text + "\" is not a \"YYYY-MM-DD\" date");
   };
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') throw malformed();
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') malformed();
   int parts[3] = {0, 0, 0};
   const std::pair<std::size_t, std::size_t> spans[3] = {{0, 4}, {5, 2}, {8, 2}};
   for (int p = 0; p < 3; ++p) {
     for (std::size_t i = spans[p].first; i < spans[p].first + spans[p].second; ++i) {
-      if (text[i] < '0' || text[i] > '9') throw malformed();
+      if (text[i] < '0' || text[i] > '9') malformed();
       parts[p] = parts[p] * 10 + (text[i] - '0');
     }
   }
   const std::chrono::year_month_day date{std::chrono::year{parts[0]},
                                          std::chrono::month{static_cast<unsigned>(parts[1])},
                                          std::chrono::day{static_cast<unsigned>(parts[2])}};
-  if (!date.ok()) throw malformed();
-  if (parts[0] != year) {
-    throw bad_field(source_name, field, text + " is not in " + std::to_string(year));
-  }
+  if (!date.ok()) malformed();
+  if (parts[0] != year) reader.fail(field, text + " is not in " + std::to_string(year));
   return sys_days{date};
 }
 
@@ -136,65 +96,62 @@ std::chrono::year working_calendar::check_year_file(const std::filesystem::path&
 }
 
 void working_calendar::add_year(const nlohmann::json& year_doc, const std::string& source_name) {
-  if (!year_doc.is_object()) throw config_error(source_name + ": must be a JSON object");
-  reject_unknown_keys(year_doc, year_keys, source_name, "");
+  const json_reader reader(source_name);
+  reader.object(year_doc, "(top level)");
+  reader.known_keys(year_doc, "", {"year", "source", "holidays", "make_up_working_days"});
 
-  const auto year_it = year_doc.find("year");
-  if (year_it == year_doc.end()) throw bad_field(source_name, "year", "is missing");
-  if (!year_it->is_number_integer() || *year_it < 1 || *year_it > 9999) {
-    throw bad_field(source_name, "year", "must be an integer from 1 to 9999");
+  const auto& year_value = reader.member(year_doc, "", "year");
+  if (!year_value.is_number_integer() || year_value < 1 || year_value > 9999) {
+    reader.fail("year", "must be an integer from 1 to 9999");
   }
-  const int year = year_it->get<int>();
+  const int year = year_value.get<int>();
   if (const auto earlier = years_.find(year); earlier != years_.end()) {
-    throw bad_field(
-        source_name, "year",
-        std::to_string(year) + " is already loaded from " + earlier->second.source_name);
+    reader.fail("year",
+                std::to_string(year) + " is already loaded from " + earlier->second.source_name);
   }
   // The notice a year was read from is what a reviewer checks the dates against.
-  required_text(year_doc, "source", source_name, "source");
+  reader.text(reader.member(year_doc, "", "source"), "source");
 
   year_schedule schedule{source_name, {}, {}};
-  const auto& holidays = required_array(year_doc, "holidays", source_name, "holidays");
+  const auto& holidays = reader.array(reader.member(year_doc, "", "holidays"), "holidays");
   for (std::size_t h = 0; h < holidays.size(); ++h) {
-    const std::string where = "holidays[" + std::to_string(h) + "]";
+    const std::string where = json_reader::element("holidays", h);
     const auto& holiday = holidays[h];
-    if (!holiday.is_object()) throw bad_field(source_name, where, "must be an object");
-    reject_unknown_keys(holiday, holiday_keys, source_name, where + ".");
-    required_text(holiday, "name", source_name, where + ".name");
-    const auto& dates = required_array(holiday, "dates", source_name, where + ".dates");
-    if (dates.empty()) throw bad_field(source_name, where + ".dates", "is empty");
+    reader.object(holiday, where);
+    reader.known_keys(holiday, where, {"name", "dates"});
+    reader.text(reader.member(holiday, where, "name"), json_reader::child(where, "name"));
+    const auto dates_path = json_reader::child(where, "dates");
+    const auto& dates = reader.array(reader.member(holiday, where, "dates"), dates_path);
+    if (dates.empty()) reader.fail(dates_path, "is empty");
     for (std::size_t d = 0; d < dates.size(); ++d) {
-      const std::string field = where + ".dates[" + std::to_string(d) + "]";
-      const sys_days day = read_date(dates[d], year, source_name, field);
+      const std::string field = json_reader::element(dates_path, d);
+      const sys_days day = read_date(reader, dates[d], year, field);
       // A date listed twice is harmless in itself but usually a typo for a neighbouring date.
-      if (contains(schedule.holidays, day)) {
-        throw bad_field(source_name, field, format_date(day) + " is listed twice");
-      }
+      if (contains(schedule.holidays, day))
+        reader.fail(field, format_date(day) + " is listed twice");
       schedule.holidays.push_back(day);
     }
   }
 
   const auto& make_ups =
-      required_array(year_doc, "make_up_working_days", source_name, "make_up_working_days");
+      reader.array(reader.member(year_doc, "", "make_up_working_days"), "make_up_working_days");
   for (std::size_t m = 0; m < make_ups.size(); ++m) {
-    const std::string where = "make_up_working_days[" + std::to_string(m) + "]";
+    const std::string where = json_reader::element("make_up_working_days", m);
     const auto& make_up = make_ups[m];
-    if (!make_up.is_object()) throw bad_field(source_name, where, "must be an object");
-    reject_unknown_keys(make_up, make_up_keys, source_name, where + ".");
-    required_text(make_up, "name", source_name, where + ".name");
-    const auto date_it = make_up.find("date");
-    if (date_it == make_up.end()) throw bad_field(source_name, where + ".date", "is missing");
-    const std::string field = where + ".date";
-    const sys_days day = read_date(*date_it, year, source_name, field);
+    reader.object(make_up, where);
+    reader.known_keys(make_up, where, {"name", "date"});
+    reader.text(reader.member(make_up, where, "name"), json_reader::child(where, "name"));
+    const std::string field = json_reader::child(where, "date");
+    const sys_days day = read_date(reader, reader.member(make_up, where, "date"), year, field);
     if (contains(schedule.holidays, day)) {
-      throw bad_field(source_name, field, format_date(day) + " is also listed as a holiday");
+      reader.fail(field, format_date(day) + " is also listed as a holiday");
     }
     // A make-up day always moves work onto a weekend; a weekday here is a wrong date.
     if (!is_weekend(day)) {
-      throw bad_field(source_name, field, format_date(day) + " is a weekday, not a weekend day");
+      reader.fail(field, format_date(day) + " is a weekday, not a weekend day");
     }
     if (contains(schedule.make_up_days, day)) {
-      throw bad_field(source_name, field, format_date(day) + " is listed twice");
+      reader.fail(field, format_date(day) + " is listed twice");
     }
     schedule.make_up_days.push_back(day);
   }
@@ -204,17 +161,17 @@ void working_calendar::add_year(const nlohmann::json& year_doc, const std::strin
     for (std::size_t m = 0; m < schedule.make_up_days.size(); ++m) {
       for (const auto& fixed : statutory_holidays(std::chrono::year{year})) {
         if (fixed.date == schedule.make_up_days[m]) {
-          throw bad_field(source_name, "make_up_working_days[" + std::to_string(m) + "].date",
-                          format_date(fixed.date) + " is " + fixed.name +
-                              ", a holiday the national regulation fixes, not a working day");
+          reader.fail(json_reader::child(json_reader::element("make_up_working_days", m), "date"),
+                      format_date(fixed.date) + " is " + fixed.name +
+                          ", a holiday the national regulation fixes, not a working day");
         }
       }
     }
     for (const auto& fixed : statutory_holidays(std::chrono::year{year})) {
       if (!contains(schedule.holidays, fixed.date)) {
-        throw bad_field(source_name, "holidays",
-                        format_date(fixed.date) + " (" + fixed.name +
-                            ") is a holiday the national regulation fixes and is not listed");
+        reader.fail("holidays",
+                    format_date(fixed.date) + " (" + fixed.name +
+                        ") is a holiday the national regulation fixes and is not listed");
       }
     }
   }

@@ -174,44 +174,10 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
-// How many values each stored enum has: a decoded number beyond is corrupt input.
-template <class E>
-constexpr std::uint64_t enum_count();
-template <>
-constexpr std::uint64_t enum_count<case_state>() {
-  return case_state_count;
-}
-template <>
-constexpr std::uint64_t enum_count<track>() {
-  return 3;
-}
-template <>
-constexpr std::uint64_t enum_count<clock_kind>() {
-  return 6;
-}
-template <>
-constexpr std::uint64_t enum_count<clock_status>() {
-  return 3;
-}
-template <>
-constexpr std::uint64_t enum_count<credit_grade>() {
-  return 8;
-}
-template <>
-constexpr std::uint64_t enum_count<applicant_kind>() {
-  return 2;
-}
-template <>
-constexpr std::uint64_t enum_count<rating>() {
-  return 5;
-}
-
 const word_list& state_words() {
   static const word_list words{[] {
     std::vector<std::string> w;
-    for (int s = 0; s < case_state_count; ++s) {
-      w.emplace_back(to_string(static_cast<case_state>(s)));
-    }
+    for (const auto& state : enum_names<case_state>) w.emplace_back(state.text);
     return w;
   }()};
   return words;
@@ -220,12 +186,8 @@ const word_list& state_words() {
 const word_list& history_type_words() {
   static const word_list words{[] {
     std::vector<std::string> w;
-    for (int t = 0; t <= static_cast<int>(event_type::clock_advance); ++t) {
-      w.emplace_back(to_string(static_cast<event_type>(t)));
-    }
-    for (int k = 0; k < static_cast<int>(enum_count<clock_kind>()); ++k) {
-      w.push_back("clock." + std::string(to_string(static_cast<clock_kind>(k))));
-    }
+    for (const auto& type : enum_names<event_type>) w.emplace_back(type.text);
+    for (const auto& kind : enum_names<clock_kind>) w.push_back("clock." + std::string(kind.text));
     return w;
   }()};
   return words;
@@ -240,7 +202,11 @@ const word_list& eligibility_reason_words() {
 }
 
 const word_list& escalation_level_words() {
-  static const word_list words{{"warning", "overdue"}};
+  static const word_list words{[] {
+    std::vector<std::string> w;
+    for (const auto& level : enum_names<escalation_level>) w.emplace_back(level.text);
+    return w;
+  }()};
   return words;
 }
 
@@ -642,7 +608,7 @@ class decoder {
       value = instant{std::chrono::milliseconds{ms}};
     } else if constexpr (std::is_enum_v<T>) {
       const std::uint64_t v = varint();
-      if (v >= enum_count<T>()) corrupt("enum value out of range");
+      if (v >= enum_count<T>) corrupt("enum value out of range");
       value = static_cast<T>(v);
     } else if constexpr (std::is_signed_v<T>) {
       const std::int64_t v = unzigzag(varint());

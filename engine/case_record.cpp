@@ -8,34 +8,6 @@
 namespace xyp {
 namespace {
 
-constexpr std::array<std::string_view, case_state_count> state_names{"applied",
-                                                                     "correction_required",
-                                                                     "accepted",
-                                                                     "accepted_deficient",
-                                                                     "supplement_overdue",
-                                                                     "approved",
-                                                                     "denied",
-                                                                     "rejected",
-                                                                     "withdrawn",
-                                                                     "terminated",
-                                                                     "defaulted",
-                                                                     "revoked",
-                                                                     "verified"};
-
-constexpr std::array<std::string_view, 6> clock_names{"correction_notice", "supplement",
-                                                      "supplement_grace",  "decision_warning",
-                                                      "decision",          "verification"};
-
-constexpr std::array<std::string_view, 5> rating_names{"very_satisfied", "satisfied", "basic",
-                                                       "unsatisfied", "very_unsatisfied"};
-
-template <class Enum, std::size_t N>
-std::optional<Enum> enum_from(const std::array<std::string_view, N>& names, std::string_view text) {
-  const auto it = std::find(names.begin(), names.end(), text);
-  if (it == names.end()) return std::nullopt;
-  return static_cast<Enum>(it - names.begin());
-}
-
 // Every stored enum is written by the engine itself; an unknown name means a corrupt record.
 template <class Enum>
 Enum require(std::optional<Enum> value, std::string_view field) {
@@ -65,12 +37,8 @@ std::optional<instant> optional_time_from(const nlohmann::json& j, const char* k
 
 }  // namespace
 
-std::string_view to_string(case_state s) {
-  return state_names.at(static_cast<std::size_t>(s));
-}
-
 std::optional<case_state> case_state_from(std::string_view text) {
-  return enum_from<case_state>(state_names, text);
+  return from_name<case_state>(text);
 }
 
 bool is_pending_decision(case_state s) {
@@ -101,24 +69,8 @@ bool is_final(case_state s) {
   }
 }
 
-std::string_view to_string(track t) {
-  switch (t) {
-    case track::standard:
-      return "standard";
-    case track::deficiency:
-      return "deficiency";
-    case track::commitment:
-      return "commitment";
-  }
-  return "standard";
-}
-
-std::string_view to_string(clock_kind k) {
-  return clock_names.at(static_cast<std::size_t>(k));
-}
-
 std::optional<clock_kind> clock_kind_from(std::string_view text) {
-  return enum_from<clock_kind>(clock_names, text);
+  return from_name<clock_kind>(text);
 }
 
 std::string_view contract_clock_name(clock_kind k) {
@@ -135,18 +87,6 @@ std::string_view contract_clock_name(clock_kind k) {
       return "verification";
   }
   return "decision";
-}
-
-std::string_view to_string(clock_status s) {
-  switch (s) {
-    case clock_status::armed:
-      return "armed";
-    case clock_status::fired:
-      return "fired";
-    case clock_status::cancelled:
-      return "cancelled";
-  }
-  return "armed";
 }
 
 const case_clock* case_record::armed_clock(clock_kind k) const {
@@ -173,7 +113,7 @@ void to_json(nlohmann::json& j, const credit_snapshot& c) {
 
 void from_json(const nlohmann::json& j, credit_snapshot& c) {
   c.known = j.at("known").get<bool>();
-  c.grade = require(credit_grade_from(j.at("grade").get<std::string>()), "credit.grade");
+  c.grade = require(from_name<credit_grade>(j.at("grade").get<std::string>()), "credit.grade");
   c.score = j.at("score").is_null()
                 ? std::nullopt
                 : std::optional<std::int64_t>(j.at("score").get<std::int64_t>());
@@ -263,11 +203,8 @@ void from_json(const nlohmann::json& j, case_record& r) {
   r.applicant.contact = a.at("contact").get<std::string>();
   r.matter = j.at("matter").get<std::string>();
   r.department = j.at("department").get<std::string>();
-  r.state = require(case_state_from(j.at("state").get<std::string>()), "state");
-  const auto track_name = j.at("track").get<std::string>();
-  r.track_used = track_name == "deficiency"   ? track::deficiency
-                 : track_name == "commitment" ? track::commitment
-                                              : track::standard;
+  r.state = require(from_name<case_state>(j.at("state").get<std::string>()), "state");
+  r.track_used = from_name<track>(j.at("track").get<std::string>()).value_or(track::standard);
   r.credit_track = j.at("credit_track").get<bool>();
   r.commitment_signed = j.at("commitment_signed").get<bool>();
   r.needs_verification = j.at("needs_verification").get<bool>();
@@ -282,11 +219,10 @@ void from_json(const nlohmann::json& j, case_record& r) {
   for (const auto& c : j.at("clocks")) {
     r.clocks.push_back(
         case_clock{c.at("timer_id").get<std::string>(),
-                   require(clock_kind_from(c.at("kind").get<std::string>()), "clocks.kind"),
+                   require(from_name<clock_kind>(c.at("kind").get<std::string>()), "clocks.kind"),
                    time_from(c.at("due_at")),
-                   c.at("status").get<std::string>() == "armed"   ? clock_status::armed
-                   : c.at("status").get<std::string>() == "fired" ? clock_status::fired
-                                                                  : clock_status::cancelled});
+                   from_name<clock_status>(c.at("status").get<std::string>())
+                       .value_or(clock_status::cancelled)});
     auto& clock = r.clocks.back();
     if (const auto it = c.find("counted_from"); it != c.end()) clock.counted_from = time_from(*it);
     clock.working_days = c.value("working_days", 0);
@@ -296,7 +232,7 @@ void from_json(const nlohmann::json& j, case_record& r) {
   for (const auto& e : j.at("escalations")) {
     r.escalations.push_back(escalation_record{
         e.at("level").get<std::string>(),
-        require(clock_kind_from(e.at("kind").get<std::string>()), "escalations.kind"),
+        require(from_name<clock_kind>(e.at("kind").get<std::string>()), "escalations.kind"),
         time_from(e.at("due_at")), time_from(e.at("raised_at")), e.at("open").get<bool>(),
         e.value("provisional", false)});
   }
@@ -317,9 +253,8 @@ void from_json(const nlohmann::json& j, case_record& r) {
   r.satisfaction =
       j.at("satisfaction").is_null()
           ? std::nullopt
-          : std::optional<rating>(
-                require(enum_from<rating>(rating_names, j.at("satisfaction").get<std::string>()),
-                        "satisfaction"));
+          : std::optional<rating>(require(
+                from_name<rating>(j.at("satisfaction").get<std::string>()), "satisfaction"));
   r.result = j.at("result").get<std::string>();
   r.version = j.at("version").get<std::uint64_t>();
   r.timer_seq = j.at("timer_seq").get<std::uint32_t>();

@@ -1,6 +1,7 @@
 #pragma once
 // A case as the engine persists it: everything the machine needs to resume, and everything the
 // back office shows. Serialised as JSON with stable state names, never MSM's integer ids.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,8 +31,24 @@ enum class case_state {
   revoked,
   verified,
 };
-inline constexpr int case_state_count = 13;
-std::string_view to_string(case_state s);
+template <>
+inline constexpr std::array<enum_name<case_state>, 13> enum_names<case_state>{{
+    {case_state::applied, "applied"},
+    {case_state::correction_required, "correction_required"},
+    {case_state::accepted, "accepted"},
+    {case_state::accepted_deficient, "accepted_deficient"},
+    {case_state::supplement_overdue, "supplement_overdue"},
+    {case_state::approved, "approved"},
+    {case_state::denied, "denied"},
+    {case_state::rejected, "rejected"},
+    {case_state::withdrawn, "withdrawn"},
+    {case_state::terminated, "terminated"},
+    {case_state::defaulted, "defaulted"},
+    {case_state::revoked, "revoked"},
+    {case_state::verified, "verified"},
+}};
+inline constexpr int case_state_count = static_cast<int>(enum_count<case_state>);
+// from_name<case_state>, kept for the callers that spell it so.
 std::optional<case_state> case_state_from(std::string_view text);
 
 // Before the decision: facilitation can still be granted, withdrawn or revoked.
@@ -40,7 +57,12 @@ bool is_pending_decision(case_state s);
 bool is_final(case_state s);
 
 enum class track { standard, deficiency, commitment };
-std::string_view to_string(track t);
+template <>
+inline constexpr std::array<enum_name<track>, 3> enum_names<track>{{
+    {track::standard, "standard"},
+    {track::deficiency, "deficiency"},
+    {track::commitment, "commitment"},
+}};
 
 // The engine's timers. The contract's escalation `clock` names fold supplement_grace into
 // "supplement" and decision_warning into "decision".
@@ -52,12 +74,26 @@ enum class clock_kind {
   decision,
   verification,
 };
-std::string_view to_string(clock_kind k);
+template <>
+inline constexpr std::array<enum_name<clock_kind>, 6> enum_names<clock_kind>{{
+    {clock_kind::correction_notice, "correction_notice"},
+    {clock_kind::supplement, "supplement"},
+    {clock_kind::supplement_grace, "supplement_grace"},
+    {clock_kind::decision_warning, "decision_warning"},
+    {clock_kind::decision, "decision"},
+    {clock_kind::verification, "verification"},
+}};
+// from_name<clock_kind>, kept for the callers that spell it so.
 std::optional<clock_kind> clock_kind_from(std::string_view text);
 std::string_view contract_clock_name(clock_kind k);
 
 enum class clock_status { armed, fired, cancelled };
-std::string_view to_string(clock_status s);
+template <>
+inline constexpr std::array<enum_name<clock_status>, 3> enum_names<clock_status>{{
+    {clock_status::armed, "armed"},
+    {clock_status::fired, "fired"},
+    {clock_status::cancelled, "cancelled"},
+}};
 
 struct case_clock {
   std::string timer_id;
@@ -73,8 +109,16 @@ struct case_clock {
   bool operator==(const case_clock&) const = default;
 };
 
+// How far past a clock a case is: the warning ahead of a due, or the due passed.
+enum class escalation_level { warning, overdue };
+template <>
+inline constexpr std::array<enum_name<escalation_level>, 2> enum_names<escalation_level>{{
+    {escalation_level::warning, "warning"},
+    {escalation_level::overdue, "overdue"},
+}};
+
 struct escalation_record {
-  std::string level;  // warning or overdue
+  std::string level;  // an escalation_level's name (the type follows when its writers move)
   clock_kind clock = clock_kind::decision;
   instant due;
   instant raised_at;

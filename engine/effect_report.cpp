@@ -120,11 +120,8 @@ effect_report make_effect_report(const std::vector<case_record>& cases,
 policy_outcome make_policy_outcome(const std::vector<case_record>& cases,
                                    const working_calendar& calendar) {
   policy_outcome out;
-  for (const auto t : {track::standard, track::deficiency, track::commitment}) {
-    out.by_track[std::string(to_string(t))] = 0;
-  }
-  out.escalations["warning"] = 0;
-  out.escalations["overdue"] = 0;
+  for (const auto& t : enum_names<track>) out.by_track[std::string(t.text)] = 0;
+  for (const auto& l : enum_names<escalation_level>) out.escalations[std::string(l.text)] = 0;
   std::int64_t total_days = 0;
   for (const auto& r : cases) {
     ++out.cases;

@@ -25,123 +25,6 @@ using json = nlohmann::json;
 // JSON parser has already checked that the text is UTF-8.
 constexpr std::size_t max_id_chars = 128;
 
-template <class E>
-struct enum_name {
-  std::string_view text;
-  E value;
-};
-
-constexpr std::array<enum_name<dead_letter_code>, 8> dead_letter_code_names{{
-    {"malformed_json", dead_letter_code::malformed_json},
-    {"schema_violation", dead_letter_code::schema_violation},
-    {"unknown_type", dead_letter_code::unknown_type},
-    {"unknown_case", dead_letter_code::unknown_case},
-    {"unknown_matter", dead_letter_code::unknown_matter},
-    {"invalid_transition", dead_letter_code::invalid_transition},
-    {"duplicate_case", dead_letter_code::duplicate_case},
-    {"id_conflict", dead_letter_code::id_conflict},
-}};
-
-constexpr std::array<enum_name<event_type>, 10> event_type_names{{
-    {"credit.update", event_type::credit_update},
-    {"case.apply", event_type::case_apply},
-    {"case.accept", event_type::case_accept},
-    {"case.supplement", event_type::case_supplement},
-    {"case.decide", event_type::case_decide},
-    {"case.withdraw", event_type::case_withdraw},
-    {"case.terminate", event_type::case_terminate},
-    {"case.verify", event_type::case_verify},
-    {"case.feedback", event_type::case_feedback},
-    {"clock.advance", event_type::clock_advance},
-}};
-
-constexpr std::array<enum_name<credit_grade>, 8> credit_grade_names{{
-    {"AAA", credit_grade::AAA},
-    {"AA", credit_grade::AA},
-    {"A+", credit_grade::A_plus},
-    {"A", credit_grade::A},
-    {"A-", credit_grade::A_minus},
-    {"B", credit_grade::B},
-    {"C", credit_grade::C},
-    {"D", credit_grade::D},
-}};
-
-constexpr std::array<enum_name<rating>, 5> rating_names{{
-    {"very_satisfied", rating::very_satisfied},
-    {"satisfied", rating::satisfied},
-    {"basic", rating::basic},
-    {"unsatisfied", rating::unsatisfied},
-    {"very_unsatisfied", rating::very_unsatisfied},
-}};
-
-constexpr std::array<enum_name<actor_role>, 6> actor_role_names{{
-    {"clerk", actor_role::clerk},
-    {"reviewer", actor_role::reviewer},
-    {"supervisor", actor_role::supervisor},
-    {"inspector", actor_role::inspector},
-    {"applicant", actor_role::applicant},
-    {"system", actor_role::system},
-}};
-
-constexpr std::array<enum_name<applicant_kind>, 2> applicant_kind_names{{
-    {"person", applicant_kind::person},
-    {"enterprise", applicant_kind::enterprise},
-}};
-
-constexpr std::array<enum_name<channel>, 3> channel_names{{
-    {"window", channel::window},
-    {"phone", channel::phone},
-    {"online", channel::online},
-}};
-
-constexpr std::array<enum_name<verdict>, 2> verdict_names{{
-    {"accept", verdict::accept},
-    {"reject", verdict::reject},
-}};
-
-constexpr std::array<enum_name<outcome>, 2> outcome_names{{
-    {"approve", outcome::approve},
-    {"deny", outcome::deny},
-}};
-
-constexpr std::array<enum_name<withdraw_scope>, 2> withdraw_scope_names{{
-    {"credit_track", withdraw_scope::credit_track},
-    {"application", withdraw_scope::application},
-}};
-
-constexpr std::array<enum_name<verification_result>, 2> verification_result_names{{
-    {"fulfilled", verification_result::fulfilled},
-    {"breached", verification_result::breached},
-}};
-
-template <class E, std::size_t N>
-std::string_view name_of(const std::array<enum_name<E>, N>& names, E value) {
-  for (const auto& name : names) {
-    if (name.value == value) return name.text;
-  }
-  assert(false && "every enumerator has a name");
-  return {};
-}
-
-template <class E, std::size_t N>
-std::optional<E> value_of(const std::array<enum_name<E>, N>& names, std::string_view text) {
-  for (const auto& name : names) {
-    if (name.text == text) return name.value;
-  }
-  return std::nullopt;
-}
-
-// "a, b, c": the accepted values, for a detail sentence.
-template <class E, std::size_t N>
-std::string list_of(const std::array<enum_name<E>, N>& names) {
-  std::string list;
-  for (const auto& name : names) {
-    if (!list.empty()) list += ", ";
-    list += name.text;
-  }
-  return list;
-}
-
 std::size_t code_points(std::string_view utf8) {
   std::size_t count = 0;
   for (const char c : utf8) {
@@ -320,13 +203,13 @@ class field_reader {
     out = value->boolean();
   }
 
-  template <class E, std::size_t N>
-  void choice(std::string_view key, E& out, const std::array<enum_name<E>, N>& names) {
+  template <named_enum E>
+  void choice(std::string_view key, E& out) {
     const auto value = find(key, presence::required);
     if (!value) return;
     std::optional<E> chosen;
-    if (value->is_string()) chosen = value_of(names, value->string());
-    if (!chosen) return fail_field(key, "must be one of " + list_of(names));
+    if (value->is_string()) chosen = from_name<E>(value->string());
+    if (!chosen) return fail_field(key, "must be one of " + names_list<E>());
     out = *chosen;
   }
 
@@ -427,7 +310,7 @@ class field_reader {
 template <class Value>
 credit_update_data read_credit_update(field_reader<Value>& data) {
   credit_update_data out;
-  data.choice("grade", out.grade, credit_grade_names);
+  data.choice("grade", out.grade);
   data.count("score", out.score);
   data.flag("tax_incentive_card", out.tax_incentive_card, presence::optional);
   data.flag("blacklisted", out.blacklisted, presence::optional);
@@ -441,11 +324,11 @@ apply_data read_apply(field_reader<Value>& data) {
   apply_data out;
   data.text("matter", out.matter, presence::required, text_rule::non_empty);
   if (auto applicant = data.object("applicant", presence::required)) {
-    applicant->choice("kind", out.applicant.kind, applicant_kind_names);
+    applicant->choice("kind", out.applicant.kind);
     applicant->text("name", out.applicant.name, presence::required, text_rule::non_empty);
     applicant->text("contact", out.applicant.contact, presence::optional, text_rule::any);
   }
-  data.choice("channel", out.via, channel_names);
+  data.choice("channel", out.via);
   data.flag("credit_track", out.credit_track, presence::required);
   data.flag("commitment_signed", out.commitment_signed, presence::required);
   data.codes("materials", out.materials, list_rule::may_be_empty);
@@ -456,7 +339,7 @@ template <class Value>
 accept_data read_accept(field_reader<Value>& data) {
   accept_data out;
   data.codes("materials", out.materials, list_rule::may_be_empty);
-  data.choice("verdict", out.decision, verdict_names);
+  data.choice("verdict", out.decision);
   data.text("reason", out.reason, presence::optional, text_rule::any);
   return out;
 }
@@ -471,7 +354,7 @@ supplement_data read_supplement(field_reader<Value>& data) {
 template <class Value>
 decide_data read_decide(field_reader<Value>& data) {
   decide_data out;
-  data.choice("outcome", out.result, outcome_names);
+  data.choice("outcome", out.result);
   data.text("reason", out.reason, presence::optional, text_rule::any);
   return out;
 }
@@ -479,7 +362,7 @@ decide_data read_decide(field_reader<Value>& data) {
 template <class Value>
 withdraw_data read_withdraw(field_reader<Value>& data) {
   withdraw_data out;
-  data.choice("scope", out.scope, withdraw_scope_names);
+  data.choice("scope", out.scope);
   data.text("reason", out.reason, presence::optional, text_rule::any);
   return out;
 }
@@ -494,7 +377,7 @@ terminate_data read_terminate(field_reader<Value>& data) {
 template <class Value>
 verify_data read_verify(field_reader<Value>& data) {
   verify_data out;
-  data.choice("result", out.result, verification_result_names);
+  data.choice("result", out.result);
   data.text("note", out.note, presence::optional, text_rule::any);
   return out;
 }
@@ -502,7 +385,7 @@ verify_data read_verify(field_reader<Value>& data) {
 template <class Value>
 feedback_data read_feedback(field_reader<Value>& data) {
   feedback_data out;
-  data.choice("rating", out.value, rating_names);
+  data.choice("rating", out.value);
   data.text("comment", out.comment, presence::optional, text_rule::any);
   return out;
 }
@@ -582,7 +465,7 @@ void read_actor(field_reader<Value>& envelope, std::optional<actor>& out) {
   if (!by) return;
   actor who;
   by->text("id", who.id, presence::required, text_rule::non_empty);
-  by->choice("role", who.role, actor_role_names);
+  by->choice("role", who.role);
   if (!by->failed()) out = std::move(who);
 }
 
@@ -645,32 +528,12 @@ std::uint64_t envelope_fingerprint(std::string_view raw) {
   return h == 0 ? 1 : h;  // 0 means "not known" where it is stored
 }
 
-std::string_view to_string(dead_letter_code code) {
-  return name_of(dead_letter_code_names, code);
-}
-
-std::string_view to_string(event_type type) {
-  return name_of(event_type_names, type);
-}
-
 std::optional<event_type> event_type_from(std::string_view text) {
-  return value_of(event_type_names, text);
-}
-
-std::string_view to_string(credit_grade grade) {
-  return name_of(credit_grade_names, grade);
+  return from_name<event_type>(text);
 }
 
 std::optional<credit_grade> credit_grade_from(std::string_view text) {
-  return value_of(credit_grade_names, text);
-}
-
-std::string_view to_string(rating r) {
-  return name_of(rating_names, r);
-}
-
-std::string_view to_string(actor_role r) {
-  return name_of(actor_role_names, r);
+  return from_name<credit_grade>(text);
 }
 
 namespace {
@@ -690,10 +553,10 @@ parse_result read_envelope(Value document) {
   std::string type_text;
   envelope.text("type", type_text, presence::required, text_rule::any);
   if (failure) return *failure;
-  const auto type = event_type_from(type_text);
+  const auto type = from_name<event_type>(type_text);
   if (!type) {
     return rejection{dead_letter_code::unknown_type,
-                     "field type must be one of " + list_of(event_type_names)};
+                     "field type must be one of " + names_list<event_type>()};
   }
   event.type = *type;
 

@@ -1,6 +1,7 @@
 #pragma once
 // The inbound envelope of CONTRACT.md, validated and typed; and the dead-letter codes for one that
 // is not.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "engine/enum_names.hpp"
 #include "engine/time.hpp"
 
 namespace xyp {
@@ -24,7 +26,17 @@ enum class dead_letter_code {
   duplicate_case,
   id_conflict,  // contract 1.1: an id already applied, sent again with a different envelope
 };
-std::string_view to_string(dead_letter_code code);
+template <>
+inline constexpr std::array<enum_name<dead_letter_code>, 8> enum_names<dead_letter_code>{{
+    {dead_letter_code::malformed_json, "malformed_json"},
+    {dead_letter_code::schema_violation, "schema_violation"},
+    {dead_letter_code::unknown_type, "unknown_type"},
+    {dead_letter_code::unknown_case, "unknown_case"},
+    {dead_letter_code::unknown_matter, "unknown_matter"},
+    {dead_letter_code::invalid_transition, "invalid_transition"},
+    {dead_letter_code::duplicate_case, "duplicate_case"},
+    {dead_letter_code::id_conflict, "id_conflict"},
+}};
 
 // A 64-bit hash of an envelope's raw bytes, never 0: what an applied id is remembered with, so
 // that the same id sent again can be told apart as the same envelope (a silent repeat) or a
@@ -49,11 +61,32 @@ enum class event_type {
   case_feedback,
   clock_advance,
 };
-std::string_view to_string(event_type type);
+template <>
+inline constexpr std::array<enum_name<event_type>, 10> enum_names<event_type>{{
+    {event_type::credit_update, "credit.update"},
+    {event_type::case_apply, "case.apply"},
+    {event_type::case_accept, "case.accept"},
+    {event_type::case_supplement, "case.supplement"},
+    {event_type::case_decide, "case.decide"},
+    {event_type::case_withdraw, "case.withdraw"},
+    {event_type::case_terminate, "case.terminate"},
+    {event_type::case_verify, "case.verify"},
+    {event_type::case_feedback, "case.feedback"},
+    {event_type::clock_advance, "clock.advance"},
+}};
+// from_name<event_type>, kept for the callers that spell it so.
 std::optional<event_type> event_type_from(std::string_view text);
 
 enum class actor_role { clerk, reviewer, supervisor, inspector, applicant, system };
-std::string_view to_string(actor_role r);
+template <>
+inline constexpr std::array<enum_name<actor_role>, 6> enum_names<actor_role>{{
+    {actor_role::clerk, "clerk"},
+    {actor_role::reviewer, "reviewer"},
+    {actor_role::supervisor, "supervisor"},
+    {actor_role::inspector, "inspector"},
+    {actor_role::applicant, "applicant"},
+    {actor_role::system, "system"},
+}};
 
 struct actor {
   std::string id;
@@ -62,17 +95,66 @@ struct actor {
 
 // The credit grades of the public credit comprehensive evaluation, best first.
 enum class credit_grade { AAA, AA, A_plus, A, A_minus, B, C, D };
-std::string_view to_string(credit_grade grade);
+template <>
+inline constexpr std::array<enum_name<credit_grade>, 8> enum_names<credit_grade>{{
+    {credit_grade::AAA, "AAA"},
+    {credit_grade::AA, "AA"},
+    {credit_grade::A_plus, "A+"},
+    {credit_grade::A, "A"},
+    {credit_grade::A_minus, "A-"},
+    {credit_grade::B, "B"},
+    {credit_grade::C, "C"},
+    {credit_grade::D, "D"},
+}};
+// from_name<credit_grade>, kept for the callers that spell it so.
 std::optional<credit_grade> credit_grade_from(std::string_view text);
 
 enum class applicant_kind { person, enterprise };
+template <>
+inline constexpr std::array<enum_name<applicant_kind>, 2> enum_names<applicant_kind>{{
+    {applicant_kind::person, "person"},
+    {applicant_kind::enterprise, "enterprise"},
+}};
 enum class channel { window, phone, online };
+template <>
+inline constexpr std::array<enum_name<channel>, 3> enum_names<channel>{{
+    {channel::window, "window"},
+    {channel::phone, "phone"},
+    {channel::online, "online"},
+}};
 enum class verdict { accept, reject };
+template <>
+inline constexpr std::array<enum_name<verdict>, 2> enum_names<verdict>{{
+    {verdict::accept, "accept"},
+    {verdict::reject, "reject"},
+}};
 enum class outcome { approve, deny };
+template <>
+inline constexpr std::array<enum_name<outcome>, 2> enum_names<outcome>{{
+    {outcome::approve, "approve"},
+    {outcome::deny, "deny"},
+}};
 enum class withdraw_scope { credit_track, application };
+template <>
+inline constexpr std::array<enum_name<withdraw_scope>, 2> enum_names<withdraw_scope>{{
+    {withdraw_scope::credit_track, "credit_track"},
+    {withdraw_scope::application, "application"},
+}};
 enum class verification_result { fulfilled, breached };
+template <>
+inline constexpr std::array<enum_name<verification_result>, 2> enum_names<verification_result>{{
+    {verification_result::fulfilled, "fulfilled"},
+    {verification_result::breached, "breached"},
+}};
 enum class rating { very_satisfied, satisfied, basic, unsatisfied, very_unsatisfied };
-std::string_view to_string(rating r);
+template <>
+inline constexpr std::array<enum_name<rating>, 5> enum_names<rating>{{
+    {rating::very_satisfied, "very_satisfied"},
+    {rating::satisfied, "satisfied"},
+    {rating::basic, "basic"},
+    {rating::unsatisfied, "unsatisfied"},
+    {rating::very_unsatisfied, "very_unsatisfied"},
+}};
 
 struct credit_update_data {
   credit_grade grade = credit_grade::D;

@@ -35,15 +35,8 @@ loop_entry make_entry(std::string id, std::string raw, std::size_t max_bytes) {
   return e;
 }
 
-std::vector<std::uint32_t> partitions_of(const loop_entry& entry, std::uint32_t partitions) {
-  const auto* event = event_of(entry);
-  if (!event) return {partition_for_raw(entry.raw, partitions)};
-  if (event->type == event_type::clock_advance) {
-    std::vector<std::uint32_t> all(partitions);
-    for (std::uint32_t n = 0; n < partitions; ++n) all[n] = n;
-    return all;
-  }
-  return {partition_of(event->applicant_id, partitions)};
+partition_range partitions_of(const loop_entry& entry, std::uint32_t partitions) {
+  return partitions_for(entry.parsed, entry.raw, partitions);
 }
 
 void partition_loop::feed(std::vector<loop_entry> entries) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/partition.hpp"
 #include "engine/processor.hpp"
 
 namespace xyp {
@@ -27,9 +28,8 @@ struct loop_entry {
 loop_entry make_entry(std::string id, std::string raw,
                       std::size_t max_bytes = default_max_envelope_bytes);
 
-// The contract's partition rule: an event goes to crc32(applicant_id) mod N, a clock.advance to
-// every partition, an unreadable envelope where its producer meant it (0 when nothing says).
-std::vector<std::uint32_t> partitions_of(const loop_entry& entry, std::uint32_t partitions);
+// The contract's partition rule (partitions_for) applied to an entry.
+partition_range partitions_of(const loop_entry& entry, std::uint32_t partitions);
 
 // A partition's state as the loop reads and changes it. "holds" says whether the view has all
 // there is to know about something (a store holding everything always says yes; a cache says yes

@@ -12,17 +12,12 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/json_reader.hpp"
+
 namespace xyp {
 namespace {
 
 using nlohmann::json;
-
-std::optional<channel> channel_from(std::string_view text) {
-  if (text == "window") return channel::window;
-  if (text == "phone") return channel::phone;
-  if (text == "online") return channel::online;
-  return std::nullopt;
-}
 
 // Material, category and privilege names: lowercase ASCII words joined by '_'.
 bool is_snake_case(std::string_view s) {
@@ -59,117 +54,14 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string element(const std::string& path, std::size_t index) {
-  return path + "[" + std::to_string(index) + "]";
-}
-
-std::string describe(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::boolean:
-      return "a boolean";
-    default:
-      return value.is_number() ? value.dump() : "something else";
-  }
-}
-
 std::string in_quotes(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
-// nlohmann keeps the last of two equal keys without a word; a profile with two "clocks" or two
-// "deferrable" is a mistake to report, so the parse watches keys and remembers the first repeat.
-class repeated_key_watch {
- public:
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        count_element();
-        frames_.push_back({event == json::parse_event_t::object_start, {}, {}, 0});
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!frames_.empty()) frames_.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        auto& top = frames_.back();
-        top.key = parsed.get<std::string>();
-        if (!top.keys.insert(top.key).second && !first_repeat_) first_repeat_ = path_to_key();
-        break;
-      }
-      case json::parse_event_t::value:
-        count_element();
-        break;
-    }
-    return true;
-  }
-
-  const std::optional<std::string>& first_repeat() const { return first_repeat_; }
-
- private:
-  struct frame {
-    bool object;
-    std::set<std::string> keys;
-    std::string key;         // an object's current key
-    std::size_t length = 0;  // an array's elements so far
-  };
-
-  void count_element() {
-    if (!frames_.empty() && !frames_.back().object) ++frames_.back().length;
-  }
-
-  std::string path_to_key() const {
-    std::string path;
-    for (const auto& f : frames_)
-      path = f.object ? child(path, f.key) : element(path, f.length - 1);
-    return path;
-  }
-
-  std::vector<frame> frames_;
-  std::optional<std::string> first_repeat_;
-};
-
 // Reads one profile document. Every complaint is a config_error "<file>: <field path>: <what>".
-class profile_reader {
+class profile_reader : public json_reader {
  public:
-  explicit profile_reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-    throw config_error(file_ + ": " + path + ": " + what);
-  }
-
-  json parse(const std::string& text) const {
-    repeated_key_watch watch;
-    json root;
-    try {
-      root = json::parse(text, std::ref(watch));
-    } catch (const json::parse_error& e) {
-      // e.what() is "[json.exception.parse_error.101] parse error at line 1, ..."
-      std::string_view what = e.what();
-      if (const auto end = what.find("] "); end != std::string_view::npos) {
-        what.remove_prefix(end + 2);
-      }
-      // "; last read: '...'" may quote bytes that are not UTF-8; the position says enough.
-      if (const auto tail = what.find("; last read"); tail != std::string_view::npos) {
-        what = what.substr(0, tail);
-      }
-      throw config_error(file_ + ": not JSON: " + std::string(what));
-    }
-    if (const auto& repeat = watch.first_repeat()) fail(*repeat, "appears twice in one object");
-    return root;
-  }
+  using json_reader::json_reader;
 
   jurisdiction_policy read(const json& root) const {
     object(root, "(top level)");
@@ -228,54 +120,6 @@ class profile_reader {
   }
 
  private:
-  void object(const json& value, const std::string& path) const {
-    if (!value.is_object()) fail(path, "must be an object, not " + describe(value));
-  }
-
-  const json& array(const json& value, const std::string& path) const {
-    if (!value.is_array()) fail(path, "must be an array, not " + describe(value));
-    return value;
-  }
-
-  void known_keys(const json& object, const std::string& path,
-                  std::initializer_list<std::string_view> keys) const {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        std::string known;
-        for (const auto k : keys) known += (known.empty() ? "" : ", ") + std::string(k);
-        fail(child(path, key), "unknown key (known here: " + known + ")");
-      }
-    }
-  }
-
-  const json& member(const json& object, const std::string& path, std::string_view key) const {
-    const auto it = object.find(key);
-    if (it == object.end()) fail(child(path, key), "missing");
-    return *it;
-  }
-
-  std::string text(const json& value, const std::string& path) const {
-    if (!value.is_string()) fail(path, "must be a string, not " + describe(value));
-    auto s = value.get<std::string>();
-    if (s.empty()) fail(path, "must not be empty");
-    return s;
-  }
-
-  bool flag(const json& value, const std::string& path) const {
-    if (!value.is_boolean()) fail(path, "must be true or false, not " + describe(value));
-    return value.get<bool>();
-  }
-
-  std::int64_t integer(const json& value, const std::string& path) const {
-    if (!value.is_number_integer()) fail(path, "must be an integer, not " + describe(value));
-    if (value.is_number_unsigned() &&
-        value.get<std::uint64_t>() >
-            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      fail(path, value.dump() + " is too large");
-    }
-    return value.get<std::int64_t>();
-  }
-
   int days(const json& value, const std::string& path, int minimum) const {
     const auto n = integer(value, path);
     if (n < 0) fail(path, "must not be negative (got " + std::to_string(n) + ")");
@@ -303,15 +147,11 @@ class profile_reader {
     std::vector<applicant_kind> out;
     for (std::size_t i = 0; const auto& item : array(value, path)) {
       const auto at = element(path, i++);
-      const auto name = text(item, at);
-      std::optional<applicant_kind> k;
-      if (name == "person") k = applicant_kind::person;
-      if (name == "enterprise") k = applicant_kind::enterprise;
-      if (!k) fail(at, in_quotes(name) + " is not an applicant kind (person, enterprise)");
-      if (std::find(out.begin(), out.end(), *k) != out.end()) {
-        fail(at, in_quotes(name) + " is listed twice");
+      const auto k = name_of<applicant_kind>(item, at, "an applicant kind");
+      if (std::find(out.begin(), out.end(), k) != out.end()) {
+        fail(at, in_quotes(item.get<std::string>()) + " is listed twice");
       }
-      out.push_back(*k);
+      out.push_back(k);
     }
     if (out.empty()) fail(path, "is empty: the scheme would serve nobody");
     return out;
@@ -321,13 +161,11 @@ class profile_reader {
     std::vector<channel> out;
     for (std::size_t i = 0; const auto& item : array(value, path)) {
       const auto at = element(path, i++);
-      const auto name = text(item, at);
-      const auto c = channel_from(name);
-      if (!c) fail(at, in_quotes(name) + " is not a channel (window, phone, online)");
-      if (std::find(out.begin(), out.end(), *c) != out.end()) {
-        fail(at, in_quotes(name) + " is listed twice");
+      const auto c = name_of<channel>(item, at, "a channel");
+      if (std::find(out.begin(), out.end(), c) != out.end()) {
+        fail(at, in_quotes(item.get<std::string>()) + " is listed twice");
       }
-      out.push_back(*c);
+      out.push_back(c);
     }
     if (out.empty()) fail(path, "is empty: credit approval would be open through no channel");
     return out;
@@ -348,14 +186,11 @@ class profile_reader {
     const auto grades_path = child(path, "grades");
     for (std::size_t i = 0; const auto& item : array(member(value, path, "grades"), grades_path)) {
       const auto at = element(grades_path, i++);
-      const auto name = text(item, at);
-      const auto grade = credit_grade_from(name);
-      if (!grade)
-        fail(at, in_quotes(name) + " is not a credit grade (AAA, AA, A+, A, A-, B, C, D)");
-      if (std::find(t.grades.begin(), t.grades.end(), *grade) != t.grades.end()) {
-        fail(at, in_quotes(name) + " is listed twice");
+      const auto grade = name_of<credit_grade>(item, at, "a credit grade");
+      if (std::find(t.grades.begin(), t.grades.end(), grade) != t.grades.end()) {
+        fail(at, in_quotes(item.get<std::string>()) + " is listed twice");
       }
-      t.grades.push_back(*grade);
+      t.grades.push_back(grade);
     }
 
     t.score_min = optional_score(member(value, path, "score_min"), child(path, "score_min"));
@@ -521,8 +356,6 @@ class profile_reader {
     m.categories = names(field("categories"), at("categories"));
     return m;
   }
-
-  std::string file_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config_error.hpp"
 #include "engine/event.hpp"
 
 namespace xyp {
@@ -79,12 +80,6 @@ struct jurisdiction_policy {
     const auto it = matters.find(code);
     return it == matters.end() ? nullptr : &it->second;
   }
-};
-
-// A profile that cannot be used; the message names the file and the field.
-class config_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // Reads and validates a profile. Throws config_error naming the file and the offending field.

@@ -20,16 +20,32 @@ commit_unit dead(std::string cause, std::string_view raw, dead_letter_code code,
 
 std::string_view type_name_of(const workflows::case_input& input) {
   struct namer {
-    std::string_view operator()(const apply_data&) const { return "case.apply"; }
-    std::string_view operator()(const accept_data&) const { return "case.accept"; }
-    std::string_view operator()(const supplement_data&) const { return "case.supplement"; }
-    std::string_view operator()(const decide_data&) const { return "case.decide"; }
-    std::string_view operator()(const withdraw_data&) const { return "case.withdraw"; }
-    std::string_view operator()(const terminate_data&) const { return "case.terminate"; }
-    std::string_view operator()(const verify_data&) const { return "case.verify"; }
-    std::string_view operator()(const feedback_data&) const { return "case.feedback"; }
+    std::string_view operator()(const apply_data&) const {
+      return to_string(event_type::case_apply);
+    }
+    std::string_view operator()(const accept_data&) const {
+      return to_string(event_type::case_accept);
+    }
+    std::string_view operator()(const supplement_data&) const {
+      return to_string(event_type::case_supplement);
+    }
+    std::string_view operator()(const decide_data&) const {
+      return to_string(event_type::case_decide);
+    }
+    std::string_view operator()(const withdraw_data&) const {
+      return to_string(event_type::case_withdraw);
+    }
+    std::string_view operator()(const terminate_data&) const {
+      return to_string(event_type::case_terminate);
+    }
+    std::string_view operator()(const verify_data&) const {
+      return to_string(event_type::case_verify);
+    }
+    std::string_view operator()(const feedback_data&) const {
+      return to_string(event_type::case_feedback);
+    }
     std::string_view operator()(const workflows::facilitation_revoked&) const {
-      return "credit.update";
+      return to_string(event_type::credit_update);
     }
     std::string_view operator()(const workflows::clock_due&) const { return "clock.due"; }
   };
@@ -463,14 +479,6 @@ std::optional<std::string> clock_beyond_calendar(instant to, const working_calen
          "move where no deadline can be counted";
 }
 
-std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions) {
-  const auto doc = nlohmann::json::parse(raw, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return 0;
-  const auto it = doc.find("applicant_id");
-  if (it == doc.end() || !it->is_string()) return 0;
-  return partition_of(it->get<std::string>(), partitions);
-}
-
 nlohmann::json to_json(const outbound_event& e) {
   return {{"id", e.id},
           {"type", e.type},
@@ -494,7 +502,7 @@ timer_entry timer_from_json(const nlohmann::json& j) {
   t.id = j.at("id").get<std::string>();
   t.case_id = j.at("case_id").get<std::string>();
   t.applicant_id = j.at("applicant_id").get<std::string>();
-  const auto kind = clock_kind_from(j.at("kind").get<std::string>());
+  const auto kind = from_name<clock_kind>(j.at("kind").get<std::string>());
   const auto due = parse_rfc3339(j.at("due").get<std::string>());
   if (!kind || !due) throw std::runtime_error("timer record is corrupt: " + j.dump());
   t.kind = *kind;

@@ -9,6 +9,7 @@
 #include "engine/calendar.hpp"
 #include "engine/commit_unit.hpp"
 #include "engine/event.hpp"
+#include "engine/partition.hpp"  // partition_for_raw, for the callers that found it here
 #include "engine/policy.hpp"
 #include "engine/ports.hpp"
 
@@ -69,9 +70,5 @@ class case_processor {
 // Why a clock.advance to `to` is refused: a time in a year after the last the calendar covers,
 // provisional years included. Nothing when the calendar reaches it.
 std::optional<std::string> clock_beyond_calendar(instant to, const working_calendar& calendar);
-
-// The partition an envelope belongs to, read leniently so that even a dead letter lands in the
-// partition its producer meant; partition 0 when no applicant id can be read.
-std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions);
 
 }  // namespace xyp

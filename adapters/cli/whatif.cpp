@@ -81,14 +81,16 @@ void print_table(std::ostream& out, const std::vector<profile_run>& runs) {
       return std::to_string(count_in(r.outcome.eligible_by_tier, tier));
     });
   }
-  for (const auto* t : {"standard", "deficiency", "commitment"}) {
-    add(std::string("track ") + t,
-        [&](const profile_run& r) { return std::to_string(count_in(r.outcome.by_track, t)); });
+  for (const auto& name : enum_names<track>) {
+    const std::string t(name.text);
+    add("track " + t,
+        [t](const profile_run& r) { return std::to_string(count_in(r.outcome.by_track, t)); });
   }
   add("decided on the spot",
       [](const profile_run& r) { return std::to_string(r.outcome.decided_on_the_spot); });
-  for (const auto* level : {"warning", "overdue"}) {
-    add(std::string("escalations, ") + level, [&](const profile_run& r) {
+  for (const auto& name : enum_names<escalation_level>) {
+    const std::string level(name.text);
+    add("escalations, " + level, [level](const profile_run& r) {
       return std::to_string(count_in(r.outcome.escalations, level));
     });
   }

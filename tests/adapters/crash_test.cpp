@@ -7,7 +7,6 @@
 // entries, and the test waits for it with blocking XREADs on the out streams. Every wait has a
 // bound, and a failure shows the engine's stderr.
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -42,6 +41,7 @@
 #include "engine/case_codec.hpp"
 #include "engine/memory_runtime.hpp"
 #include "engine/policy.hpp"
+#include "support/redis_client.hpp"
 #include "support/redis_server.hpp"
 #include "support/runtime_helpers.hpp"
 
@@ -111,55 +111,10 @@ std::deque<std::string> last_lines(const fs::path& file, std::size_t count) {
   return lines;
 }
 
-// A blocking hiredis connection of the test's own, kept open across commands (the harness opens
-// one per command): reads tens of thousands of entries and case documents, and blocks on XREAD.
-class blocking_client {
- public:
-  explicit blocking_client(std::uint16_t port)
-      : context_(redisConnectWithTimeout("127.0.0.1", port, timeval{2, 0})) {
-    if (!context_) throw std::runtime_error("cannot allocate a hiredis context");
-    if (context_->err != 0) {
-      throw std::runtime_error("cannot connect to redis 127.0.0.1:" + std::to_string(port) + ": " +
-                               context_->errstr);
-    }
-    redisSetTimeout(context_.get(), timeval{30, 0});
-  }
-
-  redis::reply command(const std::vector<std::string>& args) { return pipeline({args}).at(0); }
-
-  std::vector<redis::reply> pipeline(const std::vector<std::vector<std::string>>& commands) {
-    for (const auto& args : commands) {
-      std::vector<const char*> argv;
-      std::vector<std::size_t> lengths;
-      for (const auto& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-      }
-      if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
-                                 lengths.data()) != REDIS_OK) {
-        throw std::runtime_error(std::string("redis: ") + context_->errstr);
-      }
-    }
-    std::vector<redis::reply> replies;
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
-        throw std::runtime_error(std::string("redis: ") + context_->errstr);
-      }
-      std::unique_ptr<redisReply, reply_free> owned(static_cast<redisReply*>(raw));
-      replies.push_back(redis::to_reply(*owned));
-    }
-    return replies;
-  }
-
- private:
-  struct context_free {
-    void operator()(redisContext* c) const noexcept { redisFree(c); }
-  };
-  struct reply_free {
-    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-  };
-  std::unique_ptr<redisContext, context_free> context_;
+// A connection of the test's own kept open across commands (the harness opens one per command):
+// reads tens of thousands of entries and case documents, and blocks on XREAD.
+struct blocking_client : test::redis_client {
+  explicit blocking_client(std::uint16_t port) : redis_client(port, std::chrono::seconds(30)) {}
 };
 
 // A flat RESP2 map ([key, value, key, value, ...], as XINFO answers) by key.

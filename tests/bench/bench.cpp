@@ -157,12 +157,12 @@ std::string clock_advance_line(const std::string& id, instant to) {
   return j.dump();
 }
 
-// Where a line goes: its partition, or every partition for a clock.advance; and its event id
+// Where a line goes (the contract's rule, partitions_for); and its event id
 // when it is a valid event (empty for bad input).
 struct routed_line {
-  bool everywhere = false;
-  std::uint32_t partition = 0;
+  partition_range to;
   std::string id;
+  bool everywhere = false;  // a clock.advance: its id is seen once in every partition
 };
 
 routed_line route(const std::string& line, std::uint32_t partitions) {
@@ -170,14 +170,9 @@ routed_line route(const std::string& line, std::uint32_t partitions) {
   const auto parsed = parse_envelope(line);
   if (const auto* event = std::get_if<inbound_event>(&parsed)) {
     r.id = event->id;
-    if (event->type == event_type::clock_advance) {
-      r.everywhere = true;
-      return r;
-    }
-    r.partition = partition_of(event->applicant_id, partitions);
-    return r;
+    r.everywhere = event->type == event_type::clock_advance;
   }
-  r.partition = partition_for_raw(line, partitions);
+  r.to = partitions_for(parsed, line, partitions);
   return r;
 }
 
@@ -215,11 +210,7 @@ std::uint64_t preload(const bench_context& ctx, sync_client& c, const std::strin
   };
   for (const auto& line : lines) {
     const auto r = route(line, ctx.options.partitions);
-    for (std::uint32_t n = 0; n < keys.size(); ++n) {
-      if (r.everywhere || n == r.partition) {
-        commands.push_back({"XADD", keys[n].events(), "*", "event", line});
-      }
-    }
+    for (const auto n : r.to) commands.push_back({"XADD", keys[n].events(), "*", "event", line});
     if (commands.size() >= 1000) send();
   }
   if (!commands.empty()) send();
@@ -694,11 +685,9 @@ void bench_latency(const bench_context& ctx, double rate) {
     std::size_t commands = 0;
     while (end < lines.size() && end - next < 500 &&
            start + static_cast<std::int64_t>(static_cast<double>(end) * period_ns) <= now) {
-      for (std::uint32_t n = 0; n < keys.size(); ++n) {
-        if (routes[end].everywhere || n == routes[end].partition) {
-          producer.append({"XADD", keys[n].events(), "*", "event", lines[end]});
-          ++commands;
-        }
+      for (const auto n : routes[end].to) {
+        producer.append({"XADD", keys[n].events(), "*", "event", lines[end]});
+        ++commands;
       }
       ++end;
     }

@@ -1,7 +1,6 @@
 #include "tests/bench/bench_support.hpp"
 
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -18,11 +17,6 @@
 
 namespace xyp::bench {
 namespace {
-
-struct reply_free {
-  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using reply_ptr = std::unique_ptr<redisReply, reply_free>;
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -64,79 +58,6 @@ int open_output(const std::filesystem::path& file) {
 }
 
 }  // namespace
-
-void sync_client::context_free::operator()(redisContext* c) const noexcept {
-  redisFree(c);
-}
-
-sync_client::sync_client(std::uint16_t port) : port_(port) {
-  context_.reset(redisConnect("127.0.0.1", port));
-  if (!context_) throw std::runtime_error("cannot allocate a hiredis context");
-  if (context_->err != 0) {
-    throw std::runtime_error("cannot connect to redis 127.0.0.1:" + std::to_string(port) + ": " +
-                             context_->errstr);
-  }
-}
-
-sync_client::~sync_client() = default;
-
-void sync_client::append(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
-                             lengths.data()) != REDIS_OK) {
-    throw std::runtime_error(std::string("redis: cannot queue ") + args.front() + ": " +
-                             context_->errstr);
-  }
-}
-
-void sync_client::flush() {
-  int done = 0;
-  while (!done) {
-    if (redisBufferWrite(context_.get(), &done) != REDIS_OK) {
-      throw std::runtime_error(std::string("redis: write failed: ") + context_->errstr);
-    }
-  }
-}
-
-redis::reply sync_client::read_reply() {
-  void* raw = nullptr;
-  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
-    throw std::runtime_error("redis 127.0.0.1:" + std::to_string(port_) +
-                             ": read failed: " + context_->errstr);
-  }
-  reply_ptr r(static_cast<redisReply*>(raw));
-  return redis::to_reply(*r);
-}
-
-redis::reply sync_client::command(const std::vector<std::string>& args) {
-  append(args);
-  return read_reply();
-}
-
-std::vector<redis::reply> sync_client::pipeline(
-    const std::vector<std::vector<std::string>>& commands) {
-  for (const auto& c : commands) append(c);
-  std::vector<redis::reply> replies;
-  replies.reserve(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply());
-  return replies;
-}
-
-std::int64_t sync_client::info_number(const std::string& section, const std::string& field) {
-  const auto text = command({"INFO", section}).as_string();
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
-  }
-  throw std::runtime_error("INFO " + section + " has no field " + field);
-}
 
 child_process::child_process(const std::vector<std::string>& argv, const std::filesystem::path& out,
                              const std::filesystem::path& err) {

@@ -1,6 +1,6 @@
 #pragma once
-// What the benchmark needs around the engine: a blocking Redis client for producers, readers and
-// probes; child processes (the engine, redis-benchmark); and the memory figures of a process.
+// What the benchmark needs around the engine: child processes (the engine, redis-benchmark); and
+// the memory figures of a process.
 #include <sys/types.h>
 
 #include <chrono>
@@ -11,40 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "adapters/redis/reply.hpp"
-
-struct redisContext;
+#include "tests/support/redis_client.hpp"
 
 namespace xyp::bench {
 
-// One blocking hiredis connection to 127.0.0.1:port, owned by one thread. Throws
-// std::runtime_error on an I/O failure; an error reply is returned as a reply.
-class sync_client {
- public:
-  explicit sync_client(std::uint16_t port);
-  ~sync_client();
-  sync_client(const sync_client&) = delete;
-  sync_client& operator=(const sync_client&) = delete;
-
-  redis::reply command(const std::vector<std::string>& args);
-  // Sends every command in one write, then reads the replies in order.
-  std::vector<redis::reply> pipeline(const std::vector<std::vector<std::string>>& commands);
-
-  // For paced writers: queue commands, flush them in one write, read their replies later.
-  void append(const std::vector<std::string>& args);
-  void flush();
-  redis::reply read_reply();
-
-  // An INFO field ("used_memory") as a number.
-  std::int64_t info_number(const std::string& section, const std::string& field);
-
- private:
-  struct context_free {
-    void operator()(redisContext* c) const noexcept;
-  };
-  std::unique_ptr<redisContext, context_free> context_;
-  std::uint16_t port_;
-};
+// The tests' blocking Redis client (tests/support/redis_client.hpp), for producers, readers and
+// probes.
+using sync_client = test::redis_client;
 
 // A child process with argv, stdout and stderr to files (or inherited when empty); killed with
 // SIGKILL if still running when the owner goes away, and with its parent (PR_SET_PDEATHSIG).

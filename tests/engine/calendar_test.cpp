@@ -322,7 +322,7 @@ TEST_CASE("a calendar file with a bad field is refused naming the file and the f
     doc["make_up_days"] = doc["make_up_working_days"];
     doc.erase("make_up_working_days");
     CHECK_THROWS_WITH(cal.add_year(doc, "cn-2026.json"),
-                      Contains("cn-2026.json: make_up_days: is not a calendar field"));
+                      Contains("cn-2026.json: make_up_days: unknown key"));
   }
   SECTION("a missing source") {
     auto doc = year_2026();

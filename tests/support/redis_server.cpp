@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -20,6 +19,8 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+
+#include "tests/support/redis_client.hpp"
 
 namespace xyp::test {
 namespace {
@@ -49,19 +50,6 @@ class fd_owner {
  private:
   int fd_;
 };
-
-struct context_free {
-  void operator()(redisContext* c) const noexcept { redisFree(c); }
-};
-struct reply_free {
-  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using context_ptr = std::unique_ptr<redisContext, context_free>;
-using reply_ptr = std::unique_ptr<redisReply, reply_free>;
-
-context_ptr connect_blocking(std::uint16_t port, timeval timeout) {
-  return context_ptr(redisConnectWithTimeout("127.0.0.1", port, timeout));
-}
 
 fs::path find_redis_server() {
   if (const char* path = std::getenv("PATH")) {
@@ -228,13 +216,13 @@ void redis_server::wait_until_ready() {
       throw std::runtime_error("redis-server on 127.0.0.1:" + std::to_string(port_) + " " +
                                describe_status(status) + " while starting\n" + log_tail());
     }
-    if (auto c = connect_blocking(port_, timeval{0, 200'000}); c && c->err == 0) {
-      reply_ptr pong(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
-      if (pong && pong->type == REDIS_REPLY_STATUS && std::string_view(pong->str) == "PONG") return;
+    try {
+      const auto pong = redis_client(port_, std::chrono::milliseconds(200)).command({"PING"});
+      if (pong.is_status() && pong.as_string() == "PONG") return;
       // Answers such as "LOADING" mean the server is up but not ready yet.
-      last_problem = pong ? std::string(pong->str, pong->len) : std::string(c->errstr);
-    } else if (c) {
-      last_problem = c->errstr;
+      last_problem = pong.is_error() ? pong.error_message() : "an answer other than PONG";
+    } catch (const std::runtime_error& e) {
+      last_problem = e.what();
     }
     // Waiting for a process to start, not for simulated time to pass.
     std::this_thread::sleep_for(between_attempts);
@@ -266,22 +254,8 @@ void redis_server::signal_and_reap(int signal) {
 }
 
 redis::reply redis_server::command(const std::vector<std::string>& args) const {
-  const std::string where = "redis-server 127.0.0.1:" + std::to_string(port_);
   if (args.empty()) throw std::invalid_argument("redis_server::command: no command given");
-  context_ptr c = connect_blocking(port_, timeval{2, 0});
-  if (!c) throw std::runtime_error(where + ": cannot allocate a hiredis context");
-  if (c->err != 0) throw std::runtime_error(where + ": " + c->errstr);
-  redisSetTimeout(c.get(), timeval{10, 0});
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  for (const auto& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  reply_ptr r(static_cast<redisReply*>(
-      redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
-  if (!r) throw std::runtime_error(where + ": " + args.front() + " failed: " + c->errstr);
-  return redis::to_reply(*r);
+  return redis_client(port_, std::chrono::seconds(10)).command(args);
 }
 
 std::string redis_server::log_tail(std::size_t lines) const {

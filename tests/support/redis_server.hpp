@@ -44,8 +44,8 @@ class redis_server {
   // SIGKILL, then waits for the process: a crash.
   void kill();
 
-  // Sends one command with blocking hiredis, for assertions. Throws std::runtime_error when the
-  // server cannot be reached; an error reply is returned as a reply.
+  // Sends one command on a redis_client of its own, for assertions. Throws std::runtime_error
+  // when the server cannot be reached; an error reply is returned as a reply.
   redis::reply command(const std::vector<std::string>& args) const;
 
   // The last lines of the server's log and of its stdout/stderr.
