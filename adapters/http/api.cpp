@@ -16,7 +16,6 @@
 #include "adapters/http/effect_format.hpp"
 #include "adapters/http/routes.hpp"
 #include "adapters/log.hpp"
-#include "adapters/redis/reply.hpp"
 #include "engine/partition.hpp"
 #include "engine/processor.hpp"
 
@@ -585,7 +584,7 @@ boost::asio::awaitable<response> api::handle(request req) {
     } else {
       res = co_await route(req, route_name, fields);
     }
-  } catch (const redis::error& e) {
+  } catch (const store_unavailable& e) {
     log::warn("store unavailable", {{"route", route_name}, {"error", e.what()}});
     res = error_response(503, "unavailable", "the case store is not reachable; try again");
   } catch (const std::exception& e) {
