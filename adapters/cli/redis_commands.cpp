@@ -16,19 +16,19 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "adapters/cli/back_office.hpp"
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
 #include "adapters/cli/progress.hpp"
 #include "adapters/cli/watch_format.hpp"
 #include "adapters/http/auth.hpp"
-#include "adapters/http/back_office.hpp"
 #include "adapters/http/metrics.hpp"
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/http/runtime_metrics.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "engine/calendar.hpp"
 #include "engine/case_record.hpp"
 
@@ -116,11 +116,11 @@ int run_engine(const run_options& options) {
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
 
-  // The back office on a thread of its own (http::back_office): it shares the registry and the
+  // The back office on a thread of its own (cli::back_office): it shares the registry and the
   // health board with the engine, both safe across threads, and keeps its own calendar copy.
-  std::unique_ptr<http::back_office> office;
+  std::unique_ptr<cli::back_office> office;
   if (!options.http.empty()) {
-    http::back_office_options o;
+    cli::back_office_options o;
     o.server = server_options;
     o.redis = options.runtime.server;
     o.reads.prefix = options.runtime.prefix;
@@ -135,7 +135,7 @@ int run_engine(const run_options& options) {
     o.cache = options.read_cache;
     o.nice = options.http_nice;
     try {
-      office = std::make_unique<http::back_office>(std::move(o), calendar, registry, health);
+      office = std::make_unique<cli::back_office>(std::move(o), calendar, registry, health);
     } catch (const std::exception& e) {
       std::cerr << "xinyipi run: cannot listen on " << options.http << ": " << e.what() << "\n";
       return exit_usage;

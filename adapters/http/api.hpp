@@ -1,39 +1,34 @@
 #pragma once
-// The HTTP API as a function from request to response: routing, bearer tokens and roles,
-// validation, rendering (JSON, CSV, Prometheus text, the dashboard's files). No sockets here; the
-// server feeds it requests, and tests may call it directly.
+// The HTTP API as a function from request to response: the route table (routes.hpp) applied,
+// tokens and roles checked, the store's requests bounded, answers kept for a moment, failures
+// turned into 503 and 500, and every request counted and logged. The routes' own work is in
+// handlers.cpp, query parsing in query.cpp, rendering in render.cpp, the ledger's CSV in
+// ledger_csv.cpp. No sockets here; the server feeds it requests, and tests may call it directly.
 #include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "adapters/http/health.hpp"
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/options.hpp"
 #include "adapters/http/ports.hpp"
+#include "adapters/http/query.hpp"   // encode_cursor, decode_cursor
+#include "adapters/http/render.hpp"  // request, response, error_response
 #include "adapters/http/store_gate.hpp"
 
 namespace xyp::http {
-
-using request = boost::beast::http::request<boost::beast::http::string_body>;
-using response = boost::beast::http::response<boost::beast::http::string_body>;
-
-// A JSON error body {"error": code, "detail": detail} with the given status.
-response error_response(unsigned status, std::string_view code, std::string_view detail,
-                        unsigned version = 11);
 
 class api {
  public:
   api(const server_options& options, case_queries& queries, event_sink& sink,
       metrics::registry& registry, status_probe probe, const health_board* health = nullptr);
 
-  // Never throws: a failing store is 503, a defect 500, both logged once. Called from one
-  // thread (the server's io_context has one): the store gate holds no lock.
+  // Never throws: a port's store_unavailable is 503, a defect 500, both logged once. Called from
+  // one thread (the server's io_context has one): the store gate holds no lock.
   boost::asio::awaitable<response> handle(request req);
 
  private:
@@ -58,9 +53,5 @@ class api {
   void keep_rendered(std::string key, const response& res, const std::string& route_name);
   std::map<std::string, rendered> rendered_;
 };
-
-// Opaque listing cursors: base64url of "<applied ms>:<case id>".
-std::string encode_cursor(const page_position& p);
-std::optional<page_position> decode_cursor(std::string_view text);
 
 }  // namespace xyp::http

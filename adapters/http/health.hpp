@@ -62,7 +62,7 @@ class health_board {
 };
 
 // Probes every limits().probe_period until board.stop(); the probe must have its own timeout
-// (make_redis_status_probe's link does) and should have its own connection.
+// (redis::make_status_probe's link does) and should have its own connection.
 boost::asio::awaitable<void> keep_probing(health_board& board, status_probe probe);
 
 }  // namespace xyp::http

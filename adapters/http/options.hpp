@@ -66,7 +66,7 @@ struct server_options {
   // The engine's calendar: POST /api/v1/events refuses a clock.advance past the last year it
   // covers (400 schema_violation), as the engine would dead-letter it; the effect report counts
   // working days on it against the profile's promised limits. Both outlive the server; the
-  // calendar may only change on the server's thread (back_office posts SIGHUP's swap there).
+  // calendar may only change on the server's thread (cli::back_office posts SIGHUP's swap there).
   // Without them the report answers 503.
   const jurisdiction_policy* policy = nullptr;
   const working_calendar* calendar = nullptr;

@@ -1,12 +1,15 @@
 #pragma once
 // What the HTTP API needs from the rest of the engine, as small abstract ports: reads of the
 // back-office view, a way to submit an inbound event, and the store's health. The Redis adapter
-// implements them (redis_queries.hpp); tests can fake them.
+// implements them (adapters/redis/read_model.hpp), the CLI wires that in (adapters/cli/
+// back_office.cpp); tests fake them (tests/adapters/http_fake_ports_test.cpp). Nothing here
+// names a store: a port that cannot answer throws store_unavailable.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,13 @@
 #include "engine/event.hpp"
 
 namespace xyp::http {
+
+// The port's error: the store could not answer (unreachable, too slow, or an answer the port
+// cannot read). The API answers 503 unavailable; the text is for the log.
+class store_unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // A place in a case listing: listings run newest application first, by (applied ms, case id)
 // descending; a page starts strictly after its position.
@@ -113,8 +123,8 @@ struct dashboard_summary {
   std::vector<credit_hook_item> credit_hooks;     // newest first
 };
 
-// Read side of the back office. Implementations throw when the store cannot answer; the API
-// turns that into 503.
+// Read side of the back office. Implementations throw store_unavailable when the store cannot
+// answer; the API turns that into 503.
 class case_queries {
  public:
   virtual ~case_queries() = default;
@@ -137,7 +147,8 @@ struct submission {
   std::vector<std::uint32_t> partitions;
 };
 
-// Write side: hands a validated inbound event to the engine. Throws when the store cannot take it.
+// Write side: hands a validated inbound event to the engine. Throws store_unavailable when the
+// store cannot take it.
 class event_sink {
  public:
   virtual ~event_sink() = default;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "adapters/redis/layout.hpp"
 #include "adapters/redis/resp.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/json_writer.hpp"
@@ -128,27 +129,11 @@ redis.register_function('xyp_renew', renew)
 redis.register_function('xyp_release', release)
 )lua";
 
-std::string ms_text(instant t) {
-  return std::to_string(t.time_since_epoch().count());
-}
-
 bool has_open_overdue(const case_record& r) {
   for (const auto& e : r.escalations) {
     if (e.open && e.level == "overdue") return true;
   }
   return false;
-}
-
-std::string escalation_member(const case_record& r, const escalation_record& e) {
-  return r.case_id + "|" + std::string(to_string(e.clock)) + "|" + e.level;
-}
-
-std::string date_number(const std::string& yyyy_mm_dd) {
-  std::string digits;
-  for (char c : yyyy_mm_dd) {
-    if (c != '-') digits += c;
-  }
-  return digits;
 }
 
 // The newest of stream entry ids ("<ms>-<seq>"), compared as numbers.
@@ -217,7 +202,7 @@ void batch_commit::remove_timer(std::string member) {
 
 void batch_commit::add_case(const case_record& r, const case_record* old) {
   hset(keys_.case_key(r.case_id), r.case_id, encode_case(r));
-  const std::string score = ms_text(r.applied_at.value_or(instant{}));
+  const std::string score = time_score(r.applied_at.value_or(instant{}));
   if (!old) {
     zadd(keys_.by_matter(r.matter), r.case_id, score);
   }
@@ -240,9 +225,10 @@ void batch_commit::add_case(const case_record& r, const case_record* old) {
     const auto& esc = r.escalations[e];
     const bool was_open = old && e < old->escalations.size() && old->escalations[e].open;
     if (esc.open && !was_open) {
-      zadd(escalations_key_, escalation_member(r, esc), ms_text(esc.raised_at));
+      zadd(escalations_key_, escalation_member(r.case_id, esc.clock, esc.level),
+           time_score(esc.raised_at));
     } else if (!esc.open && was_open) {
-      zrem(escalations_key_, escalation_member(r, esc));
+      zrem(escalations_key_, escalation_member(r.case_id, esc.clock, esc.level));
     }
   }
 }
@@ -255,14 +241,14 @@ void batch_commit::add_rest(const commit_unit& unit, std::string_view entry_id, 
                             bool remember_id) {
   ++units_;
   for (const auto& t : unit.timers_set) {
-    zadd(timers_key_, timer_member(t.id, t.applicant_id), ms_text(t.due));
+    zadd(timers_key_, timer_member(t.id, t.applicant_id), time_score(t.due));
   }
   for (const auto& o : unit.outbound) {
     append_outbound(out_.emplace_back(), o);
     if (const auto* row = std::get_if<ledger_facts>(&o.facts)) {
       std::string no = std::to_string(row->no);
       hset(ledger_key_, no, encode_ledger(row->row));
-      zadd(ledger_by_date_key_, std::move(no), date_number(row->row.date));
+      zadd(ledger_by_date_key_, std::move(no), date_score(row->row.date));
     }
   }
   if (unit.dead) dead_.push_back(*unit.dead);
@@ -357,7 +343,7 @@ resp_commands batch_commit::transaction(const std::string& renew_ttl_ms) const {
   }
   std::vector<std::pair<std::string_view, std::string>> state;
   if (ledger_) state.emplace_back("ledger", std::to_string(*ledger_));
-  if (clock_) state.emplace_back("clock", ms_text(*clock_));
+  if (clock_) state.emplace_back("clock", time_score(*clock_));
   if (const auto position = newest_entry(acks_)) {
     // Where the next owner reads from, and where a destroyed group is created again.
     state.emplace_back("position", *position);

@@ -4,8 +4,6 @@
 
 #include <cstdio>
 
-#include "engine/case_record.hpp"
-
 namespace xyp::redis {
 
 std::uint32_t case_bucket(std::string_view case_id) {
@@ -32,35 +30,6 @@ std::string keys_starting_with(std::string_view literal) {
   }
   pattern += '*';
   return pattern;
-}
-
-std::string timer_member(std::string_view timer_id, std::string_view applicant_id) {
-  std::string member;
-  member.reserve(timer_id.size() + 1 + applicant_id.size());
-  const auto slash = timer_id.rfind('/');
-  const auto kind =
-      slash == std::string_view::npos ? std::nullopt : clock_kind_from(timer_id.substr(slash + 1));
-  if (kind) {
-    member.append(timer_id.substr(0, slash + 1))
-        .push_back(static_cast<char>('0' + static_cast<int>(*kind)));
-  } else {
-    member.append(timer_id);
-  }
-  member.append("|").append(applicant_id);
-  return member;
-}
-
-std::optional<std::string> legacy_timer_member(std::string_view member) {
-  const auto bar = member.rfind('|');
-  if (bar == std::string_view::npos || bar < 2 || member[bar - 2] != '/') return std::nullopt;
-  const char digit = member[bar - 1];
-  if (digit < '0' || digit > '0' + static_cast<int>(clock_kind::verification)) return std::nullopt;
-  std::string legacy;
-  legacy.reserve(member.size() + 16);
-  legacy.append(member.substr(0, bar - 1))
-      .append(to_string(static_cast<clock_kind>(digit - '0')))
-      .append(member.substr(bar));
-  return legacy;
 }
 
 std::string partition_keys::applied_day(std::chrono::sys_days day) const {

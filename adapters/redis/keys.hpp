@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/redis/layout.hpp"  // the members and scores the keys hold
 #include "engine/partition.hpp"
 
 namespace xyp::redis {
@@ -35,16 +36,6 @@ std::uint32_t case_bucket(std::string_view case_id);
 // listpack while its records also fit `hash-max-listpack-value` (docs/operations.md).
 inline constexpr std::uint32_t applicant_buckets = 16384;
 std::uint32_t applicant_bucket(std::string_view applicant_id);
-
-// A timer as the partition's timer set holds it: member "<case id>/t<k>/<n>|<applicant id>" for
-// the timer "<case id>/t<k>/<kind>", n the clock kind's number (0-5, clock_kind's order), score
-// the due time in ms. Builds before it wrote the kind's name: "<timer id>|<applicant id>", 16 B
-// longer for the commonest timer; such members are still read (timer_from_member), and removed
-// beside the short form (legacy_timer_member).
-std::string timer_member(std::string_view timer_id, std::string_view applicant_id);
-// The member an earlier build wrote for the timer whose member is `member` (the kind's name for
-// its number), or nothing when the two forms are the same.
-std::optional<std::string> legacy_timer_member(std::string_view member);
 
 // A SCAN MATCH pattern for every key that starts with `literal` (a prefix whose glob characters,
 // * ? [ ] and \, are escaped so that they match only themselves).
@@ -104,7 +95,7 @@ class partition_keys {
   // before fingerprints were kept has none).
   std::string applied() const { return base_ + "applied"; }
   std::string applied_fingerprints() const { return base_ + "applied:fp"; }
-  // Sorted set: timer_member() -> due (ms since the epoch).
+  // Sorted set: timer_member() -> time_score(due) (layout.hpp).
   std::string timers() const { return base_ + "timers"; }
   // Hash: ledger (entries handed out), clock (simulated time, ms), position (the newest
   // committed inbound entry id: where a destroyed consumer group is created again),
@@ -137,10 +128,10 @@ class partition_keys {
   std::string old_by_department(std::string_view department) const {
     return base_ + "idx:dept:" + std::string(department);
   }
-  // Sorted set of open escalations: member "<case_id>|<clock kind>|<level>", score raised-at (ms).
+  // Sorted set of open escalations: escalation_member() -> time_score(raised at) (layout.hpp).
   std::string escalations() const { return base_ + "escalations"; }
   // Hash: ledger no -> the row's latest version (engine/ledger_record; rows written by builds
-  // before it are JSON, first byte `{`, and still read); sorted set: no scored by yyyymmdd.
+  // before it are JSON, first byte `{`, and still read); sorted set: no -> date_score(row date).
   std::string ledger() const { return base_ + "ledger"; }
   std::string ledger_by_date() const { return base_ + "ledger:by_date"; }
 

@@ -25,29 +25,6 @@ bool is_credit_update(const loop_entry* entry) {
 
 }  // namespace
 
-std::optional<timer_entry> timer_from_member(const std::string& member, std::int64_t due_ms) {
-  // "<case id>/t<k>/<n>|<applicant id>", or an earlier build's "<case id>/t<k>/<kind>|<applicant
-  // id>" (timer_member).
-  const auto bar = member.rfind('|');
-  if (bar == std::string::npos) return std::nullopt;
-  std::string id = member.substr(0, bar);
-  const auto kind_at = id.rfind('/');
-  if (kind_at == std::string::npos || kind_at == 0) return std::nullopt;
-  const auto seq_at = id.rfind("/t", kind_at - 1);
-  if (seq_at == std::string::npos || seq_at == 0) return std::nullopt;
-  const std::string_view kind_text = std::string_view(id).substr(kind_at + 1);
-  std::optional<clock_kind> kind;
-  if (kind_text.size() == 1 && kind_text[0] >= '0' &&
-      kind_text[0] <= '0' + static_cast<int>(clock_kind::verification)) {
-    kind = static_cast<clock_kind>(kind_text[0] - '0');
-    id.replace(kind_at + 1, std::string::npos, to_string(*kind));  // the timer's own id
-  } else {
-    kind = clock_kind_from(kind_text);
-  }
-  if (!kind) return std::nullopt;
-  return timer_entry{id, id.substr(0, seq_at), member.substr(bar + 1), *kind, from_ms(due_ms)};
-}
-
 redis_store::redis_store(const partition_keys& keys, clock_mode mode, store_limits limits,
                          commit_limits commit)
     : keys_(keys), mode_(mode), limits_(limits), pending_(keys_, commit) {}

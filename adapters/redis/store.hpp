@@ -26,10 +26,6 @@ struct store_limits {
   std::size_t timer_window = 10'000;  // pending timers read from Redis at a time
 };
 
-// A member of the partition's timer set (timer_member's form, or an earlier build's) and its
-// score, read back as the timer; nothing for a member of another form.
-std::optional<timer_entry> timer_from_member(const std::string& member, std::int64_t due_ms);
-
 class redis_store final : public partition_store {
  public:
   redis_store(const partition_keys& keys, clock_mode mode, store_limits limits,
@@ -162,8 +158,5 @@ class redis_store final : public partition_store {
   std::vector<commit_unit> units_;
   std::vector<instant> fired_due_;
 };
-
-// Reads a timer back from its member and score; nothing when the member is not one of ours.
-std::optional<timer_entry> timer_from_member(const std::string& member, std::int64_t due_ms);
 
 }  // namespace xyp::redis

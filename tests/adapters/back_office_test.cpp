@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "adapters/http/back_office.hpp"
+#include "adapters/cli/back_office.hpp"
 #include "adapters/http/runtime_metrics.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/runtime.hpp"
@@ -86,12 +86,12 @@ TEST_CASE("healthz answers from the health board while the engine's thread is bl
   xyp::http::health_board board(limits);
   blocking_observer observer(registry, board);
 
-  xyp::http::back_office_options office_options;
+  xyp::cli::back_office_options office_options;
   office_options.server.port = 0;
   office_options.server.shutdown_grace = 1s;
   office_options.redis = redis.endpoint();
   office_options.reads.prefix = o.prefix;
-  xyp::http::back_office office(office_options, calendar, registry, board);
+  xyp::cli::back_office office(office_options, calendar, registry, board);
   office.start();
 
   asio::io_context engine_io;
@@ -134,11 +134,11 @@ TEST_CASE("the back office stops from another thread with a request's connection
   xyp::test::redis_server redis;
   xyp::metrics::registry registry;
   xyp::http::health_board board;
-  xyp::http::back_office_options office_options;
+  xyp::cli::back_office_options office_options;
   office_options.server.port = 0;
   office_options.server.shutdown_grace = 200ms;
   office_options.redis = redis.endpoint();
-  xyp::http::back_office office(office_options, std::nullopt, registry, board);
+  xyp::cli::back_office office(office_options, std::nullopt, registry, board);
   office.start();
   CHECK(get_within(office.port(), "/healthz", 5s).status != 0);
   const auto started = std::chrono::steady_clock::now();
@@ -159,14 +159,14 @@ TEST_CASE(
   const auto last = static_cast<int>(calendar.last_year());
   xyp::metrics::registry registry;
   xyp::http::health_board board;
-  xyp::http::back_office_options office_options;
+  xyp::cli::back_office_options office_options;
   office_options.server.port = 0;
   office_options.server.shutdown_grace = 200ms;
   office_options.server.tokens = {
       {supervisor, xyp::http::role::supervisor, "chief", "supervisor-01"}};
   office_options.redis = redis.endpoint();
   office_options.reads.prefix = "office";
-  xyp::http::back_office office(office_options, calendar, registry, board);
+  xyp::cli::back_office office(office_options, calendar, registry, board);
   office.start();
 
   // A clock.advance into the year after the calendar's last.

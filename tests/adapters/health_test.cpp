@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/http/health.hpp"
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/http/runtime_metrics.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
 #include "engine/policy.hpp"
@@ -75,16 +75,16 @@ TEST_CASE("healthz is 503 with the reason while every commit fails, and 200 once
   xyp::http::runtime_metrics observer(registry, &board);
   xyp::redis::runtime engine(io.get_executor(), processor, o, observer);
 
-  xyp::http::redis_link link(io.get_executor(), redis.endpoint());
-  xyp::http::redis_link health_link(io.get_executor(), redis.endpoint());
-  xyp::http::redis_read_options read;
+  xyp::redis::read_link link(io.get_executor(), redis.endpoint());
+  xyp::redis::read_link health_link(io.get_executor(), redis.endpoint());
+  xyp::redis::read_options read;
   read.prefix = o.prefix;
-  xyp::http::redis_case_queries queries(link, read);
-  xyp::http::redis_event_sink sink(link, o.prefix, 1);
+  xyp::redis::read_model queries(link, read);
+  xyp::redis::stream_sink sink(link, o.prefix, 1);
   xyp::http::server_options options;
   options.port = 0;
   xyp::http::server server(io.get_executor(), options, queries, sink, registry,
-                           xyp::http::make_redis_status_probe(link, o.prefix, 1), &board);
+                           xyp::redis::make_status_probe(link, o.prefix, 1), &board);
 
   bool engine_done = false;
   bool server_done = false;
@@ -92,8 +92,7 @@ TEST_CASE("healthz is 503 with the reason while every commit fails, and 200 once
   asio::co_spawn(io, engine.run(), [&](std::exception_ptr) { engine_done = true; });
   asio::co_spawn(io, server.run(), [&](std::exception_ptr) { server_done = true; });
   asio::co_spawn(
-      io,
-      xyp::http::keep_probing(board, xyp::http::make_redis_status_probe(health_link, o.prefix, 1)),
+      io, xyp::http::keep_probing(board, xyp::redis::make_status_probe(health_link, o.prefix, 1)),
       [&](std::exception_ptr) { probe_done = true; });
 
   bool done = false;

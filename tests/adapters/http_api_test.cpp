@@ -23,10 +23,11 @@
 #include <string>
 #include <vector>
 
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/layout.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
@@ -59,8 +60,9 @@ const std::string case_system = "case-system-token-0123456789";
 instant at(const char* text) {
   return *xyp::parse_rfc3339(text);
 }
+// Members and scores as the commit writes them (adapters/redis/layout.hpp).
 std::string ms(instant t) {
-  return std::to_string(t.time_since_epoch().count());
+  return xyp::redis::time_score(t);
 }
 
 // A valid resident id whose digits 15-17 are `serial`.
@@ -122,7 +124,7 @@ class fixture {
     if (tweak) tweak(options);
     server_ = std::make_unique<xyp::http::server>(
         io_.get_executor(), options, queries_, sink_, registry_,
-        xyp::http::make_redis_status_probe(link_, prefix, partitions));
+        xyp::redis::make_status_probe(link_, prefix, partitions));
     asio::co_spawn(io_, server_->run(), [this](std::exception_ptr e) {
       server_done_ = true;
       server_failure_ = e;
@@ -165,13 +167,13 @@ class fixture {
       if (!e.open) continue;
       if (e.level == "overdue") cmd({"ZADD", k.overdue(), score, r.case_id});
       cmd({"ZADD", k.escalations(), ms(e.raised_at),
-           r.case_id + "|" + std::string(to_string(e.clock)) + "|" + e.level});
+           xyp::redis::escalation_member(r.case_id, e.clock, e.level)});
     }
   }
 
  private:
-  static xyp::http::redis_read_options read_options() {
-    xyp::http::redis_read_options o;
+  static xyp::redis::read_options read_options() {
+    xyp::redis::read_options o;
     o.prefix = prefix;
     o.partitions = partitions;
     o.departments = {{"市场监管局", {"food_license"}},
@@ -245,16 +247,16 @@ class fixture {
     };
     cmd({"HSET", p0.ledger(), "1",
          row(1, "L-03", "2026-11-10", "张三", "13812345678", "approved", "satisfied")});
-    cmd({"ZADD", p0.ledger_by_date(), "20261110", "1"});
+    cmd({"ZADD", p0.ledger_by_date(), xyp::redis::date_score("2026-11-10"), "1"});
     cmd({"HSET", p0.ledger(), "2",
          row(2, "L-05", "2026-11-20", "=HYPERLINK(\"x\")", "13800001111", "denied", nullptr)});
-    cmd({"ZADD", p0.ledger_by_date(), "20261120", "2"});
+    cmd({"ZADD", p0.ledger_by_date(), xyp::redis::date_score("2026-11-20"), "2"});
     cmd({"HSET", p1.ledger(), "1",
          row(1, "L-04", "2026-11-12", "李四, Jr", "+8613900001111", "approved", "very_satisfied")});
-    cmd({"ZADD", p1.ledger_by_date(), "20261112", "1"});
+    cmd({"ZADD", p1.ledger_by_date(), xyp::redis::date_score("2026-11-12"), "1"});
     cmd({"HSET", p1.ledger(), "2",
          row(2, "L-02", "2026-11-20", "王五", "13700000000", "withdrawn", nullptr)});
-    cmd({"ZADD", p1.ledger_by_date(), "20261120", "2"});
+    cmd({"ZADD", p1.ledger_by_date(), xyp::redis::date_score("2026-11-20"), "2"});
 
     // The simulated clock, and a credit hook on the outbound stream.
     cmd({"HSET", p0.state(), "clock", ms(at("2026-11-23T09:00:00+08:00"))});
@@ -275,9 +277,9 @@ class fixture {
   xyp::test::redis_server redis_;
   asio::io_context io_;
   xyp::metrics::registry registry_;
-  xyp::http::redis_link link_;
-  xyp::http::redis_case_queries queries_;
-  xyp::http::redis_event_sink sink_;
+  xyp::redis::read_link link_;
+  xyp::redis::read_model queries_;
+  xyp::redis::stream_sink sink_;
   std::unique_ptr<xyp::http::server> server_;
   bool server_done_ = false;
   std::exception_ptr server_failure_;

@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "adapters/http/dashboard_assets.hpp"
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/http/routes.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/log.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/identity.hpp"
@@ -85,7 +85,7 @@ class fixture {
     options.calendar = &calendar_;
     server_ =
         std::make_unique<xyp::http::server>(io_.get_executor(), options, queries_, sink_, registry_,
-                                            xyp::http::make_redis_status_probe(link_, prefix, 1));
+                                            xyp::redis::make_status_probe(link_, prefix, 1));
     asio::co_spawn(io_, server_->run(), [this](std::exception_ptr) { server_done_ = true; });
   }
 
@@ -111,8 +111,8 @@ class fixture {
   }
 
  private:
-  static xyp::http::redis_read_options read_options() {
-    xyp::http::redis_read_options o;
+  static xyp::redis::read_options read_options() {
+    xyp::redis::read_options o;
     o.prefix = prefix;
     o.partitions = 1;
     o.departments = {{"住建局", {"building_permit"}}};
@@ -144,9 +144,9 @@ class fixture {
   xyp::test::redis_server redis_;
   asio::io_context io_;
   xyp::metrics::registry registry_;
-  xyp::http::redis_link link_;
-  xyp::http::redis_case_queries queries_;
-  xyp::http::redis_event_sink sink_;
+  xyp::redis::read_link link_;
+  xyp::redis::read_model queries_;
+  xyp::redis::stream_sink sink_;
   xyp::jurisdiction_policy policy_;
   xyp::working_calendar calendar_ =
       xyp::working_calendar::load_directory(XYP_CONFIG_DIR "/calendars");

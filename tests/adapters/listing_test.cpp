@@ -13,8 +13,8 @@
 #include <tuple>
 #include <vector>
 
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
 #include "engine/case_codec.hpp"
@@ -95,8 +95,8 @@ class fixture {
   http::dashboard_summary summary() { return wait(queries_.summary(10)); }
 
  private:
-  static http::redis_read_options options() {
-    http::redis_read_options o;
+  static redis::read_options options() {
+    redis::read_options o;
     o.prefix = prefix;
     o.partitions = 1;
     o.departments = {{"住建局", {"building_permit", "building_completion"}},
@@ -106,8 +106,8 @@ class fixture {
 
   test::redis_server redis_;
   asio::io_context io_;
-  http::redis_link link_;
-  http::redis_case_queries queries_;
+  redis::read_link link_;
+  redis::read_model queries_;
   std::size_t cases_ = 0;
 };
 

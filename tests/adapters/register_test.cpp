@@ -12,8 +12,8 @@
 #include <set>
 #include <utility>
 
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "adapters/redis/runtime.hpp"
 #include "engine/calendar.hpp"
 #include "engine/ledger_record.hpp"
@@ -77,11 +77,11 @@ TEST_CASE(
 
   // The export: 1..total in (date, case id) order.
   asio::io_context io;
-  http::redis_link link(io.get_executor(), server.endpoint());
-  http::redis_read_options read;
+  redis::read_link link(io.get_executor(), server.endpoint());
+  redis::read_options read;
   read.prefix = o.prefix;
   read.partitions = partitions;
-  http::redis_case_queries queries(link, read);
+  redis::read_model queries(link, read);
   auto done = asio::co_spawn(io, queries.ledger(http::ledger_query{}), asio::use_future);
   // The link stays connected after the query: run until the answer is there, not until idle.
   while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.run_one();

@@ -118,7 +118,8 @@ struct stand_in {
       // Every pending timer past the horizon at once: the bench's windows are not the point.
       std::vector<std::pair<std::string, std::int64_t>> window;
       for (const auto& [id, t] : timers) {
-        if (t.first > store.timer_horizon()) window.emplace_back(id + "|" + t.second, t.first);
+        if (t.first > store.timer_horizon())
+          window.emplace_back(redis::timer_member(id, t.second), t.first);
       }
       std::sort(window.begin(), window.end(),
                 [](const auto& a, const auto& b) { return a.second < b.second; });

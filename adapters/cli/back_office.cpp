@@ -1,4 +1,4 @@
-#include "adapters/http/back_office.hpp"
+#include "adapters/cli/back_office.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 
 #include "adapters/log.hpp"
 
-namespace xyp::http {
+namespace xyp::cli {
 
 namespace asio = boost::asio;
 
@@ -20,14 +20,15 @@ namespace {
 // The server's options as the back office runs them: its calendar copy, and the read cache's
 // ttl shared between the two layers that keep answers (the store's answers, then the rendered
 // ones), so that an answer is never older than the ttl in all.
-server_options as_served(server_options o, const std::optional<working_calendar>& calendar,
-                         std::chrono::milliseconds ttl) {
+http::server_options as_served(http::server_options o,
+                               const std::optional<working_calendar>& calendar,
+                               std::chrono::milliseconds ttl) {
   o.calendar = calendar ? &*calendar : nullptr;
   o.response_cache_ttl = ttl - ttl / 2;
   return o;
 }
 
-read_cache_options store_layer(read_cache_options o) {
+http::read_cache_options store_layer(http::read_cache_options o) {
   o.ttl = o.ttl / 2;
   return o;
 }
@@ -37,8 +38,9 @@ asio::awaitable<redis::reply> ping(redis::connection& c) {
 }
 
 // Connects the API's link before the first request needs it: a request arriving while the link
-// connects fails at once (redis_link), and the first request after a start should not be a 503.
-asio::awaitable<void> warm_up(redis_link& link) {
+// connects fails at once (redis::read_link), and the first request after a start should not be a
+// 503.
+asio::awaitable<void> warm_up(redis::read_link& link) {
   try {
     co_await link.run(ping(link.connection()));
   } catch (const std::exception& e) {
@@ -49,7 +51,7 @@ asio::awaitable<void> warm_up(redis_link& link) {
 }  // namespace
 
 back_office::back_office(back_office_options options, std::optional<working_calendar> calendar,
-                         metrics::registry& registry, health_board& health)
+                         metrics::registry& registry, http::health_board& health)
     : options_(std::move(options)),
       health_(health),
       calendar_(std::move(calendar)),
@@ -58,9 +60,9 @@ back_office::back_office(back_office_options options, std::optional<working_cale
       store_(link_, options_.reads),
       cached_(store_, store_layer(options_.cache)),
       sink_(link_, options_.reads.prefix, options_.reads.partitions) {
-  server_ = std::make_unique<server>(
+  server_ = std::make_unique<http::server>(
       io_.get_executor(), as_served(options_.server, calendar_, options_.cache.ttl), cached_, sink_,
-      registry, make_redis_status_probe(link_, options_.reads.prefix, options_.reads.partitions),
+      registry, redis::make_status_probe(link_, options_.reads.prefix, options_.reads.partitions),
       &health_);
 }
 
@@ -78,10 +80,11 @@ void back_office::start() {
     health_link_.close();
   });
   asio::co_spawn(io_, warm_up(link_), asio::detached);
-  asio::co_spawn(io_,
-                 keep_probing(health_, make_redis_status_probe(health_link_, options_.reads.prefix,
-                                                               options_.reads.partitions)),
-                 asio::detached);
+  asio::co_spawn(
+      io_,
+      http::keep_probing(health_, redis::make_status_probe(health_link_, options_.reads.prefix,
+                                                           options_.reads.partitions)),
+      asio::detached);
   thread_ = std::thread([this] {
     if (options_.nice > 0 &&
         ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options_.nice) != 0) {
@@ -118,4 +121,4 @@ void back_office::replace_calendar(working_calendar calendar) {
   });
 }
 
-}  // namespace xyp::http
+}  // namespace xyp::cli

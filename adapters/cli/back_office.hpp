@@ -21,17 +21,17 @@
 #include "adapters/http/metrics.hpp"
 #include "adapters/http/options.hpp"
 #include "adapters/http/read_cache.hpp"
-#include "adapters/http/redis_queries.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/redis/read_model.hpp"
 #include "engine/calendar.hpp"
 
-namespace xyp::http {
+namespace xyp::cli {
 
 struct back_office_options {
-  server_options server;  // its calendar is ignored: pass the calendar to the constructor
+  http::server_options server;  // its calendar is ignored: pass the calendar to the constructor
   redis::endpoint redis;
-  redis_read_options reads;
-  read_cache_options cache;
+  redis::read_options reads;
+  http::read_cache_options cache;
   // Added to the HTTP thread's nice value (0..19): under CPU contention the engine's thread
   // is scheduled first. 0: the same priority as the engine.
   int nice = 0;
@@ -43,7 +43,7 @@ struct back_office_options {
 class back_office {
  public:
   back_office(back_office_options options, std::optional<working_calendar> calendar,
-              metrics::registry& registry, health_board& health);
+              metrics::registry& registry, http::health_board& health);
   ~back_office();
   back_office(const back_office&) = delete;
   back_office& operator=(const back_office&) = delete;
@@ -64,18 +64,18 @@ class back_office {
 
  private:
   back_office_options options_;
-  health_board& health_;
+  http::health_board& health_;
   boost::asio::io_context io_{1};
   std::optional<working_calendar> calendar_;  // touched on the HTTP thread only, once started
-  redis_link link_;
-  redis_link health_link_;
-  redis_case_queries store_;
-  cached_case_queries cached_;
-  redis_event_sink sink_;
-  std::unique_ptr<server> server_;
+  redis::read_link link_;
+  redis::read_link health_link_;
+  redis::read_model store_;
+  http::cached_case_queries cached_;
+  redis::stream_sink sink_;
+  std::unique_ptr<http::server> server_;
   std::thread thread_;
   std::promise<void> ended_;
   std::future<void> ended_future_ = ended_.get_future();
 };
 
-}  // namespace xyp::http
+}  // namespace xyp::cli

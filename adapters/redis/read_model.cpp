@@ -1,4 +1,4 @@
-#include "adapters/http/redis_queries.hpp"
+#include "adapters/redis/read_model.hpp"
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -12,18 +12,19 @@
 #include <utility>
 
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/layout.hpp"
 #include "engine/case_codec.hpp"
 #include "engine/ledger_record.hpp"
 #include "engine/partition.hpp"
 
-namespace xyp::http {
+namespace xyp::redis {
+
+// The ports this implements, and the shapes they answer in.
+using namespace xyp::http;
+
 namespace {
 
 namespace asio = boost::asio;
-using redis::cmd;
-using redis::connection;
-using redis::partition_keys;
-using redis::reply;
 using command_list = std::vector<std::vector<std::string>>;
 
 constexpr std::size_t max_escalations_read = 10'000;  // per partition, for counts by level
@@ -36,7 +37,7 @@ const reply& checked(const reply& r) {
 }
 
 std::int64_t parse_score(const std::string& text) {
-  return static_cast<std::int64_t>(std::llround(std::strtod(text.c_str(), nullptr)));
+  return time_from_score(text).time_since_epoch().count();
 }
 
 std::optional<std::int64_t> parse_integer(const std::string& text) {
@@ -76,29 +77,18 @@ instant from_ms(std::int64_t ms) {
   return instant{std::chrono::milliseconds(ms)};
 }
 
-// "<case_id>|<clock>|<level>", split from the right so a case id may hold '|'. The clock may be
-// the engine's timer kind or the contract's name; the contract's name comes out.
+// An escalation set's member and score (layout.hpp), as the port gives it out.
 std::optional<open_escalation> parse_escalation_member(std::string_view member, std::int64_t score,
                                                        std::uint32_t partition) {
-  const auto last = member.rfind('|');
-  if (last == std::string_view::npos || last == 0) return std::nullopt;
-  const auto middle = member.rfind('|', last - 1);
-  if (middle == std::string_view::npos) return std::nullopt;
+  auto entry = escalation_from_member(member);
+  if (!entry) return std::nullopt;
   open_escalation e;
-  e.case_id = std::string(member.substr(0, middle));
-  const auto clock = member.substr(middle + 1, last - middle - 1);
-  const auto kind = clock_kind_from(clock);
-  e.clock = kind ? std::string(contract_clock_name(*kind)) : std::string(clock);
-  e.level = std::string(member.substr(last + 1));
+  e.case_id = std::move(entry->case_id);
+  e.clock = std::move(entry->clock);
+  e.level = std::move(entry->level);
   e.raised_at = from_ms(score);
   e.partition = partition;
   return e;
-}
-
-int date_score(std::chrono::year_month_day d) {
-  return static_cast<int>(d.year()) * 10000 +
-         static_cast<int>(static_cast<unsigned>(d.month())) * 100 +
-         static_cast<int>(static_cast<unsigned>(d.day()));
 }
 
 std::string text_field(const nlohmann::json& j, const char* key) {
@@ -201,7 +191,7 @@ std::vector<std::string> state_indexes(const partition_keys& k) {
   return out;
 }
 
-index_union department_indexes(const redis_read_options& options, const partition_keys& k,
+index_union department_indexes(const read_options& options, const partition_keys& k,
                                std::string_view department) {
   index_union out;
   for (const auto& d : options.departments) {
@@ -325,8 +315,8 @@ asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
   }
 }
 
-asio::awaitable<case_page> list_on(connection& c, const redis_read_options& options,
-                                   case_filter filter, std::chrono::milliseconds timeout) {
+asio::awaitable<case_page> list_on(connection& c, const read_options& options, case_filter filter,
+                                   std::chrono::milliseconds timeout) {
   case_page page;
   const std::size_t want = std::max<std::size_t>(filter.limit, 1);
   std::vector<walk_result> walks;
@@ -477,7 +467,7 @@ asio::awaitable<void> attach_cases(connection& c, const std::string& prefix,
 }
 
 asio::awaitable<std::vector<open_escalation>> all_escalations(connection& c,
-                                                              const redis_read_options& options,
+                                                              const read_options& options,
                                                               std::string level, std::size_t limit,
                                                               std::chrono::milliseconds timeout) {
   std::vector<open_escalation> merged;
@@ -492,11 +482,11 @@ asio::awaitable<std::vector<open_escalation>> all_escalations(connection& c,
   co_return merged;
 }
 
-asio::awaitable<ledger_result> ledger_on(connection& c, const redis_read_options& options,
+asio::awaitable<ledger_result> ledger_on(connection& c, const read_options& options,
                                          ledger_query query, std::chrono::milliseconds timeout) {
   ledger_result out;
-  const std::string from = query.from ? std::to_string(date_score(*query.from)) : "-inf";
-  const std::string to = query.to ? std::to_string(date_score(*query.to)) : "+inf";
+  const std::string from = query.from ? date_score(*query.from) : "-inf";
+  const std::string to = query.to ? date_score(*query.to) : "+inf";
   for (std::uint32_t n = 0; n < options.partitions; ++n) {
     const partition_keys k(options.prefix, n);
     const auto nos =
@@ -545,7 +535,7 @@ asio::awaitable<std::uint64_t> applied_count(connection& c, const partition_keys
 // which `room` cases were applied (found by halving with ZCOUNT), so it reads about `room`
 // members however they spread over the states. Cases never leave the state indexes and keep
 // their score, so a count never shrinks between one read and the next.
-asio::awaitable<applied_cases> applied_on(connection& c, const redis_read_options& options,
+asio::awaitable<applied_cases> applied_on(connection& c, const read_options& options,
                                           applied_window window,
                                           std::chrono::milliseconds timeout) {
   applied_cases out;
@@ -651,7 +641,7 @@ std::vector<credit_hook_item> credit_hooks_in(const reply& stream) {
   return out;
 }
 
-asio::awaitable<dashboard_summary> summary_on(connection& c, const redis_read_options& options,
+asio::awaitable<dashboard_summary> summary_on(connection& c, const read_options& options,
                                               std::size_t limit,
                                               std::chrono::milliseconds timeout) {
   dashboard_summary s;
@@ -836,7 +826,7 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
   co_return s;
 }
 
-asio::awaitable<std::vector<case_record>> get_on(connection& c, const redis_read_options& options,
+asio::awaitable<std::vector<case_record>> get_on(connection& c, const read_options& options,
                                                  std::string case_id,
                                                  std::chrono::milliseconds timeout) {
   // The case id does not say its partition; with several, each is asked, and every one that
@@ -853,7 +843,7 @@ asio::awaitable<std::vector<case_record>> get_on(connection& c, const redis_read
 }  // namespace
 
 // Never throws: an unreachable store is a status.
-asio::awaitable<store_status> probe_status(redis_link& link, std::string prefix,
+asio::awaitable<store_status> probe_status(read_link& link, std::string prefix,
                                            std::uint32_t partitions) {
   std::string failure;
   try {
@@ -874,14 +864,14 @@ std::optional<case_record> decode_case_doc(std::string_view doc) {
   }
 }
 
-redis_link::redis_link(boost::asio::any_io_executor executor, redis::endpoint where,
-                       std::chrono::milliseconds timeout)
+read_link::read_link(boost::asio::any_io_executor executor, endpoint where,
+                     std::chrono::milliseconds timeout)
     : strand_(asio::make_strand(std::move(executor))),
       where_(std::move(where)),
       timeout_(timeout),
       connection_(strand_) {}
 
-asio::awaitable<void> redis_link::ensure_connected() {
+asio::awaitable<void> read_link::ensure_connected() {
   if (connection_.connected()) co_return;
   if (connecting_) {
     throw redis::error(redis::errc::connection_lost, "redis is being reconnected");
@@ -898,55 +888,54 @@ asio::awaitable<void> redis_link::ensure_connected() {
   ever_connected_ = true;
 }
 
-void redis_link::close() {
+void read_link::close() {
   asio::post(strand_, [this] { connection_.close(); });
 }
 
-redis_case_queries::redis_case_queries(redis_link& link, redis_read_options options)
+read_model::read_model(read_link& link, read_options options)
     : link_(link), options_(std::move(options)) {}
 
-asio::awaitable<std::vector<case_record>> redis_case_queries::get_case(std::string case_id) {
+asio::awaitable<std::vector<case_record>> read_model::get_case(std::string case_id) {
   co_return co_await link_.run(
       get_on(link_.connection(), options_, std::move(case_id), link_.timeout()));
 }
 
-asio::awaitable<case_page> redis_case_queries::list_cases(case_filter filter) {
+asio::awaitable<case_page> read_model::list_cases(case_filter filter) {
   co_return co_await link_.run(
       list_on(link_.connection(), options_, std::move(filter), link_.timeout()));
 }
 
-asio::awaitable<std::vector<open_escalation>> redis_case_queries::escalations(std::string level,
-                                                                              std::size_t limit) {
+asio::awaitable<std::vector<open_escalation>> read_model::escalations(std::string level,
+                                                                      std::size_t limit) {
   co_return co_await link_.run(
       all_escalations(link_.connection(), options_, std::move(level), limit, link_.timeout()));
 }
 
-asio::awaitable<ledger_result> redis_case_queries::ledger(ledger_query query) {
+asio::awaitable<ledger_result> read_model::ledger(ledger_query query) {
   co_return co_await link_.run(ledger_on(link_.connection(), options_, query, link_.timeout()));
 }
 
-asio::awaitable<dashboard_summary> redis_case_queries::summary(std::size_t list_limit) {
+asio::awaitable<dashboard_summary> read_model::summary(std::size_t list_limit) {
   co_return co_await link_.run(
       summary_on(link_.connection(), options_, list_limit, link_.timeout()));
 }
 
-asio::awaitable<applied_cases> redis_case_queries::cases_applied(applied_window window) {
+asio::awaitable<applied_cases> read_model::cases_applied(applied_window window) {
   co_return co_await link_.run(applied_on(link_.connection(), options_, window, link_.timeout()));
 }
 
-redis_event_sink::redis_event_sink(redis_link& link, std::string prefix, std::uint32_t partitions)
+stream_sink::stream_sink(read_link& link, std::string prefix, std::uint32_t partitions)
     : link_(link), prefix_(std::move(prefix)), partitions_(partitions) {}
 
-asio::awaitable<submission> redis_event_sink::submit(inbound_event event, std::string raw) {
+asio::awaitable<submission> stream_sink::submit(inbound_event event, std::string raw) {
   co_return co_await link_.run(submit_on(link_.connection(), prefix_, partitions_, std::move(event),
                                          std::move(raw), link_.timeout()));
 }
 
-status_probe make_redis_status_probe(redis_link& link, std::string prefix,
-                                     std::uint32_t partitions) {
+status_probe make_status_probe(read_link& link, std::string prefix, std::uint32_t partitions) {
   return [&link, prefix = std::move(prefix), partitions] {
     return probe_status(link, prefix, partitions);
   };
 }
 
-}  // namespace xyp::http
+}  // namespace xyp::redis
