@@ -11,8 +11,8 @@
 #include <boost/msm/front/state_machine_def.hpp>
 #include <boost/version.hpp>
 
-#include "engine/eligibility.hpp"
-#include "engine/json_writer.hpp"
+#include "engine/domain/eligibility.hpp"
+#include "engine/domain/json_writer.hpp"
 
 namespace xyp::workflows {
 namespace {

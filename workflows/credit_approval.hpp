@@ -9,12 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/calendar.hpp"
-#include "engine/case_record.hpp"
-#include "engine/commit_unit.hpp"
-#include "engine/event.hpp"
-#include "engine/json_text.hpp"
-#include "engine/policy.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/case_record.hpp"
+#include "engine/domain/event.hpp"
+#include "engine/domain/json_text.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/commit_unit.hpp"
 
 namespace xyp::workflows {
 

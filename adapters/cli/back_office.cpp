@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "adapters/log.hpp"
+#include "adapters/common/log.hpp"
 
 namespace xyp::cli {
 

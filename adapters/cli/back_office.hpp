@@ -23,7 +23,7 @@
 #include "adapters/http/read_cache.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/redis/read_model.hpp"
-#include "engine/calendar.hpp"
+#include "engine/domain/calendar.hpp"
 
 namespace xyp::cli {
 

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/calendar.hpp"
-#include "engine/policy.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/policy.hpp"
 
 namespace xyp::cli {
 

@@ -16,9 +16,9 @@
 #include "adapters/cli/replay.hpp"
 #include "adapters/cli/traffic.hpp"
 #include "adapters/cli/whatif.hpp"
-#include "adapters/log.hpp"
-#include "engine/calendar.hpp"
-#include "engine/policy.hpp"
+#include "adapters/common/log.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/policy.hpp"
 #include "xinyipi_version.hpp"  // generated at configure time (adapters/cli/CMakeLists.txt)
 
 namespace {

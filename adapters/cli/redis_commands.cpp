@@ -21,16 +21,16 @@
 #include "adapters/cli/exit_codes.hpp"
 #include "adapters/cli/progress.hpp"
 #include "adapters/cli/watch_format.hpp"
+#include "adapters/common/log.hpp"
 #include "adapters/http/auth.hpp"
 #include "adapters/http/metrics.hpp"
-#include "adapters/http/runtime_metrics.hpp"
 #include "adapters/http/server.hpp"
-#include "adapters/log.hpp"
+#include "adapters/metrics/runtime_metrics.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/read_model.hpp"
-#include "engine/calendar.hpp"
-#include "engine/case_record.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/case_record.hpp"
 
 namespace xyp::cli {
 namespace {

@@ -10,10 +10,10 @@
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
 #include "adapters/cli/progress.hpp"
-#include "engine/calendar.hpp"
-#include "engine/json_writer.hpp"
-#include "engine/memory_runtime.hpp"
-#include "engine/policy.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/json_writer.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/memory_runtime.hpp"
 
 namespace xyp::cli {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "engine/commit_unit.hpp"
+#include "engine/runtime/commit_unit.hpp"
 
 namespace xyp::cli {
 

@@ -15,9 +15,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/case_record.hpp"
-#include "engine/eligibility.hpp"
-#include "engine/identity.hpp"
+#include "engine/domain/case_record.hpp"
+#include "engine/domain/eligibility.hpp"
+#include "engine/domain/identity.hpp"
 
 namespace xyp::cli {
 namespace {

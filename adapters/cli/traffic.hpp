@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/policy.hpp"
-#include "engine/time.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/domain/time.hpp"
 
 namespace xyp::cli {
 

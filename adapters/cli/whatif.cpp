@@ -12,8 +12,8 @@
 
 #include "adapters/cli/configuration.hpp"
 #include "adapters/cli/exit_codes.hpp"
-#include "engine/effect_report.hpp"
-#include "engine/memory_runtime.hpp"
+#include "engine/domain/effect_report.hpp"
+#include "engine/runtime/memory_runtime.hpp"
 
 namespace xyp::cli {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // `xinyipi whatif`: one day of events replayed in memory under each of several profiles, and what
-// each policy made of it side by side (engine/effect_report's policy_outcome): for a policy office
-// weighing another jurisdiction's rules.
+// each policy made of it side by side (engine/domain/effect_report's policy_outcome): for a policy
+// office weighing another jurisdiction's rules.
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>

@@ -8,10 +8,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "adapters/common/log.hpp"
 #include "adapters/http/auth.hpp"
 #include "adapters/http/handlers.hpp"
 #include "adapters/http/routes.hpp"
-#include "adapters/log.hpp"
 
 namespace xyp::http {
 namespace {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/event.hpp"
+#include "engine/domain/event.hpp"
 
 namespace xyp::http {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/http/csv.hpp"
-#include "engine/time.hpp"
+#include "engine/domain/time.hpp"
 
 namespace xyp::http {
 namespace {

@@ -1,12 +1,12 @@
 #pragma once
-// The effect report (engine/effect_report) as GET /api/v1/reports/effect serves it: JSON, or CSV
-// with Chinese headers as a department hands it upward.
+// The effect report (engine/domain/effect_report) as GET /api/v1/reports/effect serves it: JSON, or
+// CSV with Chinese headers as a department hands it upward.
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "adapters/http/ports.hpp"
-#include "engine/effect_report.hpp"
+#include "engine/domain/effect_report.hpp"
 
 namespace xyp::http {
 

@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "adapters/common/log.hpp"
 #include "adapters/http/dashboard_assets.hpp"
 #include "adapters/http/effect_format.hpp"
 #include "adapters/http/ledger_csv.hpp"
-#include "adapters/log.hpp"
-#include "engine/partition.hpp"
-#include "engine/processor.hpp"
+#include "engine/domain/partition.hpp"
+#include "engine/runtime/processor.hpp"
 
 namespace xyp::http {
 namespace {
@@ -278,7 +278,7 @@ boost::asio::awaitable<response> serve_summary(const route_call& call) {
 }
 
 boost::asio::awaitable<response> serve_effect_report(const route_call& call) {
-  // The effect report (engine/effect_report): every case applied in the period, grouped by
+  // The effect report (engine/domain/effect_report): every case applied in the period, grouped by
   // track and tier; the figures are the engine's, this only gathers and formats.
   const unsigned version = call.version();
   const auto& options = call.services.options;

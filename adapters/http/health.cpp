@@ -5,7 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <string>
 
-#include "engine/time.hpp"
+#include "engine/domain/time.hpp"
 
 namespace xyp::http {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "adapters/http/auth.hpp"
-#include "engine/calendar.hpp"
+#include "engine/domain/calendar.hpp"
 
 namespace xyp {
 struct jurisdiction_policy;

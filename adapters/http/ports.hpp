@@ -2,7 +2,7 @@
 // What the HTTP API needs from the rest of the engine, as small abstract ports: reads of the
 // back-office view, a way to submit an inbound event, and the store's health. The Redis adapter
 // implements them (adapters/redis/read_model.hpp), the CLI wires that in (adapters/cli/
-// back_office.cpp); tests fake them (tests/adapters/http_fake_ports_test.cpp). Nothing here
+// back_office.cpp); tests fake them (tests/adapters/http/http_fake_ports_test.cpp). Nothing here
 // names a store: a port that cannot answer throws store_unavailable.
 #include <chrono>
 #include <cstdint>
@@ -15,8 +15,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "engine/case_record.hpp"
-#include "engine/event.hpp"
+#include "engine/domain/case_record.hpp"
+#include "engine/domain/event.hpp"
 
 namespace xyp::http {
 

@@ -4,7 +4,7 @@
 // (with Allow) for a method its entry does not take, 401 without a valid token where the entry
 // asks one, 415 for a body the entry reads that is not JSON, and 403 for a role below the
 // entry's, all before the handler runs. docs/openapi.json describes exactly these routes
-// (tests/adapters/http_routes_test.cpp compares the two, and walks the table's access rules).
+// (tests/adapters/http/http_routes_test.cpp compares the two, and walks the table's access rules).
 #include <algorithm>
 #include <array>
 #include <string_view>

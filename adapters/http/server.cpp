@@ -14,7 +14,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "adapters/log.hpp"
+#include "adapters/common/log.hpp"
 
 namespace xyp::http {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/log.hpp"
-#include "engine/applicant_record.hpp"
+#include "adapters/common/log.hpp"
+#include "engine/domain/applicant_record.hpp"
 
 namespace xyp::redis {
 namespace {

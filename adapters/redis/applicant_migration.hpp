@@ -1,8 +1,8 @@
 #pragma once
 // Moves what earlier builds of layout 2 kept per applicant, a credit string (JSON) and a set of
 // case ids (partition_keys::old_credit, old_applicant_cases), into the applicant records this
-// build reads (engine/applicant_record, in the partition's applicant buckets), and deletes the
-// old keys. Run by the owner when it takes a partition, under the lease, until the partition's
+// build reads (engine/domain/applicant_record, in the partition's applicant buckets), and deletes
+// the old keys. Run by the owner when it takes a partition, under the lease, until the partition's
 // state says it is done (`applicant_records` in P:{n}:state): then it costs one HGET.
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <utility>
 
-#include "adapters/log.hpp"
+#include "adapters/common/log.hpp"
 
 namespace xyp::redis {
 

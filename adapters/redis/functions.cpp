@@ -9,9 +9,9 @@
 
 #include "adapters/redis/layout.hpp"
 #include "adapters/redis/resp.hpp"
-#include "engine/case_codec.hpp"
-#include "engine/json_writer.hpp"
-#include "engine/ledger_record.hpp"
+#include "engine/domain/case_codec.hpp"
+#include "engine/domain/json_writer.hpp"
+#include "engine/domain/ledger_record.hpp"
 
 namespace xyp::redis {
 namespace {

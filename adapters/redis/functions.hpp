@@ -23,8 +23,8 @@
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/reply.hpp"
 #include "adapters/redis/resp.hpp"
-#include "engine/applicant_record.hpp"
-#include "engine/commit_unit.hpp"
+#include "engine/domain/applicant_record.hpp"
+#include "engine/runtime/commit_unit.hpp"
 
 namespace xyp::redis {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "adapters/redis/layout.hpp"  // the members and scores the keys hold
-#include "engine/partition.hpp"
+#include "engine/domain/partition.hpp"
 
 namespace xyp::redis {
 
@@ -28,10 +28,10 @@ inline constexpr std::uint32_t case_buckets = 4096;
 std::uint32_t case_bucket(std::string_view case_id);
 
 // Applicants live in per-partition hashes too, `applicant_buckets` of them, field applicant id ->
-// stored record (engine/applicant_record: credit and the ids of its cases not closed). The bucket
-// is FNV-1a of the id mod applicant_buckets: the partition is crc32 of the same id, and a bucket
-// from crc32 as well would leave most buckets of a partition empty when the partition count shares
-// a factor with the bucket count. 16,384 buckets keep ~50 applicants per bucket at 850,000
+// stored record (engine/domain/applicant_record: credit and the ids of its cases not closed). The
+// bucket is FNV-1a of the id mod applicant_buckets: the partition is crc32 of the same id, and a
+// bucket from crc32 as well would leave most buckets of a partition empty when the partition count
+// shares a factor with the bucket count. 16,384 buckets keep ~50 applicants per bucket at 850,000
 // applicants in one partition, well within `hash-max-listpack-entries` (128); a bucket stays a
 // listpack while its records also fit `hash-max-listpack-value` (docs/operations.md).
 inline constexpr std::uint32_t applicant_buckets = 16384;
@@ -56,7 +56,7 @@ class partition_keys {
   std::string out() const { return base_ + "out"; }        // outbound stream, field event
   std::string dead() const { return base_ + "dead"; }      // fields event, error, detail
 
-  // Hash: case id -> stored case (engine/case_codec), for the cases of one bucket.
+  // Hash: case id -> stored case (engine/domain/case_codec), for the cases of one bucket.
   std::string case_bucket_key(std::uint32_t bucket) const {
     return base_ + "c:" + std::to_string(bucket);
   }
@@ -67,8 +67,8 @@ class partition_keys {
   // acquisition, never reset (the fencing token's monotonic half).
   std::string lease() const { return base_ + "lease"; }
   std::string epoch() const { return base_ + "epoch"; }
-  // Hash: applicant id -> stored applicant record (engine/applicant_record), for the applicants
-  // of one bucket.
+  // Hash: applicant id -> stored applicant record (engine/domain/applicant_record), for the
+  // applicants of one bucket.
   std::string applicant_bucket_key(std::uint32_t bucket) const {
     return base_ + "a:" + std::to_string(bucket);
   }
@@ -130,8 +130,9 @@ class partition_keys {
   }
   // Sorted set of open escalations: escalation_member() -> time_score(raised at) (layout.hpp).
   std::string escalations() const { return base_ + "escalations"; }
-  // Hash: ledger no -> the row's latest version (engine/ledger_record; rows written by builds
-  // before it are JSON, first byte `{`, and still read); sorted set: no -> date_score(row date).
+  // Hash: ledger no -> the row's latest version (engine/domain/ledger_record; rows written by
+  // builds before it are JSON, first byte `{`, and still read); sorted set: no -> date_score(row
+  // date).
   std::string ledger() const { return base_ + "ledger"; }
   std::string ledger_by_date() const { return base_ + "ledger:by_date"; }
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "engine/case_record.hpp"
-#include "engine/commit_unit.hpp"
-#include "engine/time.hpp"
+#include "engine/domain/case_record.hpp"
+#include "engine/domain/time.hpp"
+#include "engine/runtime/commit_unit.hpp"
 
 namespace xyp::redis {
 

@@ -13,9 +13,9 @@
 
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/layout.hpp"
-#include "engine/case_codec.hpp"
-#include "engine/ledger_record.hpp"
-#include "engine/partition.hpp"
+#include "engine/domain/case_codec.hpp"
+#include "engine/domain/ledger_record.hpp"
+#include "engine/domain/partition.hpp"
 
 namespace xyp::redis {
 
@@ -98,7 +98,7 @@ std::string text_field(const nlohmann::json& j, const char* key) {
   return it->dump();
 }
 
-// A row as the engine writes it now (engine/ledger_record, first byte its version), or as a
+// A row as the engine writes it now (engine/domain/ledger_record, first byte its version), or as a
 // previous build wrote it (JSON, first byte `{`): rows are kept for years, both are read. A
 // compact row that cannot be read throws (the request answers 500); a JSON one that cannot is
 // left out, as before.

@@ -126,7 +126,7 @@ boost::asio::awaitable<http::store_status> probe_status(read_link& link, std::st
 // probe_status as the server's http::status_probe.
 http::status_probe make_status_probe(read_link& link, std::string prefix, std::uint32_t partitions);
 
-// A case record as stored (engine/case_codec); nothing when the text is not one.
+// A case record as stored (engine/domain/case_codec); nothing when the text is not one.
 std::optional<case_record> decode_case_doc(std::string_view doc);
 
 }  // namespace xyp::redis

@@ -14,13 +14,13 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "adapters/log.hpp"
+#include "adapters/common/log.hpp"
 #include "adapters/redis/applicant_migration.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
-#include "engine/case_codec.hpp"
-#include "engine/partition.hpp"
-#include "engine/partition_loop.hpp"
+#include "engine/domain/case_codec.hpp"
+#include "engine/domain/partition.hpp"
+#include "engine/runtime/partition_loop.hpp"
 
 namespace xyp::redis {
 namespace {

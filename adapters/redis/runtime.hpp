@@ -1,7 +1,7 @@
 #pragma once
 // The engine as its users run it: each partition is served by the engine holding its lease. The
 // owner reads the inbound stream through the consumer group, keeps the partition's cases and
-// timers in memory, runs engine/partition_loop over them, and commits each batch with one
+// timers in memory, runs engine/runtime/partition_loop over them, and commits each batch with one
 // Function call that checks the lease's fencing token and writes, publishes and acknowledges the
 // whole batch. A crash of the engine or of Redis loses nothing and doubles nothing: what was not
 // committed is still pending and is applied again, by this owner or the next.
@@ -19,7 +19,7 @@
 #include "adapters/redis/functions.hpp"
 #include "adapters/redis/redis_url.hpp"
 #include "adapters/redis/store.hpp"
-#include "engine/processor.hpp"
+#include "engine/runtime/processor.hpp"
 
 namespace xyp::redis {
 

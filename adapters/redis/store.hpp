@@ -2,8 +2,8 @@
 // One owned partition as the Redis runtime holds it in memory: a bounded cache of its cases
 // (least recently used out first), the applicants' records (credit and the ids of the cases not
 // closed), applied ids, a window of its earliest pending timers, and the batch of writes not yet
-// committed. It only stores: engine/partition_loop decides what to apply, the runtime fetches
-// what it lacks.
+// committed. It only stores: engine/runtime/partition_loop decides what to apply, the runtime
+// fetches what it lacks.
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -15,8 +15,8 @@
 
 #include "adapters/redis/functions.hpp"
 #include "adapters/redis/keys.hpp"
-#include "engine/applicant_record.hpp"
-#include "engine/partition_loop.hpp"
+#include "engine/domain/applicant_record.hpp"
+#include "engine/runtime/partition_loop.hpp"
 
 namespace xyp::redis {
 

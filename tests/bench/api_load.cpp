@@ -1,4 +1,4 @@
-#include "tests/bench/api_load.hpp"
+#include "bench/api_load.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "adapters/redis/keys.hpp"
-#include "tests/bench/bench_support.hpp"
-#include "tests/support/http_client.hpp"
+#include "bench/bench_support.hpp"
+#include "support/http_client.hpp"
 
 namespace xyp::bench {
 namespace {

@@ -20,17 +20,17 @@
 
 #include "adapters/cli/traffic.hpp"
 #include "adapters/redis/keys.hpp"
-#include "engine/applicant_record.hpp"
-#include "engine/case_codec.hpp"
-#include "engine/event.hpp"
-#include "engine/partition.hpp"
-#include "engine/policy.hpp"
-#include "engine/processor.hpp"
-#include "tests/bench/api_load.hpp"
-#include "tests/bench/bench_support.hpp"
-#include "tests/bench/engine_child.hpp"
-#include "tests/bench/histogram.hpp"
-#include "tests/support/redis_server.hpp"
+#include "bench/api_load.hpp"
+#include "bench/bench_support.hpp"
+#include "bench/engine_child.hpp"
+#include "bench/histogram.hpp"
+#include "engine/domain/applicant_record.hpp"
+#include "engine/domain/case_codec.hpp"
+#include "engine/domain/event.hpp"
+#include "engine/domain/partition.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/processor.hpp"
+#include "support/redis_server.hpp"
 
 namespace xyp::bench {
 namespace {

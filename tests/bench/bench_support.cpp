@@ -1,4 +1,4 @@
-#include "tests/bench/bench_support.hpp"
+#include "bench/bench_support.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

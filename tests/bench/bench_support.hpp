@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/redis_client.hpp"
+#include "support/redis_client.hpp"
 
 namespace xyp::bench {
 

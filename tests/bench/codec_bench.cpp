@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/calendar.hpp"
-#include "engine/case_codec.hpp"
-#include "engine/json_writer.hpp"
-#include "engine/memory_runtime.hpp"
-#include "engine/policy.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/case_codec.hpp"
+#include "engine/domain/json_writer.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/memory_runtime.hpp"
 
 namespace {
 

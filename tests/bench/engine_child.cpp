@@ -1,4 +1,4 @@
-#include "tests/bench/engine_child.hpp"
+#include "bench/engine_child.hpp"
 
 #include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
@@ -11,12 +11,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "adapters/log.hpp"
+#include "adapters/common/log.hpp"
 #include "adapters/redis/runtime.hpp"
-#include "engine/calendar.hpp"
-#include "engine/policy.hpp"
-#include "tests/bench/bench_support.hpp"
-#include "tests/bench/histogram.hpp"
+#include "bench/bench_support.hpp"
+#include "bench/histogram.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/policy.hpp"
 
 namespace xyp::bench {
 namespace {

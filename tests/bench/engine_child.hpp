@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/processor.hpp"
+#include "engine/runtime/processor.hpp"
 
 namespace xyp::bench {
 

@@ -21,11 +21,11 @@
 #include "adapters/cli/traffic.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/store.hpp"
-#include "engine/calendar.hpp"
-#include "engine/case_codec.hpp"
-#include "engine/json_writer.hpp"
-#include "engine/partition_loop.hpp"
-#include "engine/policy.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/case_codec.hpp"
+#include "engine/domain/json_writer.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/partition_loop.hpp"
 
 namespace {
 
@@ -92,7 +92,7 @@ struct stand_in {
       store.load_case(id, it == cases.end() ? std::nullopt
                                             : std::optional<case_record>(decode_case(it->second)));
     }
-    // One record per applicant (engine/applicant_record): its credit and its open cases.
+    // One record per applicant (engine/domain/applicant_record): its credit and its open cases.
     std::set<std::string> applicants(needs.credits.begin(), needs.credits.end());
     applicants.insert(needs.cases_of.begin(), needs.cases_of.end());
     for (const auto& a : applicants) {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/calendar.hpp"
-#include "engine/memory_runtime.hpp"
-#include "engine/policy.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/memory_runtime.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "tests/support/redis_client.hpp"
+#include "support/redis_client.hpp"
 
 #include <hiredis/hiredis.h>
 

@@ -1,4 +1,4 @@
-#include "tests/support/redis_server.hpp"
+#include "support/redis_server.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include <system_error>
 #include <thread>
 
-#include "tests/support/redis_client.hpp"
+#include "support/redis_client.hpp"
 
 namespace xyp::test {
 namespace {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "adapters/redis/runtime.hpp"
-#include "engine/calendar.hpp"
-#include "engine/policy.hpp"
-#include "engine/processor.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/processor.hpp"
 #include "support/redis_server.hpp"
 
 namespace xyp::test {

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "engine/identity.hpp"
-#include "engine/partition.hpp"
+#include "engine/domain/identity.hpp"
+#include "engine/domain/partition.hpp"
 #include "harness.hpp"
 
 using namespace xyp;

@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/calendar.hpp"
-#include "engine/memory_runtime.hpp"
-#include "engine/policy.hpp"
-#include "engine/processor.hpp"
+#include "engine/domain/calendar.hpp"
+#include "engine/domain/policy.hpp"
+#include "engine/runtime/memory_runtime.hpp"
+#include "engine/runtime/processor.hpp"
 
 namespace xyp::test {
 

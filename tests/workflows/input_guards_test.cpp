@@ -3,7 +3,7 @@
 // event dated in the future of the engine's clock, a clock.advance past the calendars.
 #include <catch2/catch.hpp>
 
-#include "engine/case_codec.hpp"
+#include "engine/domain/case_codec.hpp"
 #include "harness.hpp"
 
 using namespace xyp;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/memory_runtime.hpp"
+#include "engine/runtime/memory_runtime.hpp"
 #include "harness.hpp"
 
 using namespace xyp;
