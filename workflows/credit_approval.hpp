@@ -13,8 +13,8 @@
 #include "engine/domain/case_record.hpp"
 #include "engine/domain/event.hpp"
 #include "engine/domain/json_text.hpp"
+#include "engine/domain/outbound.hpp"
 #include "engine/domain/policy.hpp"
-#include "engine/runtime/commit_unit.hpp"
 
 namespace xyp::workflows {
 

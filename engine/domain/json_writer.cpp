@@ -7,8 +7,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "engine/domain/outbound.hpp"
 #include "engine/domain/time.hpp"
-#include "engine/runtime/commit_unit.hpp"
 
 namespace xyp {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/runtime/commit_unit.hpp"
+#include "engine/domain/outbound.hpp"
 
 namespace {
 
