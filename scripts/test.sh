@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs what is missing, then the Catch2 tests through
+# The whole test suite, as CI runs it: installs what is missing, checks the formatting, then the
+# Catch2 tests (and the walls between the layers, tests/walls) through
 # ctest in a release build and in an ASan+UBSan build (the Redis tests start their own
 # redis-server), the contract's JSON Schemas against the engine's real input and output, the
 # alert rules with promtool, a bounded libFuzzer run, and the dashboard in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser --promtool
+
+echo "== formatting (clang-format 14, .clang-format): any difference fails"
+format=$(command -v clang-format-14 || command -v clang-format)
+git ls-files -z -- '*.cpp' '*.hpp' | xargs -0 "$format" --dry-run --Werror
 
 echo "== release build and tests"
 scripts/build.sh release
