@@ -298,26 +298,23 @@ class outbound_progress {
   std::uint64_t seen_ = 0;
 };
 
-// True when every inbound entry of every partition was delivered and acknowledged, and no timer
-// is due on the partition's clock: the engine has nothing left to do.
+// True when every inbound entry of every partition is committed and no timer is due on the
+// partition's clock: the engine has nothing left to do. The engine reads with NOACK, so the
+// group's cursor says what was read, not what landed: an engine killed after a read leaves the
+// cursor at the stream's end and nothing pending while its successor has yet to take the lease.
+// The committed position, written in the same transaction as the entries' effects, is what says
+// the last entry has landed.
 bool drained(blocking_client& client, const std::string& prefix) {
   for (std::uint32_t n = 0; n < partitions; ++n) {
     const redis::partition_keys keys(prefix, n);
-    const auto replies = client.pipeline({{"XINFO", "STREAM", keys.events()},
-                                          {"XINFO", "GROUPS", keys.events()},
-                                          {"HGET", keys.state(), "clock"}});
+    const auto replies = client.pipeline(
+        {{"XINFO", "STREAM", keys.events()}, {"HMGET", keys.state(), "clock", "position"}});
     if (replies[0].is_error() || replies[1].is_error()) return false;
-    const auto stream = as_map(replies[0]);
-    std::optional<std::map<std::string, redis::reply>> group;
-    for (const auto& g : replies[1].elements()) {
-      auto fields = as_map(g);
-      if (fields.at("name").as_string() == redis::consumer_group) group = std::move(fields);
-    }
-    if (!group || group->at("pending").as_integer() != 0) return false;
-    if (group->at("last-delivered-id").as_string() != stream.at("last-generated-id").as_string()) {
-      return false;
-    }
-    const std::string clock = replies[2].is_nil() ? "0" : replies[2].as_string();
+    const auto last = as_map(replies[0]).at("last-generated-id").as_string();
+    const auto& state = replies[1].elements();
+    const std::string position = state.at(1).is_nil() ? std::string() : state[1].as_string();
+    if (last != "0-0" && position != last) return false;
+    const std::string clock = state.at(0).is_nil() ? "0" : state[0].as_string();
     const auto due =
         client.command({"ZRANGEBYSCORE", keys.timers(), "-inf", clock, "LIMIT", "0", "1"});
     if (!due.elements().empty()) return false;
@@ -380,10 +377,10 @@ class rig {
                    std::to_string(progress_.seen()) + " when the wait began)");
   }
 
-  // Waits until every inbound entry is acknowledged and no timer is due.
+  // Waits until every inbound entry is committed and no timer is due.
   void wait_until_drained() {
     wait_until([&] { return drained(client(), prefix_); },
-               "every inbound entry acknowledged and no timer due");
+               "every inbound entry committed and no timer due");
   }
 
   std::string diagnostics() const {
