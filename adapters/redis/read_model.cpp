@@ -752,11 +752,7 @@ asio::awaitable<submission> submit_on(connection& c, std::string prefix, std::ui
                                       inbound_event event, std::string raw,
                                       std::chrono::milliseconds timeout) {
   submission out;
-  if (event.type == event_type::clock_advance) {
-    for (std::uint32_t n = 0; n < partitions; ++n) out.partitions.push_back(n);
-  } else {
-    out.partitions.push_back(partition_of(event.applicant_id, partitions));
-  }
+  for (const auto n : partitions_for(event, partitions)) out.partitions.push_back(n);
   command_list commands;
   for (const auto n : out.partitions) {
     commands.push_back(cmd("XADD", partition_keys(prefix, n).events(), "*", "event", raw));

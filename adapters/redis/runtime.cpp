@@ -1037,15 +1037,7 @@ asio::awaitable<std::uint64_t> submit_lines(const runtime_options& options,
   };
   for (const auto& line : lines) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto parsed = parse_envelope(line);
-    const auto* event = std::get_if<inbound_event>(&parsed);
-    if (event && event->type == event_type::clock_advance) {
-      for (std::uint32_t n = 0; n < options.partitions; ++n) {
-        commands.push_back(
-            {"XADD", partition_keys(options.prefix, n).events(), "*", "event", line});
-      }
-    } else {
-      const auto n = partition_for_raw(line, options.partitions);
+    for (const auto n : partitions_for(parse_envelope(line), line, options.partitions)) {
       commands.push_back({"XADD", partition_keys(options.prefix, n).events(), "*", "event", line});
     }
     if (commands.size() >= 1000) co_await send();

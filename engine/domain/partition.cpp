@@ -22,18 +22,19 @@ std::uint32_t partition_for_raw(std::string_view raw, std::uint32_t partitions) 
   return partition_of(it->get<std::string>(), partitions);
 }
 
+partition_range partitions_for(const inbound_event& event, std::uint32_t partitions) {
+  if (event.type == event_type::clock_advance) return partition_range(0, partitions);
+  const auto n = partition_of(event.applicant_id, partitions);
+  return partition_range(n, n + 1);
+}
+
 partition_range partitions_for(const parse_result& parsed, std::string_view raw,
                                std::uint32_t partitions) {
-  const auto* event = std::get_if<inbound_event>(&parsed);
-  std::uint32_t first = 0;
-  if (!event) {
-    first = partition_for_raw(raw, partitions);
-  } else if (event->type == event_type::clock_advance) {
-    return partition_range(0, partitions);
-  } else {
-    first = partition_of(event->applicant_id, partitions);
+  if (const auto* event = std::get_if<inbound_event>(&parsed)) {
+    return partitions_for(*event, partitions);
   }
-  return partition_range(first, first + 1);
+  const auto n = partition_for_raw(raw, partitions);
+  return partition_range(n, n + 1);
 }
 
 std::string partition_key_prefix(std::string_view prefix, std::uint32_t partition) {

@@ -58,9 +58,12 @@ class partition_range {
   std::uint32_t last_ = 0;
 };
 
-// The whole rule, in the one place every writer of a partition's stream asks: a clock.advance
-// goes to every partition, any other event to partition_of(its applicant), an envelope that is
-// not a valid event to partition_for_raw(raw). `parsed` is parse_envelope(raw).
+// The partitions a valid event goes to: every one for a clock.advance, otherwise its applicant's.
+partition_range partitions_for(const inbound_event& event, std::uint32_t partitions);
+
+// The whole rule, in the one place every writer of a partition's stream asks: a valid event as
+// above, an envelope that is not a valid event to partition_for_raw(raw). `parsed` is
+// parse_envelope(raw).
 partition_range partitions_for(const parse_result& parsed, std::string_view raw,
                                std::uint32_t partitions);
 

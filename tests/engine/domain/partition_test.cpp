@@ -37,6 +37,15 @@ TEST_CASE("an envelope goes to its applicant's partition, a clock.advance to eve
   const auto all = partitions_for(tick, advance, n);
   CHECK(std::vector<std::uint32_t>(all.begin(), all.end()) ==
         std::vector<std::uint32_t>{0, 1, 2, 3, 4});
+
+  // The same rule asked with a valid event alone (the producers: submit and POST /events).
+  const auto& event = std::get<inbound_event>(parsed);
+  const auto alone = partitions_for(event, n);
+  REQUIRE(alone.size() == 1);
+  CHECK(*alone.begin() == partition_of("91350100M000100Y43", n));
+  const auto every = partitions_for(std::get<inbound_event>(tick), n);
+  CHECK(std::vector<std::uint32_t>(every.begin(), every.end()) ==
+        std::vector<std::uint32_t>{0, 1, 2, 3, 4});
 }
 
 TEST_CASE("an envelope that is not a valid event goes where its applicant_id says, else to 0") {
