@@ -46,6 +46,22 @@ local function release(keys, args)
   return 1
 end
 
+-- KEYS: engines. ARGV: engine (owner) id, ttl ms ('0': leaves). Drops every engine whose
+-- membership lapsed (scored by Redis's own time, so that engines' clocks need not agree), renews
+-- this one's, and returns the live engines' ids.
+local function member(keys, args)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZREMRANGEBYSCORE', keys[1], '-inf', now)
+  local ttl = tonumber(args[2])
+  if ttl > 0 then
+    redis.call('ZADD', keys[1], now + ttl, args[1])
+  else
+    redis.call('ZREM', keys[1], args[1])
+  end
+  return redis.call('ZRANGE', keys[1], 0, -1)
+end
+
 -- Stream ids compared as numbers (ms, then sequence).
 local function id_after(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
@@ -125,6 +141,7 @@ end
 
 redis.register_function('xyp_read', read)
 redis.register_function('xyp_acquire', acquire)
+redis.register_function('xyp_member', member)
 redis.register_function('xyp_renew', renew)
 redis.register_function('xyp_release', release)
 )lua";

@@ -22,6 +22,13 @@ inline std::string layout_key(std::string_view prefix) {
   return std::string(prefix) + ":layout";
 }
 
+// The engines serving the prefix's partitions (internal, docs/contract.md): a sorted set of
+// engine (lease owner) ids scored by the Redis time in ms at which each one's membership lapses,
+// renewed by every engine with its leases. The engines share the partitions fairly by it.
+inline std::string engines_key(std::string_view prefix) {
+  return std::string(prefix) + ":engines";
+}
+
 // Cases live in per-partition hashes, `case_buckets` of them, field case id -> stored case; a
 // case's bucket is crc32(case_id) mod case_buckets. Changing it changes the layout version.
 inline constexpr std::uint32_t case_buckets = 4096;

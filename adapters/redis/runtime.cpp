@@ -86,6 +86,31 @@ bool starts_with(const std::string& text, std::string_view prefix) {
   return text.rfind(prefix, 0) == 0;
 }
 
+// The rendezvous weight of a partition for an engine: each engine ranks the partitions by it, so
+// that engines prefer different partitions and a partition's preferred engines do not change
+// when other engines come or go. FNV-1a of "<engine>/<n>", then SplitMix64's finalizer.
+std::uint64_t preference(std::string_view engine, std::uint32_t n) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](unsigned char c) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  };
+  for (const char c : engine) mix(static_cast<unsigned char>(c));
+  mix('/');
+  for (const char c : std::to_string(n)) mix(static_cast<unsigned char>(c));
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+// The owner id in a lease ("<owner> <epoch>").
+std::string_view lease_owner(std::string_view lease) {
+  return lease.substr(0, lease.find(' '));
+}
+
 std::string default_owner(const std::string& consumer) {
   std::random_device random;
   char suffix[9];
@@ -121,6 +146,15 @@ struct runtime::partition_worker {
   bool old_applied = true;
   std::optional<std::chrono::sys_days> applied_kept_from;
   std::uint64_t recalendared = 0;  // the runtime's recalendar requests this loop has carried out
+  // Set by runtime::share: take the lease when free (the engine is below its fair share), or hand
+  // the partition over (above it). `wake` ends the wait of a loop that does not serve.
+  bool take_wanted = false;
+  bool release_wanted = false;
+  // The loop dropped the partition on a Redis failure while the lease may still be this
+  // engine's: share takes it back at once. Never after a hand-over, whose lease a round may still
+  // see as this engine's for a moment.
+  bool retake = false;
+  asio::steady_timer wake;
 
   // A batch written as its transaction (batch_commit::transaction), with the committed positions
   // before and after it, and the lease's new end if the renewal rides in it.
@@ -148,7 +182,8 @@ struct runtime::partition_worker {
         keys(owner.options_.prefix, partition),
         conn(owner.executor_),
         store(keys, owner.processor_.mode(), owner.options_.cache, owner.options_.limits),
-        loop(owner.processor_) {
+        loop(owner.processor_),
+        wake(owner.executor_) {
     store.set_commit_clock(owner.options_.commit_clock);
   }
 
@@ -217,6 +252,7 @@ struct runtime::partition_worker {
                                           rt.owner_, std::to_string(ttl().count())));
     if (taken.elements().at(0).as_integer() == 0) co_return false;
     token = taken.elements().at(1).as_string();
+    retake = false;
     checked = false;
     lease_until = sent + ttl();
     renew_at = sent + ttl() / 3;
@@ -511,7 +547,9 @@ struct runtime::partition_worker {
 
   // Whether the next entries may be read before the batch in hand is committed: only with the
   // lease surely ours.
-  bool may_read_ahead() const { return loop.idle() && !rt.stopping_->load() && lease_holds(); }
+  bool may_read_ahead() const {
+    return loop.idle() && !rt.stopping_->load() && !release_wanted && lease_holds();
+  }
 
   // Reads go through xyp_read, which reads on from read_position exactly, cuts the read by bytes
   // inside Redis and dead-letters an entry over the size limit there; it never blocks.
@@ -842,6 +880,26 @@ struct runtime::partition_worker {
     co_await pause.async_wait(asio::use_awaitable);
   }
 
+  // A loop that does not serve waits here until runtime::share asks it to take the lease (or
+  // the engine stops: share wakes every loop then).
+  asio::awaitable<void> wait_for_share() {
+    wake.expires_after(rt.share_period());
+    boost::system::error_code ec;
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // Hands the partition over: the batch in hand lands (the loop is idle: everything it read is in
+  // a commit sent), then the lease is released, so that the next owner reads on from the
+  // committed position at once instead of waiting for the lease to lapse.
+  asio::awaitable<void> hand_over() {
+    co_await settle();
+    const std::string held = token;
+    drop(std::nullopt);
+    co_await fcall(cmd("FCALL", "xyp_release", "1", keys.lease(), held));
+    log::info("partition handed over", {{"partition", n}, {"lease", held}});
+    rt.observer_.released(n);
+  }
+
   asio::awaitable<void> run() {
     bool connected = false;
     // A server that accepts connections but refuses commands (LOADING after a restart) would
@@ -859,9 +917,11 @@ struct runtime::partition_worker {
           connected = true;
         }
         if (token.empty()) {
-          if (!co_await acquire()) {
-            // Another engine serves the partition: try again when its lease may have lapsed.
-            co_await wait(std::max<std::chrono::milliseconds>(ttl() / 5, opts().block));
+          release_wanted = false;
+          // Taken only when runtime::share asks (this engine is below its fair share and the
+          // lease was free); otherwise, or when another engine was quicker, wait for the next ask.
+          if (!std::exchange(take_wanted, false) || !co_await acquire()) {
+            co_await wait_for_share();
             continue;
           }
         }
@@ -875,6 +935,10 @@ struct runtime::partition_worker {
           continue;
         }
         if (!loop.idle()) co_await drive();
+        if (std::exchange(release_wanted, false)) {
+          co_await hand_over();
+          continue;
+        }
         if (recalendared != rt.recalendar_requests_) {
           const std::uint64_t requested = rt.recalendar_requests_;
           co_await recalendar();
@@ -895,13 +959,13 @@ struct runtime::partition_worker {
         // What Redis holds may be older than what we held (a restart loses the last second of an
         // AOF): everything is read again once the lease is taken again.
         drop(std::nullopt);
+        retake = true;
         rt.observer_.reconnected(n);
       }
     }
     if (!token.empty() && connected) {
       try {
-        co_await settle();
-        co_await conn.command(cmd("FCALL", "xyp_release", "1", keys.lease(), token));
+        co_await hand_over();
       } catch (const error&) {
       } catch (const fenced&) {
       }
@@ -924,6 +988,128 @@ void runtime::stop() {
   stopping_->store(true);
 }
 
+std::chrono::milliseconds runtime::share_period() const {
+  if (options_.share_every.count() > 0) return options_.share_every;
+  return std::clamp<std::chrono::milliseconds>(
+      options_.lease_ttl / 5, std::chrono::milliseconds{50}, std::chrono::milliseconds{1000});
+}
+
+// Every engine on the prefix shares its N partitions with the others. Each round (share_period):
+// one Function call renews this engine's membership in the engines key (expiring before its
+// leases would, see below) and returns the live engines; one
+// GET per lease in the same round trip says who holds what. With L live engines sorted by id, the
+// first N mod L take ceil(N / L) partitions and the others floor(N / L): the shares add up to N,
+// so every partition has an engine that wants it. Each engine ranks the partitions by rendezvous
+// weight (`preference`); above its share it hands over its least preferred partitions, below it
+// asks its loops of the most preferred free ones to take them. Only free leases are taken and a
+// handed-over partition is released after its batch has landed, so two engines never serve one
+// partition at once (the fencing stays what guarantees it).
+asio::awaitable<void> runtime::share(std::vector<std::unique_ptr<partition_worker>>& workers) {
+  const std::uint32_t total = options_.partitions;
+  const std::string engines = engines_key(options_.prefix);
+  std::vector<std::uint32_t> ranked(total);  // most preferred first
+  for (std::uint32_t n = 0; n < total; ++n) ranked[n] = n;
+  std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return preference(owner_, a) > preference(owner_, b);
+  });
+  connection conn(executor_);
+  bool connected = false;
+  auto member_call = [&](std::chrono::milliseconds ttl) {
+    return cmd("FCALL", "xyp_member", "1", engines, owner_, std::to_string(ttl.count()));
+  };
+  while (!stopping_->load()) {
+    try {
+      if (!connected) {
+        co_await conn.connect_with_backoff(options_.server, options_.connect_timeout);
+        std::vector<std::string> load{"FUNCTION", "LOAD", "REPLACE",
+                                      std::string(functions_source())};
+        const auto loaded = co_await conn.command(std::move(load));
+        if (loaded.is_error()) {
+          throw error(errc::unexpected_reply, "FUNCTION LOAD failed: " + loaded.error_message());
+        }
+        connected = true;
+      }
+      // Membership lapses after two thirds of the lease TTL (renewed every round, a fifth of it
+      // at most): a dead engine's membership is gone by the time its last leases lapse (up to
+      // one TTL after its last renewal, which came every third of it), so the others' shares
+      // have grown when its partitions come free.
+      std::vector<std::vector<std::string>> commands{member_call(options_.lease_ttl * 2 / 3)};
+      for (std::uint32_t n = 0; n < total; ++n) {
+        commands.push_back(cmd("GET", partition_keys(options_.prefix, n).lease()));
+      }
+      const auto replies = co_await conn.pipeline(std::move(commands));
+      if (replies.front().is_error()) {
+        // Lost the Functions (FUNCTION FLUSH, a restart without them): loaded again at the
+        // reconnection.
+        throw error(errc::unexpected_reply, replies.front().error_message());
+      }
+      std::vector<std::string> live;
+      for (const auto& id : replies.front().elements()) live.push_back(id.as_string());
+      std::sort(live.begin(), live.end());
+      const auto me = std::lower_bound(live.begin(), live.end(), owner_);
+      const auto index = static_cast<std::uint32_t>(me - live.begin());
+      const auto count = static_cast<std::uint32_t>(live.size());
+      const std::uint32_t fair = total / count + (index < total % count ? 1 : 0);
+      std::vector<bool> mine(total), free(total);
+      std::uint32_t held = 0;
+      for (std::uint32_t n = 0; n < total; ++n) {
+        const auto& lease = replies[1 + n];
+        free[n] = lease.is_nil();
+        mine[n] = lease.is_string() && lease_owner(lease.as_string()) == owner_;
+        held += mine[n] ? 1 : 0;
+        // A lease of this engine's that its loop dropped (a Redis failure, a reconnection): it is
+        // taken back at once (a new epoch), as it was before partitions were shared; a share
+        // exceeded by it is handed over at a later round.
+        if (mine[n] && workers[n]->token.empty() && workers[n]->retake) {
+          workers[n]->take_wanted = true;
+          workers[n]->wake.cancel();
+        }
+      }
+      observer_.membership(live.size(), fair);
+      if (held > fair) {
+        std::uint32_t over = held - fair;
+        for (auto it = ranked.rbegin(); it != ranked.rend() && over > 0; ++it) {
+          auto& w = *workers[*it];
+          if (!mine[*it] || w.token.empty()) continue;
+          w.release_wanted = true;
+          --over;
+        }
+      } else if (held < fair) {
+        std::uint32_t under = fair - held;
+        for (auto it = ranked.begin(); it != ranked.end() && under > 0; ++it) {
+          auto& w = *workers[*it];
+          if (!free[*it] || !w.token.empty()) continue;
+          w.take_wanted = true;
+          w.wake.cancel();
+          --under;
+        }
+      }
+    } catch (const error& e) {
+      log::warn("redis failure while sharing partitions: reconnecting", {{"error", e.what()}});
+      conn.close();
+      connected = false;
+    }
+    // Until the next round, looking at stop() every 50 ms (it may come from another thread).
+    const auto next = std::chrono::steady_clock::now() + share_period();
+    asio::steady_timer pause(executor_);
+    while (!stopping_->load() && std::chrono::steady_clock::now() < next) {
+      pause.expires_at(
+          std::min(next, std::chrono::steady_clock::now() + std::chrono::milliseconds{50}));
+      boost::system::error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  // Leaving at once: the other engines' shares grow at their next round, and they take each
+  // partition as soon as this engine's loop has released it.
+  for (auto& w : workers) w->wake.cancel();
+  if (connected) {
+    try {
+      co_await conn.command(member_call(std::chrono::milliseconds{0}));
+    } catch (const error&) {
+    }
+  }
+}
+
 void runtime::request_recalendar() {
   ++recalendar_requests_;
 }
@@ -934,8 +1120,9 @@ asio::awaitable<void> runtime::run() {
   for (std::uint32_t n = 0; n < options_.partitions; ++n) {
     workers.push_back(std::make_unique<partition_worker>(*this, n));
   }
-  // Each partition runs its own loop; run() returns when every loop has finished its batch.
-  auto remaining = std::make_shared<std::size_t>(workers.size());
+  // Each partition runs its own loop, and share() tells them which to serve; run() returns when
+  // every loop has finished its batch and share() has left the engines key.
+  auto remaining = std::make_shared<std::size_t>(workers.size() + 1);
   asio::steady_timer done(executor_, asio::steady_timer::time_point::max());
   for (auto& w : workers) {
     asio::co_spawn(executor_, w->run(), [remaining, &done](std::exception_ptr failure) {
@@ -949,6 +1136,16 @@ asio::awaitable<void> runtime::run() {
       if (--*remaining == 0) done.cancel();
     });
   }
+  asio::co_spawn(executor_, share(workers), [remaining, &done](std::exception_ptr failure) {
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        log::error("partition sharing ended by a defect", {{"error", e.what()}});
+      }
+    }
+    if (--*remaining == 0) done.cancel();
+  });
   boost::system::error_code ec;
   co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }

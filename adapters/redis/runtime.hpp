@@ -33,6 +33,10 @@ struct runtime_options {
   std::chrono::milliseconds block{100};         // XREADGROUP BLOCK when no timer is due sooner
   std::chrono::milliseconds lease_ttl{10'000};  // renewed every third of it
   std::string owner;                            // the lease's owner id; empty: consumer-pid-random
+  // How often the engine renews its membership (the engines key, with lease_ttl as its expiry),
+  // reads the leases and takes or hands over partitions towards its fair share; 0: lease_ttl / 5
+  // within [50 ms, 1 s].
+  std::chrono::milliseconds share_every{0};
   store_limits cache;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::hours dedupe_window{24 * 7};  // applied event ids kept this long
@@ -89,6 +93,12 @@ class runtime_observer {
   // The partition was taken (serving starts) or lost (another owner fenced this one).
   virtual void acquired(std::uint32_t /*partition*/, const std::string& /*token*/) {}
   virtual void fenced(std::uint32_t /*partition*/) {}
+  // The partition was handed over: its batch landed and its lease was released, so that another
+  // engine takes it (the fair share moved, or the engine stops).
+  virtual void released(std::uint32_t /*partition*/) {}
+  // What the last membership round saw: live engines (this one included) and this engine's fair
+  // share of the partitions.
+  virtual void membership(std::size_t /*live_engines*/, std::uint32_t /*share*/) {}
   // Cases fetched before their timers were due (the system clock's look-ahead), and any case
   // fetched because a step read it while the store did not hold it.
   virtual void prefetched(std::uint32_t /*partition*/, std::size_t /*cases*/) {}
@@ -105,10 +115,13 @@ class runtime {
           runtime_options options, runtime_observer& observer);
   ~runtime();
 
-  // Serves every partition until stop(); each partition's loop finishes the batch in hand,
-  // commits and acknowledges it, then returns.
+  // Serves its fair share of the partitions until stop(), sharing them with every engine on the
+  // same prefix (see `share`); each partition's loop finishes the batch in hand, commits it and
+  // releases the lease, then returns.
   boost::asio::awaitable<void> run();
   void stop();
+  // This engine's id: its leases' owner and its member of the engines key.
+  const std::string& owner() const { return owner_; }
 
   // A year's notice was loaded into the processor's calendar (SIGHUP): each partition, at its
   // next turn, counts every open clock computed provisionally again and commits what moved
@@ -117,6 +130,9 @@ class runtime {
 
  private:
   struct partition_worker;
+  // Membership and fair share, every share_every: see runtime.cpp.
+  boost::asio::awaitable<void> share(std::vector<std::unique_ptr<partition_worker>>& workers);
+  std::chrono::milliseconds share_period() const;
   boost::asio::any_io_executor executor_;
   const case_processor& processor_;
   runtime_options options_;
