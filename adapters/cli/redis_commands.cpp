@@ -115,6 +115,7 @@ int run_engine(const run_options& options) {
   observer.expect_partitions(options.runtime.partitions);
   asio::io_context io;
   redis::runtime engine(io.get_executor(), processor, options.runtime, observer);
+  observer.identify(engine.owner());
 
   // The back office on a thread of its own (cli::back_office): it shares the registry and the
   // health board with the engine, both safe across threads, and keeps its own calendar copy.
@@ -308,6 +309,7 @@ int run_status(const redis::runtime_options& options) {
     std::map<std::string, std::int64_t> states;
     std::int64_t escalations = 0, overdue = 0, timers = 0, dead = 0, outbound = 0, pending = 0,
                  ledger = 0;
+    auto rows = nlohmann::json::array();
     for (std::uint32_t n = 0; n < options.partitions; ++n) {
       const redis::partition_keys keys(options.prefix, n);
       std::vector<std::vector<std::string>> commands;
@@ -321,6 +323,10 @@ int run_status(const redis::runtime_options& options) {
       commands.push_back({"XLEN", keys.out()});
       commands.push_back({"XPENDING", keys.events(), std::string(redis::consumer_group)});
       commands.push_back({"HLEN", keys.ledger()});
+      commands.push_back({"GET", keys.lease()});
+      commands.push_back({"PTTL", keys.lease()});
+      commands.push_back({"XINFO", "GROUPS", keys.events()});
+      commands.push_back({"HGET", keys.state(), "position"});
       const auto replies = co_await conn.pipeline(std::move(commands));
       for (int s = 0; s < case_state_count; ++s) {
         states[std::string(to_string(static_cast<case_state>(s)))] += replies[s].as_integer();
@@ -328,17 +334,83 @@ int run_status(const redis::runtime_options& options) {
       std::size_t r = case_state_count;
       escalations += replies[r++].as_integer();
       overdue += replies[r++].as_integer();
-      timers += replies[r++].as_integer();
+      const auto partition_timers = replies[r++].as_integer();
+      timers += partition_timers;
       dead += replies[r++].as_integer();
       outbound += replies[r++].as_integer();
       const auto& p = replies[r++];
       if (p.is_array() && !p.elements().empty()) pending += p.elements()[0].as_integer();
       ledger += replies[r++].as_integer();
+      // Who serves the partition: the lease "<owner> <epoch>" and how long it has left (null
+      // owner: nobody; an engine takes it within its next sharing round).
+      const auto& lease = replies[r++];
+      const auto& ttl = replies[r++];
+      nlohmann::json row = nlohmann::json::object();
+      row["partition"] = n;
+      row["owner"] = nullptr;
+      row["epoch"] = nullptr;
+      row["lease_ms_left"] = nullptr;
+      if (lease.is_string()) {
+        const auto& text = lease.as_string();
+        const auto space = text.rfind(' ');
+        row["owner"] = text.substr(0, space);
+        if (space != std::string::npos) row["epoch"] = std::stoull(text.substr(space + 1));
+        if (ttl.is_integer() && ttl.as_integer() >= 0) row["lease_ms_left"] = ttl.as_integer();
+      }
+      // The group's lag: entries not yet read by any engine (null before the first read, or when
+      // Redis cannot count it after a deletion).
+      row["lag"] = nullptr;
+      const auto& groups = replies[r++];
+      if (groups.is_array()) {
+        for (const auto& group : groups.elements()) {
+          const auto& f = group.elements();
+          bool ours = false;
+          const redis::reply* lag = nullptr;
+          for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
+            const auto field = f[i].as_string();
+            if (field == "name") ours = f[i + 1].as_string() == redis::consumer_group;
+            if (field == "lag") lag = &f[i + 1];
+          }
+          if (ours && lag && lag->is_integer()) row["lag"] = lag->as_integer();
+        }
+      }
+      row["timers_pending"] = partition_timers;
+      const auto& position = replies[r++];
+      row["committed_position"] =
+          position.is_string() ? nlohmann::json(position.as_string()) : nlohmann::json(nullptr);
+      rows.push_back(std::move(row));
+    }
+    // The live engines and how long each one's membership has left.
+    std::vector<std::vector<std::string>> membership;
+    membership.push_back({"TIME"});
+    membership.push_back({"ZRANGE", redis::engines_key(options.prefix), "0", "-1", "WITHSCORES"});
+    const auto members = co_await conn.pipeline(std::move(membership));
+    auto engines = nlohmann::json::array();
+    if (members[0].is_array() && members[1].is_array()) {
+      const auto& t = members[0].elements();
+      const std::int64_t now =
+          std::stoll(t.at(0).as_string()) * 1000 + std::stoll(t.at(1).as_string()) / 1000;
+      const auto& e = members[1].elements();
+      for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+        const auto left = std::stoll(e[i + 1].as_string()) - now;
+        if (left <= 0) continue;  // lapsed: the next sharing round drops it
+        nlohmann::json engine = nlohmann::json::object();
+        engine["engine"] = e[i].as_string();
+        engine["membership_ms_left"] = left;
+        std::int64_t held = 0;
+        for (const auto& row : rows) {
+          if (row["owner"] == e[i].as_string()) ++held;
+        }
+        engine["partitions"] = held;
+        engines.push_back(std::move(engine));
+      }
     }
     nlohmann::json j = {{"cases_by_state", states},   {"escalations_open", escalations},
                         {"cases_overdue", overdue},   {"timers_pending", timers},
                         {"dead_letters", dead},       {"outbound_events", outbound},
                         {"inbound_pending", pending}, {"ledger_entries", ledger}};
+    j["engines"] = std::move(engines);
+    j["partitions"] = std::move(rows);
     co_return j;
   };
   try {

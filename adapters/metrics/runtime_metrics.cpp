@@ -83,8 +83,47 @@ void runtime_metrics::reconnected(std::uint32_t partition) {
   m_.partition_owned(partition).set(0);
 }
 
-void runtime_metrics::acquired(std::uint32_t partition, const std::string&) {
+void runtime_metrics::acquired(std::uint32_t partition, const std::string& token) {
   m_.partition_owned(partition).set(1);
+  // The token is "<owner> <epoch>".
+  const auto space = token.rfind(' ');
+  if (space == std::string::npos) return;
+  double epoch = 0;
+  try {
+    epoch = static_cast<double>(std::stoull(token.substr(space + 1)));
+  } catch (const std::exception&) {
+    return;
+  }
+  partition_epoch(partition).set(epoch);
+}
+
+void runtime_metrics::released(std::uint32_t partition) {
+  m_.partition_owned(partition).set(0);
+}
+
+void runtime_metrics::membership(std::size_t live_engines, std::uint32_t share) {
+  registry_
+      .gauge("xyp_engines_live",
+             "Engines sharing the partitions, as this engine's last membership round saw them.")
+      .set(static_cast<double>(live_engines));
+  registry_
+      .gauge("xyp_partition_share",
+             "This engine's fair share of the partitions: how many it aims to serve.")
+      .set(static_cast<double>(share));
+}
+
+void runtime_metrics::identify(const std::string& engine) {
+  registry_
+      .gauge("xyp_engine_info", "1, labelled with this engine's id (its leases' owner).",
+             {{"engine", engine}})
+      .set(1);
+}
+
+metrics::gauge& runtime_metrics::partition_epoch(std::uint32_t partition) {
+  return registry_.gauge(
+      "xyp_partition_epoch",
+      "The epoch of the partition's lease as this engine took it last (0: never taken).",
+      {{"partition", std::to_string(partition)}});
 }
 
 void runtime_metrics::fenced(std::uint32_t partition) {
@@ -92,7 +131,10 @@ void runtime_metrics::fenced(std::uint32_t partition) {
 }
 
 void runtime_metrics::expect_partitions(std::uint32_t count) {
-  for (std::uint32_t n = 0; n < count; ++n) m_.partition_owned(n).set(0);
+  for (std::uint32_t n = 0; n < count; ++n) {
+    m_.partition_owned(n).set(0);
+    partition_epoch(n).set(0);
+  }
 }
 
 void runtime_metrics::conflict(std::uint32_t partition) {

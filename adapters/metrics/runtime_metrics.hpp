@@ -22,14 +22,23 @@ class runtime_metrics final : public redis::runtime_observer {
   void reconnected(std::uint32_t partition) override;
   void conflict(std::uint32_t partition) override;
   // Lease ownership as xyp_partition_owned: 1 from taking a lease until it is lost to another
-  // owner or dropped on a Redis failure (the runtime reconnects and takes it again).
+  // owner, handed over, or dropped on a Redis failure (the runtime reconnects and takes it
+  // again); xyp_partition_epoch: the epoch of the lease this engine took last (its fencing
+  // token's counter). The owner is the engine exporting owned = 1: xyp_engine_info says its id.
   void acquired(std::uint32_t partition, const std::string& token) override;
   void fenced(std::uint32_t partition) override;
+  // Handed over to another engine (the fair share moved, or the engine stops): not owned.
+  void released(std::uint32_t partition) override;
+  // xyp_engines_live and xyp_partition_share: what this engine's last membership round saw.
+  void membership(std::size_t live_engines, std::uint32_t share) override;
   // Every partition the engine may serve, exported as 0 until its lease is taken, so that a
   // partition nobody holds shows as a 0 and not as a missing series.
   void expect_partitions(std::uint32_t count);
+  // xyp_engine_info{engine="<lease owner id>"} 1: which engine this /metrics is.
+  void identify(const std::string& engine);
 
  private:
+  metrics::gauge& partition_epoch(std::uint32_t partition);
   metrics::registry& registry_;
   metrics::engine_metrics m_;
   health_board* health_;
