@@ -117,3 +117,24 @@ TEST_CASE("every partition an engine may serve is exported as not owned before a
   metrics.reconnected(1);  // a Redis failure drops what the partition held
   CHECK(owned(registry, 1) == "0");
 }
+
+TEST_CASE("the epoch of each partition's lease, the hand-over and the share are exported",
+          "[metrics]") {
+  metrics::registry registry;
+  http::runtime_metrics metrics(registry);
+  metrics.expect_partitions(2);
+  auto shows = [&](const std::string& series) {
+    return registry.expose().find(series + "\n") != std::string::npos;
+  };
+  CHECK(shows("xyp_partition_epoch{partition=\"0\"} 0"));
+  metrics.identify("engine-1-42-0badcafe");
+  CHECK(shows("xyp_engine_info{engine=\"engine-1-42-0badcafe\"} 1"));
+  metrics.acquired(1, "engine-1-42-0badcafe 17");
+  CHECK(owned(registry, 1) == "1");
+  CHECK(shows("xyp_partition_epoch{partition=\"1\"} 17"));
+  metrics.released(1);  // handed over to another engine
+  CHECK(owned(registry, 1) == "0");
+  metrics.membership(3, 2);
+  CHECK(shows("xyp_engines_live 3"));
+  CHECK(shows("xyp_partition_share 2"));
+}

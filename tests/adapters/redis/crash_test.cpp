@@ -19,6 +19,7 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -64,7 +65,17 @@ constexpr bool sanitized = true;
 constexpr bool sanitized = false;
 #endif
 
-constexpr std::uint32_t partitions = 2;
+// The partitions of the test running now: 2, unless a test sets more (partition_count).
+std::uint32_t partitions = 2;
+
+// Sets the partition count for one test; the rig, the replay and every check read it.
+struct partition_count {
+  explicit partition_count(std::uint32_t count) : before(partitions) { partitions = count; }
+  ~partition_count() { partitions = before; }
+  partition_count(const partition_count&) = delete;
+  partition_count& operator=(const partition_count&) = delete;
+  std::uint32_t before;
+};
 constexpr auto wait_limit = 120s;  // for any one thing the test waits for
 constexpr auto stop_limit = 5s;    // SIGTERM to exit: the engine's graceful window
 
@@ -329,16 +340,20 @@ bool holds_every_lease(blocking_client& client, const std::string& prefix, pid_t
 
 class rig {
  public:
-  rig(test::redis_server& server, std::string prefix)
+  // `lease_ms`: the engines' --lease-ttl; 0: the default below.
+  rig(test::redis_server& server, std::string prefix, std::int64_t lease_ms = 0)
       : server_(server),
         prefix_(std::move(prefix)),
+        lease_ms_(lease_ms),
         engine_(engine_args(server), server.dir() / "engine.stderr"),
         other_(engine_args(server), server.dir() / "engine-2.stderr"),
+        third_(engine_args(server), server.dir() / "engine-3.stderr"),
         progress_(prefix_) {}
 
   engine_process& engine() { return engine_; }
-  // A second engine on the same partitions (the fencing tests).
+  // A second and a third engine on the same partitions (the fencing and sharing tests).
   engine_process& other() { return other_; }
+  engine_process& third() { return third_; }
   const outbound_progress& progress() const { return progress_; }
   const std::string& prefix() const { return prefix_; }
 
@@ -385,7 +400,8 @@ class rig {
 
   std::string diagnostics() const {
     return engine_.log_tail() + (other_.pid() > 0 ? other_.log_tail() : std::string()) +
-           "--- redis-server\n" + server_.log_tail(10);
+           (third_.pid() > 0 ? third_.log_tail() : std::string()) + "--- redis-server\n" +
+           server_.log_tail(10);
   }
 
   // Waits, bounded, until `done()`; between checks it waits for new outbound entries (100 ms at
@@ -394,6 +410,11 @@ class rig {
   void wait_for(Done done, const std::string& what) {
     wait_until(done, what);
   }
+  // The same, failing after `limit` instead of the rig's generous wait_limit.
+  template <class Done>
+  void wait_for(Done done, const std::string& what, std::chrono::milliseconds limit) {
+    wait_until(done, what, limit);
+  }
 
  private:
   std::vector<std::string> engine_args(const test::redis_server& server) const {
@@ -401,15 +422,18 @@ class rig {
     // Under the sanitizers a loop can be busy for most of a second on a loaded machine, and an
     // engine that cannot renew in time rightly gives its partitions up: the tests that count on
     // the first engine keeping its leases while it lives give it 5 s there.
+    const std::string lease =
+        lease_ms_ > 0 ? std::to_string(lease_ms_) : (sanitized ? "5000" : "1000");
     return {XYP_BINARY,    "run",       "--redis",      server.url(),
             "--prefix",    prefix_,     "--partitions", std::to_string(partitions),
             "--clock",     "simulated", "--profile",    profile,
-            "--log-level", "info",      "--lease-ttl",  sanitized ? "5000" : "1000"};
+            "--log-level", "info",      "--lease-ttl",  lease};
   }
 
   template <class Done>
-  void wait_until(Done done, const std::string& what) {
-    const auto deadline = std::chrono::steady_clock::now() + wait_limit;
+  void wait_until(Done done, const std::string& what,
+                  std::chrono::milliseconds limit = wait_limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       if (done()) return;
       int status = 0;
@@ -423,8 +447,13 @@ class rig {
                                   << what << "\n"
                                   << diagnostics());
       }
+      if (third_.pid() > 0 && third_.ended(status)) {
+        FAIL("the third engine " << describe_status(status) << " while the test waited for " << what
+                                 << "\n"
+                                 << diagnostics());
+      }
       if (std::chrono::steady_clock::now() >= deadline) {
-        FAIL("waited " << wait_limit.count() << " s for " << what << "; outbound seen "
+        FAIL("waited " << limit.count() << " ms for " << what << "; outbound seen "
                        << progress_.seen() << "\n"
                        << diagnostics());
       }
@@ -435,8 +464,10 @@ class rig {
 
   test::redis_server& server_;
   std::string prefix_;
+  std::int64_t lease_ms_;
   engine_process engine_;
   engine_process other_;
+  engine_process third_;
   outbound_progress progress_;
   std::unique_ptr<blocking_client> client_;
 };
@@ -658,6 +689,44 @@ bool holds_every_lease(blocking_client& client, const std::string& prefix, pid_t
   return true;
 }
 
+// How many leases each engine process holds (pid 0: partitions nobody holds).
+std::map<pid_t, std::uint32_t> lease_counts(blocking_client& client, const std::string& prefix) {
+  std::map<pid_t, std::uint32_t> counts;
+  for (std::uint32_t n = 0; n < partitions; ++n) ++counts[lease_holder(client, prefix, n)];
+  return counts;
+}
+
+// Whether the leases are held exactly as `expected` says (pid -> partitions), none free.
+bool leases_split(blocking_client& client, const std::string& prefix,
+                  const std::map<pid_t, std::uint32_t>& expected) {
+  return lease_counts(client, prefix) == expected;
+}
+
+std::string describe_leases(blocking_client& client, const std::string& prefix) {
+  std::ostringstream out;
+  for (const auto& [pid, count] : lease_counts(client, prefix)) {
+    out << " " << (pid == 0 ? std::string("free") : "pid " + std::to_string(pid)) << ": " << count;
+  }
+  return out.str();
+}
+
+// What `xinyipi status` prints for the rig's prefix, parsed.
+json status_of(const test::redis_server& server, const std::string& prefix) {
+  const std::string command = std::string(XYP_BINARY) + " status --redis " + server.url() +
+                              " --prefix " + prefix + " --partitions " +
+                              std::to_string(partitions) + " 2>&1";
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
+      out.append(buffer, got);
+    }
+    ::pclose(pipe);
+  }
+  INFO("xinyipi status printed: " << out);
+  return json::parse(out);
+}
+
 // How many calls Redis refused with the fencing error (INFO errorstats).
 std::int64_t fenced_refusals(blocking_client& client) {
   const auto info = client.command({"INFO", "errorstats"}).as_string();
@@ -753,34 +822,146 @@ TEST_CASE(
   check_same_outcome(r, reference, expected);
 }
 
-TEST_CASE("two engines on the same partitions: one serves, the other waits and takes over",
-          "[crash][fencing]") {
+// Issue 10: any number of engines on one prefix share its partitions through the leases. The
+// sharing waits are bounded well under the rig's wait_limit: a new engine gets its share within
+// a few sharing rounds (a fifth of the 1 s lease each), a killed one's partitions are free once
+// its leases lapse.
+constexpr auto share_limit = sanitized ? 60s : 20s;
+
+TEST_CASE(
+    "engines share the partitions: two split them, a third joining takes its share, a "
+    "SIGKILLed one's are taken over, and nothing is lost or doubled",
+    "[crash][fencing][share]") {
+  const partition_count six(6);
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 500u : 2'000u});
+  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 4'000u});
+  memory_runtime reference(s.processor, partitions);
+  const auto expected = replay(reference, lines);
+  REQUIRE(expected.outbound_total > 1'000);
+
+  test::redis_server server({.appendonly = true});
+  rig r(server, prefix_for(server, "share"));
+  const auto o = r.producer_options();
+  REQUIRE(submit(o, lines) >= lines.size());
+
+  // Two engines started together split the six partitions three and three, mid-backlog.
+  r.engine().start("the first of two engines started together");
+  r.other().start("the second of two engines started together");
+  const pid_t first = r.engine().pid();
+  const pid_t second = r.other().pid();
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{first, 3}, {second, 3}});
+      },
+      "the two engines to hold three partitions each", share_limit);
+  r.wait_for_outbound(expected.outbound_total / 4);
+  INFO("leases:" << describe_leases(r.client(), r.prefix()));
+
+  // A third joins: two each.
+  r.third().start("a third engine joining");
+  const pid_t third = r.third().pid();
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{first, 2}, {second, 2}, {third, 2}});
+      },
+      "the three engines to hold two partitions each", share_limit);
+  CHECK(log_lines_with(r.engine().log(), "partition handed over") +
+            log_lines_with(r.other().log(), "partition handed over") >=
+        2);
+  r.wait_for_outbound(expected.outbound_total / 2);
+
+  // One dies: its two partitions are free when its leases lapse, and the other two take them.
+  r.engine().kill();
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{second, 3}, {third, 3}});
+      },
+      "the two engines left to hold three partitions each", share_limit);
+  r.wait_until_drained();
+  // Handed over cleanly, or taken after a death: never refused as another owner's.
+  CHECK(fenced_refusals(r.client()) == 0);
+  for (auto* engine : {&r.other(), &r.third()}) {
+    CHECK(log_lines_with(engine->log(), "partition lost to another owner") == 0);
+    const auto status = engine->terminate(stop_limit);
+    CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  }
+  check_same_outcome(r, reference, expected);
+}
+
+TEST_CASE(
+    "an engine stopped with SIGTERM hands its partitions over at once, long before its leases "
+    "would lapse",
+    "[crash][fencing][share]") {
+  const partition_count four(4);
+  setup s;
+  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 4'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
   test::redis_server server({.appendonly = true});
-  rig r(server, prefix_for(server, "two"));
+  // A lease of 30 s: a partition taken over within the limit below was handed over, not taken
+  // after its lease lapsed.
+  constexpr auto lease = 30s;
+  constexpr auto handover_limit = sanitized ? 15s : 10s;
+  rig r(server, prefix_for(server, "handover"),
+        std::chrono::duration_cast<std::chrono::milliseconds>(lease).count());
   const auto o = r.producer_options();
   REQUIRE(submit(o, lines) >= lines.size());
 
-  const pid_t first = r.start_both_engines();
-  r.wait_for_outbound(expected.outbound_total / 2);
-  // While the first lives, the second never serves.
-  CHECK(holds_every_lease(r.client(), r.prefix(), first));
-  CHECK(log_lines_with(r.other().log(), "serving partition") == 0);
-
-  r.engine().kill();
+  r.engine().start("the first of two engines");
+  r.other().start("the second of two engines");
+  const pid_t first = r.engine().pid();
   const pid_t second = r.other().pid();
-  r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), second); },
-             "the second engine to take every lease over");
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{first, 2}, {second, 2}});
+      },
+      "the two engines to hold two partitions each", share_limit);
+
+  // `xinyipi status` shows the split: both engines live with two partitions each, and each
+  // partition's owner, epoch, lag and timers as Redis has them.
+  {
+    const auto status = status_of(server, r.prefix());
+    REQUIRE(status.at("engines").size() == 2);
+    for (const auto& engine : status["engines"]) {
+      CHECK(engine.at("partitions") == 2);
+      CHECK(engine.at("membership_ms_left").get<std::int64_t>() > 0);
+    }
+    REQUIRE(status.at("partitions").size() == partitions);
+    for (std::uint32_t n = 0; n < partitions; ++n) {
+      const auto& row = status["partitions"][n];
+      INFO("partition " << n << ": " << row.dump());
+      CHECK(row.at("partition") == n);
+      const auto lease = r.client().command({"GET", redis::partition_keys(r.prefix(), n).lease()});
+      REQUIRE(lease.is_string());
+      CHECK(row.at("owner").get<std::string>() + " " + std::to_string(row.at("epoch").get<int>()) ==
+            lease.as_string());
+      CHECK(row.at("lease_ms_left").get<std::int64_t>() > 0);
+      CHECK(row.contains("lag"));
+      CHECK(row.at("timers_pending").is_number_integer());
+    }
+  }
+  r.wait_for_outbound(expected.outbound_total / 3);
+
+  // SIGTERM in the middle of the backlog: the batch in hand lands, the leases are released, and
+  // the engine leaves the engines key, so the other's share is all four at its next round.
+  // (It may have handed two over already, when it held all four before the other started.)
+  const auto handed_before = log_lines_with(r.engine().log(), "partition handed over");
+  const auto stopped_at = std::chrono::steady_clock::now();
+  const auto status = r.engine().terminate(stop_limit);
+  CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  CHECK(log_lines_with(r.engine().log(), "partition handed over") == handed_before + 2);
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{second, 4}});
+      },
+      "the engine left to hold all four partitions", handover_limit);
+  CHECK(std::chrono::steady_clock::now() - stopped_at < lease);
   r.wait_until_drained();
-  CHECK(log_lines_with(r.other().log(), "serving partition") == partitions);
   CHECK(fenced_refusals(r.client()) == 0);
   CHECK(log_lines_with(r.other().log(), "partition lost to another owner") == 0);
-  const auto status = r.other().terminate(stop_limit);
-  CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  const auto other_status = r.other().terminate(stop_limit);
+  CHECK((other_status && WIFEXITED(*other_status) && WEXITSTATUS(*other_status) == 0));
   check_same_outcome(r, reference, expected);
 }
 
@@ -799,9 +980,16 @@ TEST_CASE(
   REQUIRE(submit(o, lines) >= lines.size());
 
   const pid_t first = r.start_both_engines();
+  // The two share the partitions: the first hands one over to the second.
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{first, 1}, {r.other().pid(), 1}});
+      },
+      "the two engines to hold a partition each");
   r.wait_for_outbound(expected.outbound_total / 5);
 
   // Frozen in the middle of its backlog, past its lease.
+  const auto held_when_stopped = lease_counts(r.client(), r.prefix())[first];
   ::kill(first, SIGSTOP);
   const pid_t second = r.other().pid();
   r.wait_for([&] { return holds_every_lease(r.client(), r.prefix(), second); },
@@ -814,18 +1002,22 @@ TEST_CASE(
   // Every partition it drops is logged once as lost, whatever noticed it.
   r.wait_for(
       [&] {
-        return log_lines_with(r.engine().log(), "partition lost to another owner") >= partitions;
+        return log_lines_with(r.engine().log(), "partition lost to another owner") >=
+               held_when_stopped;
       },
-      "the continued engine to notice, for every partition, that it lost it");
+      "the continued engine to notice, for every partition it held, that it lost it");
   // Refused by Redis, not only noticed by the engine's own clock: a read or a renewal refused by
   // a Function, or the EXEC of a commit refused because the lease changed under its WATCH.
   CHECK(fenced_refusals(r.client()) +
             log_lines_with(r.engine().log(), "\"noticed_by\":\"the commit refused\"") >=
         1);
   r.wait_until_drained();
-  CHECK(holds_every_lease(r.client(), r.prefix(), second));
-  // The first engine served each partition once, before it was stopped.
-  CHECK(log_lines_with(r.engine().log(), "serving partition") == partitions);
+  // Continued, it joins again and gets its share back, handed over by the second (a new epoch).
+  r.wait_for(
+      [&] {
+        return leases_split(r.client(), r.prefix(), {{first, 1}, {second, 1}});
+      },
+      "the two engines to share the partitions again");
 
   for (auto* engine : {&r.engine(), &r.other()}) {
     const auto status = engine->terminate(stop_limit);
