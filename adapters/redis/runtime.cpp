@@ -1124,17 +1124,22 @@ asio::awaitable<void> runtime::run() {
   // every loop has finished its batch and share() has left the engines key.
   auto remaining = std::make_shared<std::size_t>(workers.size() + 1);
   asio::steady_timer done(executor_, asio::steady_timer::time_point::max());
+  // When every loop has ended (stop(), or each one by a defect), sharing ends too.
+  auto loops_left = std::make_shared<std::size_t>(workers.size());
+  auto stopping = stopping_;
   for (auto& w : workers) {
-    asio::co_spawn(executor_, w->run(), [remaining, &done](std::exception_ptr failure) {
-      if (failure) {
-        try {
-          std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-          log::error("partition loop ended by a defect", {{"error", e.what()}});
-        }
-      }
-      if (--*remaining == 0) done.cancel();
-    });
+    asio::co_spawn(executor_, w->run(),
+                   [remaining, loops_left, stopping, &done](std::exception_ptr failure) {
+                     if (--*loops_left == 0) stopping->store(true);
+                     if (failure) {
+                       try {
+                         std::rethrow_exception(failure);
+                       } catch (const std::exception& e) {
+                         log::error("partition loop ended by a defect", {{"error", e.what()}});
+                       }
+                     }
+                     if (--*remaining == 0) done.cancel();
+                   });
   }
   asio::co_spawn(executor_, share(workers), [remaining, &done](std::exception_ptr failure) {
     if (failure) {
