@@ -207,7 +207,7 @@ int main(int argc, char** argv) try {
   run_cmd->add_option("--batch", run.runtime.batch_size, "Entries per read")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
-  std::uint64_t lease_ms = 10'000;
+  std::uint64_t lease_ms = 8'000;
   run_cmd
       ->add_option("--lease-ttl", lease_ms,
                    "Partition lease in ms; renewed every third of it, taken over when it lapses")

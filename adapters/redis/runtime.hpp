@@ -28,11 +28,11 @@ struct runtime_options {
   std::string prefix = "xyp";
   std::uint32_t partitions = 1;
   std::string consumer = "engine-1";
-  std::size_t batch_size = 256;                 // entries per XREADGROUP
-  std::size_t units_per_commit = 512;           // units per FCALL at most (a timer storm is cut)
-  std::chrono::milliseconds block{100};         // XREADGROUP BLOCK when no timer is due sooner
-  std::chrono::milliseconds lease_ttl{10'000};  // renewed every third of it
-  std::string owner;                            // the lease's owner id; empty: consumer-pid-random
+  std::size_t batch_size = 256;                // entries per XREADGROUP
+  std::size_t units_per_commit = 512;          // units per FCALL at most (a timer storm is cut)
+  std::chrono::milliseconds block{100};        // XREADGROUP BLOCK when no timer is due sooner
+  std::chrono::milliseconds lease_ttl{8'000};  // renewed every third of it
+  std::string owner;                           // the lease's owner id; empty: consumer-pid-random
   // How often the engine renews its membership (the engines key, with lease_ttl as its expiry),
   // reads the leases and takes or hands over partitions towards its fair share; 0: lease_ttl / 5
   // within [50 ms, 1 s].
