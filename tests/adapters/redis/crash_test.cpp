@@ -681,7 +681,7 @@ TEST_CASE("the engine killed with SIGKILL at random moments loses nothing and do
           "[crash]") {
   setup s;
   const std::uint32_t cases = sanitized ? 2'000 : 5'000;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = cases});
+  const auto lines = cli::generate_traffic(s.policy, s.calendar, {.cases = cases});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
   REQUIRE(expected.outbound_total > 1'000);
@@ -717,7 +717,7 @@ TEST_CASE(
     "[crash]") {
   setup s;
   const std::uint32_t cases = sanitized ? 1'000 : 5'000;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = cases});
+  const auto lines = cli::generate_traffic(s.policy, s.calendar, {.cases = cases});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
   REQUIRE(expected.outbound_total > 1'000);
@@ -756,7 +756,8 @@ TEST_CASE(
 TEST_CASE("two engines on the same partitions: one serves, the other waits and takes over",
           "[crash][fencing]") {
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 500u : 2'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 500u : 2'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
@@ -789,7 +790,8 @@ TEST_CASE(
     "and it stops serving",
     "[crash][fencing]") {
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 5'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 5'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
@@ -837,7 +839,8 @@ TEST_CASE(
 TEST_CASE("FUNCTION FLUSH while the engine runs: it loads its functions again and goes on",
           "[crash][fencing]") {
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 500u : 2'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 500u : 2'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
