@@ -276,7 +276,10 @@ TEST_CASE("the generator's defaults make a day like the committed sample day", "
     CHECK(generated.cases_applied.count(id) == 1);
   }
   CHECK(generated.first_at == sample.first_at);
-  CHECK(generated.event_types == sample.event_types);
+  for (const auto& type : sample.event_types) {
+    INFO(type);
+    CHECK(generated.event_types.count(type) == 1);
+  }
   // About as many lines, about as many of them unreadable.
   CHECK(generated.lines > sample.lines * 8 / 10);
   CHECK(generated.lines < sample.lines * 12 / 10);
