@@ -236,7 +236,7 @@ TEST_CASE("options that would leave the calendar's years are refused", "[traffic
 struct day_shape {
   std::set<std::string> cases_applied;  // the case ids of the readable case.apply lines
   std::set<std::string> event_types;    // of the readable lines
-  std::string first_at;                 // the first line's `at`
+  std::string first_at;                 // the first readable line's `at`
   std::size_t unreadable = 0;           // lines that do not parse as an envelope
   std::size_t lines = 0;
 };
@@ -275,7 +275,8 @@ TEST_CASE("the generator's defaults make a day like the committed sample day", "
     CHECK(sample.cases_applied.count(id) == 1);
     CHECK(generated.cases_applied.count(id) == 1);
   }
-  CHECK(generated.first_at == sample.first_at);
+  // The same first morning (the minutes are the dice's).
+  CHECK(generated.first_at.substr(0, 13) == sample.first_at.substr(0, 13));
   for (const auto& type : sample.event_types) {
     INFO(type);
     CHECK(generated.event_types.count(type) == 1);
