@@ -69,11 +69,14 @@ struct redis_flags {
   }
 };
 
-int run_generate(const std::string& profile, xyp::cli::traffic_options options,
-                 const std::string& out_path) {
+// `generate`: the cases are played through the engine on the configuration's calendar, the one
+// replay and run default to.
+int run_generate(const std::string& profile, const std::filesystem::path& calendars,
+                 xyp::cli::traffic_options options, const std::string& out_path) {
   try {
     const auto policy = xyp::load_policy(profile);
-    const auto lines = xyp::cli::generate_traffic(policy, options);
+    const auto calendar = xyp::working_calendar::load_directory(calendars);
+    const auto lines = xyp::cli::generate_traffic(policy, calendar, options);
     std::ofstream file;
     if (!out_path.empty() && out_path != "-") {
       file.open(out_path);
@@ -88,6 +91,9 @@ int run_generate(const std::string& profile, xyp::cli::traffic_options options,
               << " cases\n";
     return xyp::cli::exit_ok;
   } catch (const xyp::config_error& e) {
+    std::cerr << "xinyipi generate: " << e.what() << "\n";
+    return xyp::cli::exit_config;
+  } catch (const xyp::calendar_error& e) {
     std::cerr << "xinyipi generate: " << e.what() << "\n";
     return xyp::cli::exit_config;
   } catch (const std::invalid_argument& e) {
@@ -358,7 +364,7 @@ int main(int argc, char** argv) try {
   }
   if (*generate_cmd) {
     default_to(traffic_profile, config_dir, "profiles/shilong.json");
-    return run_generate(traffic_profile, traffic, traffic_out);
+    return run_generate(traffic_profile, config_dir / "calendars", traffic, traffic_out);
   }
   if (*calendar_check_cmd) return run_calendar_check(calendar_file);
   if (*run_cmd) {

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "adapters/cli/case_probe.hpp"
 #include "engine/domain/case_record.hpp"
 #include "engine/domain/eligibility.hpp"
 #include "engine/domain/identity.hpp"
@@ -38,12 +39,6 @@ constexpr int day_closes = 18 * 3600;               // the clock.advance closing
 constexpr int tail_calendar_days = 45;              // after the last event, for the clocks
 constexpr std::uint32_t cases_per_day = 60;         // a service centre's day
 constexpr int max_prefix_bytes = 100;               // ids stay within the contract's 128 characters
-// The generator counts Monday to Friday; the engine counts the State Council's calendar. Steps
-// that must follow or precede a timer keep these margins, so that a statutory holiday (National
-// Day takes up to 6 weekdays) or its make-up weekend days (at most 2) never put them on the
-// wrong side of it.
-constexpr int holiday_margin = 6;
-constexpr int make_up_margin = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness. Only the raw output of std::mt19937_64 is used, which the standard fixes bit for
@@ -135,14 +130,14 @@ class office_days {
   chr::sys_days date(int day) const { return dates_[static_cast<std::size_t>(day)]; }
   int opens(int day) const { return day == 0 ? first_open_ : office_opens; }
 
-  // The first working day whose events come after a timer due at the end of `day` has fired:
-  // timers fire at the clock.advance of the next calendar day, at 18:00, after its office hours.
-  int after_timer(int day) const {
-    const auto fired_on = date(std::min(day, last())) + chr::days{1};
-    int next = day + 1;
-    while (next <= last() && date(next) <= fired_on) ++next;
-    return next;
+  // Around a clock.advance at `fire` (18:00): the last working day whose office hours come
+  // before it (-1 when none), and the first whose hours come after it (past last() when none).
+  int last_on_or_before(instant fire) const {
+    const auto date = chr::floor<chr::days>(fire + shanghai_offset);
+    return static_cast<int>(std::upper_bound(dates_.begin(), dates_.end(), date) - dates_.begin()) -
+           1;
   }
+  int first_after(instant fire) const { return last_on_or_before(fire) + 1; }
 
   instant at(moment m) const { return at(date(m.day), m.second); }
   static instant at(chr::sys_days date, int second) {
@@ -175,22 +170,11 @@ struct applicant {
   applicant_kind kind = applicant_kind::person;
   std::string name;
   std::string contact;
-  std::optional<credit_profile> credit;  // nothing: the credit system never reported
-  std::optional<moment> reported;        // when its credit.update came
+  std::optional<credit_profile> credit;     // nothing: the credit system never reported
+  std::optional<moment> reported;           // when its credit.update came
+  std::optional<std::size_t> report_event;  // that credit.update, among the planned events
   int cases = 0;
   std::size_t returning_slot = 0;  // its place among the applicants who may apply again
-
-  credit_snapshot snapshot() const {
-    credit_snapshot s;
-    if (!credit) return s;
-    s.known = true;
-    s.grade = credit->grade;
-    s.score = credit->score;
-    s.tax_incentive_card = credit->tax_incentive_card;
-    s.blacklisted = credit->blacklisted;
-    s.key_review = credit->key_review;
-    return s;
-  }
 };
 
 const std::vector<std::string_view> person_regions{"410404", "410402", "410411", "370402",
@@ -302,50 +286,7 @@ json credit_data(const credit_profile& c) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the clerk expects of a case: the engine's own rules (eligibility.hpp) applied to what the
-// generator handed in, so that follow-up events fit the state the engine will be in.
-
-struct case_view {
-  case_state state = case_state::applied;
-  std::vector<std::string> privileges;
-  std::vector<std::string> materials;
-  std::vector<std::string> missing;
-  std::vector<std::string> replaced;
-  track track_used = track::standard;
-  int decision_from = -1;   // working day the decision clock runs from; -1: not running
-  int supplement_due = -1;  // deficiency acceptance: the day the missing materials are due
-  bool needs_verification = false;
-
-  bool has(std::string_view privilege) const {
-    return std::find(privileges.begin(), privileges.end(), privilege) != privileges.end();
-  }
-  bool pending() const { return is_pending_decision(state); }
-  bool verification_if_approved() const {
-    return track_used == track::commitment || !replaced.empty();
-  }
-};
-
-// Facilitation ends (credit-track withdrawal or revocation): as fall_back_to_standard_track.
-void fall_back(case_view& v) {
-  v.missing = merged(v.missing, v.replaced);
-  v.replaced.clear();
-  v.privileges.clear();
-  v.track_used = track::standard;
-  v.supplement_due = -1;
-  switch (v.state) {
-    case case_state::accepted:
-      if (v.missing.empty()) return;
-      [[fallthrough]];
-    case case_state::accepted_deficient:
-    case case_state::supplement_overdue:
-    case case_state::correction_required:
-      v.state = case_state::correction_required;
-      if (!v.missing.empty()) v.decision_from = -1;
-      return;
-    default:
-      return;
-  }
-}
+// What applicants hand in.
 
 enum class material_gap { none, deferrable, replaceable, main, deferrable_and_replaceable };
 
@@ -410,7 +351,28 @@ struct planned_event {
   flaw defect = flaw::none;
   std::size_t original = 0;   // duplicate_delivery: the event delivered again
   std::uint64_t variant = 0;  // which field a defect hits, or where a line is cut
+  // The envelope's text without its id, written once when the engine is asked about the event:
+  // the line is `{"id":<id>,` and the rest of it. Empty for bad input and the clock.
+  std::string body;
 };
+
+// The envelope of a planned event, under the given id.
+json envelope(const planned_event& e, std::string id) {
+  json envelope{{"id", std::move(id)}, {"type", e.type}};
+  if (!e.applicant_id.empty()) envelope["applicant_id"] = e.applicant_id;
+  if (!e.case_id.empty()) envelope["case_id"] = e.case_id;
+  envelope["at"] = format_rfc3339(e.at);
+  envelope["actor"] = {{"id", e.actor_id}, {"role", e.role}};
+  envelope["data"] = e.data;
+  return envelope;
+}
+
+// The envelope under `id` from its text without one.
+std::string with_id(std::string_view id, const std::string& body) {
+  std::string line = "{\"id\":" + json(id).dump() + ",";
+  line.append(body, 1);
+  return line;
+}
 
 // The data field every event type requires, for defects aimed at it.
 std::string_view required_data_key(std::string_view type) {
@@ -505,8 +467,13 @@ std::string truncated(const std::string& line, std::uint64_t variant) {
 
 class traffic_plan {
  public:
-  traffic_plan(const jurisdiction_policy& policy, const traffic_options& options)
-      : policy_(policy), options_(options), dice_(options.seed), days_(options.start) {
+  traffic_plan(const jurisdiction_policy& policy, const working_calendar& calendar,
+               const traffic_options& options)
+      : policy_(policy),
+        options_(options),
+        dice_(options.seed),
+        days_(options.start),
+        probe_(policy, calendar) {
     check_options();
     for (const auto& [code, m] : policy_.matters) {
       matters_.push_back(&m);
@@ -600,7 +567,31 @@ class traffic_plan {
     e.role = role;
     e.data = std::move(data);
     events_.push_back(std::move(e));
-    return events_.size() - 1;
+    const auto index = events_.size() - 1;
+    probe(index);
+    // The event that ended the case, for bad input aimed at a closed case.
+    const auto* r = probe_.record();
+    if (r != nullptr && is_final(r->state) && !case_facts_.empty() &&
+        !case_facts_.back().closing_event) {
+      case_facts_.back().closing_event = index;
+    }
+    return index;
+  }
+
+  // Applies a planned event in the engine that plays the current case. The engine refusing an
+  // event the generator meant as good traffic is a defect of the generator.
+  void probe(std::size_t index) {
+    auto& e = events_[index];
+    if (e.body.empty()) {
+      auto whole = envelope(e, "");
+      whole.erase("id");
+      e.body = whole.dump();
+    }
+    const auto refused = probe_.apply(with_id("probe-" + std::to_string(e.seq), e.body), e.at);
+    if (refused) {
+      throw std::logic_error("the engine refused generated " + e.type + " for " + e.case_id + ": " +
+                             *refused);
+    }
   }
 
   std::string staff(std::string_view role, int count) {
@@ -687,6 +678,11 @@ class traffic_plan {
   }
 
   // -- one case ---------------------------------------------------------------------------------
+  //
+  // Each case is played through the real engine (case_probe) as it is planned: every event is
+  // applied there first, and the next one is chosen from the state and the timers the engine
+  // reports. The generator knows what applicants and officials do, never what the rules make of
+  // it.
 
   // What bad input aimed at a case needs to know of it.
   struct case_facts {
@@ -703,13 +699,26 @@ class traffic_plan {
     const matter* m = nullptr;
     moment t;            // its latest event so far
     int not_before = 0;  // a working day its next step may not precede (a timer must fire)
-    case_view view;
     std::size_t apply_event = 0;
   };
 
   std::string_view channel_name(channel c) {
     return c == channel::window ? "window" : c == channel::online ? "online" : "phone";
   }
+
+  // The case as the engine holds it after the events so far.
+  const case_record& record() const {
+    const auto* r = probe_.record();
+    if (r == nullptr) throw std::logic_error("the engine holds no case the generator applied for");
+    return *r;
+  }
+  case_state state() const { return record().state; }
+  bool pending() const { return is_pending_decision(state()); }
+
+  // The working day of the last events a timer's clock.advance comes after, and the first one
+  // that comes after it.
+  int last_day_before(instant fire) const { return days_.last_on_or_before(fire); }
+  int first_day_after(instant fire) const { return days_.first_after(fire); }
 
   void plan_case(std::uint32_t n, int day) {
     case_plan c;
@@ -720,11 +729,15 @@ class traffic_plan {
     auto& who = applicants_[c.who];
     ++who.cases;
     const moment applied{day, arrival};
+    probe_.start(c.id);
 
     if (who.credit && !who.reported) {
       who.reported = moment{day, dice_.between(days_.opens(day), arrival - 60)};
-      emit(*who.reported, "credit.update", who, "", "credit-platform", "system",
-           credit_data(*who.credit));
+      who.report_event = emit(*who.reported, "credit.update", who, "", "credit-platform", "system",
+                              credit_data(*who.credit));
+    } else if (who.report_event) {
+      // A returning applicant: the engine hears of its credit as it did for its first case.
+      probe(*who.report_event);
     }
 
     const bool opted_in = dice_.chance(0.8);
@@ -733,6 +746,7 @@ class traffic_plan {
     const auto gap = static_cast<material_gap>(dice_.weighted({45, 20, 15, 10, 10}));
     const auto materials = handed_in(*c.m, gap, dice_);
     const bool at_window = via == channel::window;
+    case_facts_.push_back({events_.size(), std::nullopt});
     c.apply_event = emit(applied, "case.apply", who, c.id, at_window ? staff("clerk", 12) : who.id,
                          at_window ? "clerk" : "applicant",
                          {{"matter", c.m->code},
@@ -744,12 +758,7 @@ class traffic_plan {
                           {"credit_track", opted_in},
                           {"commitment_signed", signed_commitment},
                           {"materials", materials}});
-    case_facts_.push_back({c.apply_event, std::nullopt});
     c.t = applied;
-    c.view.materials = materials;
-    c.view.privileges = assess_eligibility(policy_, *c.m, who.kind, who.snapshot(), opted_in,
-                                           signed_commitment, via)
-                            .privileges;
 
     // Ways out before the decision: withdrawal (5%) and termination (2%), before or after the
     // intake review.
@@ -757,7 +766,7 @@ class traffic_plan {
     const bool exit_early = dice_.chance(0.3);
     if (exit != way_out::none && exit_early && !leave(c, exit)) return;
 
-    // The intake review: 88% accepted, 4% rejected, 8% no verdict in time (deemed accepted).
+    // The intake review: 88% accepted, 4% rejected, 8% no verdict in time.
     const auto intake = static_cast<intake_verdict>(dice_.weighted({88, 4, 8}));
     if (intake == intake_verdict::reject) {
       const auto at = step(c.t, day + dice_.between(0, 1));
@@ -766,32 +775,31 @@ class traffic_plan {
       const auto clerk = staff("clerk", 12);
       const auto reason = dice_.pick(std::vector<std::string_view>{
           "申请事项不属于本机关职权范围", "申请人不具备申请资格", "依法不需要取得行政许可"});
-      close(emit(c.t, "case.accept", who, c.id, clerk, "clerk",
-                 {{"materials", c.view.materials}, {"verdict", "reject"}, {"reason", reason}}));
+      emit(c.t, "case.accept", who, c.id, clerk, "clerk",
+           {{"materials", record().materials}, {"verdict", "reject"}, {"reason", reason}});
       return;
     }
     if (intake == intake_verdict::none_in_time) {
-      deem_accepted(c, day);
+      if (!wait_for_timers(c)) return;
     } else {
       const auto at = step(c.t, day + (dice_.chance(0.6) ? 0 : 1));
       if (!at) return;
       c.t = *at;
       emit(c.t, "case.accept", who, c.id, staff("clerk", 12), "clerk",
-           {{"materials", c.view.materials}, {"verdict", "accept"}});
-      review_intake(c);
+           {{"materials", record().materials}, {"verdict", "accept"}});
     }
 
     // A few applicants are blacklisted while a case with facilitation is open.
-    if (c.view.pending() && !c.view.privileges.empty() && who.cases == 1 && dice_.chance(0.05)) {
+    if (pending() && !record().privileges.empty() && who.cases == 1 && dice_.chance(0.05)) {
       blacklist(c);
     }
-    if (exit != way_out::none && !exit_early && c.view.pending() && !leave(c, exit)) return;
+    if (exit != way_out::none && !exit_early && pending() && !leave(c, exit)) return;
 
-    if (c.view.state == case_state::accepted_deficient) supply_deferred(c);
-    if (c.view.state == case_state::correction_required) supply_corrections(c);
-    if (c.view.state == case_state::accepted) decide(c);
-    if (c.view.state == case_state::approved && c.view.needs_verification) verify(c);
-    const auto end = c.view.state;
+    if (state() == case_state::accepted_deficient) supply_deferred(c);
+    if (state() == case_state::correction_required) supply_corrections(c);
+    if (state() == case_state::accepted) decide(c);
+    if (state() == case_state::approved && record().needs_verification) verify(c);
+    const auto end = state();
     const bool decided = end == case_state::approved || end == case_state::denied ||
                          end == case_state::verified || end == case_state::revoked;
     if (decided && dice_.chance(0.5)) feedback(c);
@@ -800,90 +808,38 @@ class traffic_plan {
   // Withdrawal or termination; false when the case ended.
   bool leave(case_plan& c, way_out exit) {
     const auto& who = applicants_[c.who];
-    const auto at = step(c.t, c.t.day + dice_.between(0, 3));
+    const auto at = step(c.t, std::max(c.t.day + dice_.between(0, 3), c.not_before));
     if (!at) return false;
     c.t = *at;
     if (exit == way_out::terminate) {
-      c.view.state = case_state::terminated;
       const auto supervisor = staff("supervisor", 3);
       const auto reason = dice_.pick(
           std::vector<std::string_view>{"申请人主体资格已依法终止", "申请事项依法不再需要许可",
                                         "因不可抗力导致行政许可事项无法办理"});
-      close(emit(c.t, "case.terminate", who, c.id, supervisor, "supervisor", {{"reason", reason}}));
+      emit(c.t, "case.terminate", who, c.id, supervisor, "supervisor", {{"reason", reason}});
       return false;
     }
-    const bool whole = exit == way_out::withdraw_application || c.view.privileges.empty();
-    const auto index =
-        emit(c.t, "case.withdraw", who, c.id, who.id, "applicant",
-             {{"scope", whole ? "application" : "credit_track"},
-              {"reason", whole ? "申请人主动撤回申请" : "申请人自愿退出信用承诺审批"}});
-    if (whole) {
-      c.view.state = case_state::withdrawn;
-      close(index);
-      return false;
+    // Only a case served with facilitation has a credit track to leave.
+    const bool whole = exit == way_out::withdraw_application || record().privileges.empty();
+    emit(c.t, "case.withdraw", who, c.id, who.id, "applicant",
+         {{"scope", whole ? "application" : "credit_track"},
+          {"reason", whole ? "申请人主动撤回申请" : "申请人自愿退出信用承诺审批"}});
+    return pending();
+  }
+
+  // No verdict in time: the file waits for the engine's timers to move the case on (art. 32's
+  // deemed acceptance), and the next step comes on a working day after that. False when the
+  // calendar has no such day or nothing would move the case.
+  bool wait_for_timers(case_plan& c) {
+    const auto before = state();
+    for (const auto& firing : probe_.forecast(last_clock())) {
+      if (firing.state_after == before) continue;
+      c.not_before = first_day_after(firing.at);
+      if (c.not_before > last_day()) return false;
+      probe_.advance_to(days_.at({c.not_before, days_.opens(c.not_before)}));
+      return true;
     }
-    fall_back(c.view);
-    return true;
-  }
-
-  // Records the event that ended the case, for bad input aimed at a closed case.
-  void close(std::size_t event) { case_facts_.back().closing_event = event; }
-
-  // Art. 32: no verdict within the correction-notice period counts as accepted on receipt, and
-  // the decision limit runs from that day (art. 42). The file then waits for a reviewer, who
-  // takes it up only once the deemed acceptance has surely happened, holidays or not.
-  void deem_accepted(case_plan& c, int day) {
-    const int deemed = day + policy_.clocks.correction_notice_days;
-    c.view.state = case_state::accepted;
-    c.view.missing.clear();
-    // As the engine's deem_accepted: on the track the applicant qualified for at apply.
-    c.view.track_used =
-        c.view.has(privilege_notify_and_commit) ? track::commitment : track::standard;
-    c.view.decision_from = day;
-    c.not_before = days_.after_timer(deemed + holiday_margin);
-  }
-
-  void review_intake(case_plan& c) {
-    auto& v = c.view;
-    const auto plan = plan_intake(*c.m, v.privileges, v.materials);
-    v.missing = plan.missing;
-    v.replaced = plan.replaced_by_commitment;
-    v.track_used = plan.outcome == intake_outcome::deficient ? track::deficiency
-                   : plan.commitment                         ? track::commitment
-                                                             : track::standard;
-    switch (plan.outcome) {
-      case intake_outcome::complete:
-        if (c.m->on_the_spot && v.has(privilege_notify_and_commit)) {
-          approve_now(c);
-        } else {
-          v.state = case_state::accepted;
-          v.decision_from = c.t.day;
-        }
-        return;
-      case intake_outcome::deficient:
-        v.state = case_state::accepted_deficient;
-        v.decision_from = c.t.day;
-        v.supplement_due = c.t.day + policy_.clocks.supplement_days;
-        return;
-      case intake_outcome::needs_correction:
-        v.state = case_state::correction_required;
-        if (v.privileges.empty()) v.track_used = track::standard;
-        return;
-    }
-  }
-
-  void approve_now(case_plan& c) {
-    c.view.state = case_state::approved;
-    c.view.needs_verification = c.view.verification_if_approved();
-    c.view.missing.clear();
-  }
-
-  // The last working day on which an approval (or denial) can be taken: the engine computes
-  // the publicity report's due date, and for a commitment the verification window, from it.
-  int last_decision_day(bool approve, bool verification) const {
-    const auto& k = policy_.clocks;
-    return last_day() - (approve && verification ? std::max(k.verification_days, k.publicity_days)
-                                                 : k.publicity_days);
+    return false;
   }
 
   void blacklist(case_plan& c) {
@@ -898,43 +854,20 @@ class traffic_plan {
     who.credit = worse;
     stop_returning(c.who);
     emit(c.t, "credit.update", who, "", "credit-platform", "system", credit_data(worse));
-    if (policy_.blacklisted_revokes_open_cases) fall_back(c.view);
   }
 
-  // Materials handed in later. Completing them accepts the case (or, on the spot, approves it);
-  // false when the calendar has no room for what completing would start.
+  // Materials handed in later, on `day` or after but no later than `latest`; false when no room
+  // is left or the engine no longer expects them.
   bool supplement(case_plan& c, int day, std::vector<std::string> items, int latest) {
-    auto& v = c.view;
-    const bool completes = still_missing(v.missing, items).empty();
-    const bool on_the_spot = c.m->on_the_spot && v.has(privilege_notify_and_commit);
     const auto at = step(c.t, std::max(day, c.not_before));
     if (!at || at->day > latest) return false;
-    bool restart = false;
-    if (completes) {
-      const bool decision_running =
-          v.decision_from >= 0 &&
-          at->day < days_.after_timer(v.decision_from + c.m->time_limit_days);
-      restart = !on_the_spot && !decision_running;
-      const int limit = on_the_spot ? last_decision_day(true, v.verification_if_approved())
-                        : restart   ? last_day() - c.m->time_limit_days
-                                    : last_day();
-      if (at->day > limit) return false;
-    }
+    probe_.advance_to(days_.at(*at));
+    if (!pending() || record().missing.empty()) return false;
     c.t = *at;
     const auto& who = applicants_[c.who];
     const bool online = dice_.chance(0.5);  // uploaded by the applicant, or handed in at the window
     emit(c.t, "case.supplement", who, c.id, online ? who.id : staff("clerk", 12),
          online ? "applicant" : "clerk", {{"materials", items}});
-    v.materials = merged(v.materials, items);
-    v.missing = still_missing(v.missing, items);
-    if (!completes) return true;
-    if (on_the_spot) {
-      approve_now(c);
-      return true;
-    }
-    v.state = case_state::accepted;
-    v.supplement_due = -1;
-    if (restart) v.decision_from = c.t.day;
     return true;
   }
 
@@ -947,32 +880,35 @@ class traffic_plan {
     return part;
   }
 
-  // Deficiency acceptance (容缺受理): on time, after the reminder, in parts, or never (default).
+  // Deficiency acceptance (容缺受理): on time, after the reminder, in parts, or never. The engine
+  // says when its timers would move the case on (the reminder, then the default).
   void supply_deferred(case_plan& c) {
-    const int due = c.view.supplement_due;
-    const int reminded = days_.after_timer(due);
-    // The last day a supplement surely comes before the default fires.
-    const int last_chance = due + policy_.clocks.reminder_grace_days - make_up_margin;
+    const auto firings = state_changes(c);
+    const int due = firings.size() > 0 ? last_day_before(firings[0].at) : last_day();
+    const int reminded = firings.size() > 0 ? first_day_after(firings[0].at) : last_day() + 1;
+    // The last day a supplement comes before the next change (the default).
+    const int last_chance = firings.size() > 1 ? last_day_before(firings[1].at) : last_day();
     const auto habit = dice_.weighted({60, 10, 10, 5, 15});
-    const bool can_split = c.view.missing.size() > 1;
+    const bool can_split = record().missing.size() > 1;
     switch (habit) {
       case 0:  // on time
-        supplement(c, dice_.between(c.t.day, std::max(c.t.day, due)), c.view.missing, last_chance);
+        supplement(c, dice_.between(c.t.day, std::max(c.t.day, due)), record().missing,
+                   std::min(due, last_chance));
         return;
       case 1:  // part on time, the rest after the reminder
         if (can_split) {
           const int day = dice_.between(c.t.day, std::max(c.t.day, due));
-          if (!supplement(c, day, some_of(c.view.missing), last_chance)) return;
+          if (!supplement(c, day, some_of(record().missing), due)) return;
         }
         [[fallthrough]];
       case 2:  // all after the reminder
-        supplement(c, dice_.between(reminded, std::max(reminded, last_chance)), c.view.missing,
+        supplement(c, dice_.between(reminded, std::max(reminded, last_chance)), record().missing,
                    last_chance);
         return;
       case 3:  // part, then nothing: the case defaults
         if (can_split) {
           const int day = dice_.between(c.t.day, std::max(c.t.day, due));
-          supplement(c, day, some_of(c.view.missing), last_chance);
+          supplement(c, day, some_of(record().missing), due);
         }
         return;
       default:  // never: reminder, then default
@@ -980,45 +916,62 @@ class traffic_plan {
     }
   }
 
+  // The firings that change the case's state if nothing else happens, in order.
+  std::vector<timer_firing> state_changes(const case_plan& c) const {
+    std::vector<timer_firing> changes;
+    auto last = state();
+    for (const auto& firing : probe_.forecast(last_clock())) {
+      if (firing.at <= days_.at(c.t)) continue;
+      if (firing.state_after != last) changes.push_back(firing);
+      last = firing.state_after;
+    }
+    return changes;
+  }
+
   // Correction required: every missing material listed at once; most come back with them.
   void supply_corrections(case_plan& c) {
     const auto habit = dice_.weighted({70, 10, 20});
     if (habit == 2) return;  // never came back
-    if (habit == 1 && c.view.missing.size() > 1) {
+    if (habit == 1 && record().missing.size() > 1) {
       const int day = c.t.day + dice_.between(0, 3);
-      if (!supplement(c, day, some_of(c.view.missing), last_day())) return;
+      if (!supplement(c, day, some_of(record().missing), last_day())) return;
     }
-    supplement(c, c.t.day + dice_.between(0, 5), c.view.missing, last_day());
+    supplement(c, c.t.day + dice_.between(0, 5), record().missing, last_day());
   }
 
-  // The decision: mostly within the limit, some after the warning, some overdue; 85% approve.
+  // The working day before a clock of the case fires, and the first one after; nothing when the
+  // clock is not armed.
+  std::optional<std::pair<int, int>> clock_days(clock_kind kind) const {
+    const auto* clock = record().armed_clock(kind);
+    if (clock == nullptr) return std::nullopt;
+    const auto fire = case_probe::firing_time(clock->due);
+    return std::pair{last_day_before(fire), first_day_after(fire)};
+  }
+
+  // The decision: mostly before the engine's warning, some after it, some overdue; 85% approve.
   void decide(case_plan& c) {
-    auto& v = c.view;
-    const int from = v.decision_from;
-    const int limit = c.m->time_limit_days;
-    const int warning = static_cast<int>(std::floor(limit * policy_.clocks.decision_warning_share));
     const int earliest = std::max(c.t.day, c.not_before);
+    const auto warning = clock_days(clock_kind::decision_warning);
+    const auto limit = clock_days(clock_kind::decision);
+    const int last_calm = warning ? warning->first : limit ? limit->first : earliest + 5;
+    const int warned = warning ? warning->second : earliest;
+    const int last_in_time = limit ? limit->first : last_calm;
+    const int overdue = limit ? limit->second : last_in_time + 1;
     int day = earliest;
     switch (dice_.weighted({70, 15, 15})) {
       case 0:
-        day = dice_.between(earliest, from + warning);
+        day = dice_.between(earliest, last_calm);
         break;
-      case 1: {
-        const int warned = std::max(earliest, days_.after_timer(from + warning));
-        day = dice_.between(warned, from + limit);
+      case 1:
+        day = dice_.between(std::max(earliest, warned), last_in_time);
         break;
-      }
       default:
-        day = std::max(earliest, days_.after_timer(from + limit)) + dice_.between(0, 3);
+        day = std::max(earliest, overdue) + dice_.between(0, 3);
         break;
     }
     const bool approve = dice_.chance(0.85);
-    const bool verification = approve && v.verification_if_approved();
-    const int latest = last_decision_day(approve, verification);
-    day = std::min(day, latest);
-    if (day < earliest) return;  // no room left in the calendar: the case stays open
-    const auto at = step(c.t, day);
-    if (!at || at->day > latest) return;
+    const auto at = step(c.t, std::min(day, last_day()));
+    if (!at) return;
     c.t = *at;
     const auto& who = applicants_[c.who];
     const auto reviewer = staff("reviewer", 6);
@@ -1028,32 +981,24 @@ class traffic_plan {
                                                        "经审查符合许可条件", "现场核查合格"})
             : dice_.pick(std::vector<std::string_view>{
                   "现场核查不符合许可条件", "经营场所不符合要求", "申请材料内容与实际情况不符"});
-    const auto index = emit(c.t, "case.decide", who, c.id, reviewer, "reviewer",
-                            {{"outcome", approve ? "approve" : "deny"}, {"reason", reason}});
-    if (approve) {
-      approve_now(c);
-    } else {
-      v.state = case_state::denied;
-      close(index);
-    }
+    emit(c.t, "case.decide", who, c.id, reviewer, "reviewer",
+         {{"outcome", approve ? "approve" : "deny"}, {"reason", reason}});
   }
 
-  // The post-approval check of a commitment: 85% checked (85% kept), the rest never, so the
-  // verification window escalates.
+  // The post-approval check of a commitment: 85% checked within the engine's verification window
+  // (85% kept), the rest never, so the window escalates.
   void verify(case_plan& c) {
     if (!dice_.chance(0.85)) return;
     const bool kept = dice_.chance(0.85);
-    const auto& k = policy_.clocks;
-    int latest = std::min(last_day(), c.t.day + std::max(1, k.verification_days - 1));
-    if (!kept) latest = std::min(latest, last_day() - k.publicity_days);  // revocation publicity
+    const auto window = clock_days(clock_kind::verification);
+    const int latest = std::min(last_day(), window ? window->first : c.t.day + 1);
     const auto at = step(c.t, dice_.between(c.t.day + 1, latest));
     if (!at || at->day > latest) return;
     c.t = *at;
     const auto& who = applicants_[c.who];
-    close(emit(c.t, "case.verify", who, c.id, staff("inspector", 5), "inspector",
-               {{"result", kept ? "fulfilled" : "breached"},
-                {"note", kept ? "现场核查，承诺事项已履行" : "核查发现承诺内容与实际不符"}}));
-    c.view.state = kept ? case_state::verified : case_state::revoked;
+    emit(c.t, "case.verify", who, c.id, staff("inspector", 5), "inspector",
+         {{"result", kept ? "fulfilled" : "breached"},
+          {"note", kept ? "现场核查，承诺事项已履行" : "核查发现承诺内容与实际不符"}});
   }
 
   void feedback(case_plan& c) {
@@ -1070,6 +1015,11 @@ class traffic_plan {
     }
     const auto& who = applicants_[c.who];
     emit(c.t, "case.feedback", who, c.id, who.id, "applicant", std::move(data));
+  }
+
+  // The last clock.advance the traffic can hold: the calendar's last day.
+  instant last_clock() const {
+    return office_days::at(chr::sys_days{last_covered_year / chr::December / 31}, day_closes);
   }
 
   // -- the clock --------------------------------------------------------------------------------
@@ -1144,6 +1094,7 @@ class traffic_plan {
     const auto& apply = events_[facts.apply_event];
     // Most are the anchor event sent again with a defect, a little later the same day.
     planned_event e = events_[anchor];
+    e.body.clear();  // its own text, defect included
     e.seq = events_.size();
     e.at = later_same_day(e.at);
     e.variant = dice_.raw();
@@ -1179,6 +1130,7 @@ class traffic_plan {
     }
     // The rest concern one case, through its apply.
     e = apply;
+    e.body.clear();
     e.seq = events_.size();
     switch (kind) {
       case bad_kind::duplicate_case:  // the same case id applied for again
@@ -1243,14 +1195,13 @@ class traffic_plan {
         lines.push_back(lines[line_of[e.original]]);
         continue;
       }
-      json envelope{{"id", event_id(++n)}, {"type", e.type}};
-      if (!e.applicant_id.empty()) envelope["applicant_id"] = e.applicant_id;
-      if (!e.case_id.empty()) envelope["case_id"] = e.case_id;
-      envelope["at"] = format_rfc3339(e.at);
-      envelope["actor"] = {{"id", e.actor_id}, {"role", e.role}};
-      envelope["data"] = e.data;
-      apply_defect(envelope, e);
-      auto text = envelope.dump();
+      if (!e.body.empty()) {
+        lines.push_back(with_id(event_id(++n), e.body));
+        continue;
+      }
+      auto whole = envelope(e, event_id(++n));
+      apply_defect(whole, e);
+      auto text = whole.dump();
       lines.push_back(e.defect == flaw::truncated ? truncated(text, e.variant) : std::move(text));
     }
     return lines;
@@ -1270,13 +1221,15 @@ class traffic_plan {
   std::unordered_set<std::string> ids_;
   std::vector<case_facts> case_facts_;
   std::vector<planned_event> events_;
+  case_probe probe_;
 };
 
 }  // namespace
 
 std::vector<std::string> generate_traffic(const jurisdiction_policy& policy,
+                                          const working_calendar& calendar,
                                           const traffic_options& options) {
-  return traffic_plan(policy, options).lines();
+  return traffic_plan(policy, calendar, options).lines();
 }
 
 }  // namespace xyp::cli

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/domain/calendar.hpp"
 #include "engine/domain/policy.hpp"
 #include "engine/domain/time.hpp"
 
@@ -21,8 +22,11 @@ struct traffic_options {
 };
 
 // JSONL lines (one envelope each, raw text; bad inputs included verbatim), in the order a
-// producer would write them: by time, clock.advance closing each day.
+// producer would write them: by time, clock.advance closing each day. Each case is played
+// through the engine on `calendar` as it is generated, and its next event chosen from the state
+// and the timers the engine reports (adapters/cli/case_probe.hpp).
 std::vector<std::string> generate_traffic(const jurisdiction_policy& policy,
+                                          const working_calendar& calendar,
                                           const traffic_options& options);
 
 }  // namespace xyp::cli

@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
   options.cases = static_cast<std::uint32_t>(std::max<std::size_t>(60, events / 4));
   std::vector<std::string> lines;
   for (;;) {
-    lines = cli::generate_traffic(policy, options);
+    lines = cli::generate_traffic(policy, calendar, options);
     if (lines.size() >= events) break;
     options.cases = options.cases * 3 / 2 + 60;
   }

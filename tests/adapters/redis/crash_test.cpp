@@ -750,7 +750,7 @@ TEST_CASE("the engine killed with SIGKILL at random moments loses nothing and do
           "[crash]") {
   setup s;
   const std::uint32_t cases = sanitized ? 2'000 : 5'000;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = cases});
+  const auto lines = cli::generate_traffic(s.policy, s.calendar, {.cases = cases});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
   REQUIRE(expected.outbound_total > 1'000);
@@ -786,7 +786,7 @@ TEST_CASE(
     "[crash]") {
   setup s;
   const std::uint32_t cases = sanitized ? 1'000 : 5'000;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = cases});
+  const auto lines = cli::generate_traffic(s.policy, s.calendar, {.cases = cases});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
   REQUIRE(expected.outbound_total > 1'000);
@@ -834,7 +834,8 @@ TEST_CASE(
     "[crash][fencing][share]") {
   const partition_count six(6);
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 4'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 4'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
   REQUIRE(expected.outbound_total > 1'000);
@@ -894,7 +895,8 @@ TEST_CASE(
     "[crash][fencing][share]") {
   const partition_count four(4);
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 4'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 4'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
@@ -970,7 +972,8 @@ TEST_CASE(
     "and it stops serving",
     "[crash][fencing]") {
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 1'000u : 5'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 5'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
@@ -1029,7 +1032,8 @@ TEST_CASE(
 TEST_CASE("FUNCTION FLUSH while the engine runs: it loads its functions again and goes on",
           "[crash][fencing]") {
   setup s;
-  const auto lines = cli::generate_traffic(s.policy, {.cases = sanitized ? 500u : 2'000u});
+  const auto lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 500u : 2'000u});
   memory_runtime reference(s.processor, partitions);
   const auto expected = replay(reference, lines);
 
