@@ -81,7 +81,7 @@ json renderer::case_line(const case_record& r) const {
   json j = {{"case_id", r.case_id},
             {"applicant_id", r.applicant_id},
             {"applicant",
-             {{"kind", r.applicant.kind == applicant_kind::person ? "person" : "enterprise"},
+             {{"kind", to_string(r.applicant.kind)},
               {"name", r.applicant.name},
               {"contact", r.applicant.contact}}},
             {"state", to_string(r.state)},

@@ -171,7 +171,7 @@ void to_json(nlohmann::json& j, const case_record& r) {
       {"case_id", r.case_id},
       {"applicant_id", r.applicant_id},
       {"applicant",
-       {{"kind", r.applicant.kind == applicant_kind::person ? "person" : "enterprise"},
+       {{"kind", to_string(r.applicant.kind)},
         {"name", r.applicant.name},
         {"contact", r.applicant.contact}}},
       {"matter", r.matter},
@@ -208,8 +208,9 @@ void from_json(const nlohmann::json& j, case_record& r) {
   r.case_id = j.at("case_id").get<std::string>();
   r.applicant_id = j.at("applicant_id").get<std::string>();
   const auto& a = j.at("applicant");
-  r.applicant.kind = a.at("kind").get<std::string>() == "person" ? applicant_kind::person
-                                                                 : applicant_kind::enterprise;
+  // Any kind but a person's has always been read as an enterprise.
+  r.applicant.kind = from_name<applicant_kind>(a.at("kind").get<std::string>())
+                         .value_or(applicant_kind::enterprise);
   r.applicant.name = a.at("name").get<std::string>();
   r.applicant.contact = a.at("contact").get<std::string>();
   r.matter = j.at("matter").get<std::string>();
