@@ -83,8 +83,8 @@ void touch_register(machine_context& c) {
 }
 
 // Every end of a case has its result, in the record and in the register.
-void close_with(machine_context& c, std::string result) {
-  c.record.result = std::move(result);
+void close_with(machine_context& c, case_state result) {
+  c.record.result = result;
   touch_register(c);
 }
 
@@ -157,12 +157,12 @@ void cancel_all_clocks(machine_context& c) {
           clock_kind::decision_warning, clock_kind::decision, clock_kind::verification});
 }
 
-void escalate(machine_context& c, std::string_view level, clock_kind clock, instant due,
+void escalate(machine_context& c, escalation_level level, clock_kind clock, instant due,
               bool provisional) {
   c.record.escalations.push_back(
-      escalation_record{std::string(level), clock, due, c.step.at, true, provisional});
+      escalation_record{level, clock, due, c.step.at, true, provisional});
   json_members data;
-  data.set("level", level).set("clock", contract_clock_name(clock));
+  data.set("level", to_string(level)).set("clock", contract_clock_name(clock));
   put_due(data, "due_at", due, provisional);
   data.set("department", c.record.department).set("matter", c.record.matter);
   publish(c, "escalation.raised", data);
@@ -217,7 +217,7 @@ void approve(machine_context& c, std::string detail) {
                 {clock_kind::decision_warning, clock_kind::decision, clock_kind::correction_notice,
                  clock_kind::supplement, clock_kind::supplement_grace});
   r.decided_at = c.step.at;
-  close_with(c, "approved");
+  close_with(c, case_state::approved);
   r.missing.clear();
   notify(c, "decision", std::move(detail), json_members().set("outcome", "approve"));
   publish_decision(c, "approve");
@@ -425,7 +425,7 @@ struct reject_application {
     intake_done(c, e.data);
     cancel_all_clocks(c);
     c.record.missing.clear();
-    close_with(c, "rejected");
+    close_with(c, case_state::rejected);
     notify(c, "decision", "application not accepted: " + e.data.reason,
            json_members().set("outcome", "reject"));
   }
@@ -513,7 +513,7 @@ struct deem_accepted {
         c.record.has_privilege(privilege_notify_and_commit) ? track::commitment : track::standard;
     notify(c, "deemed_accepted",
            "no correction notice within the period: the application counts as accepted on receipt");
-    escalate(c, "overdue", clock_kind::correction_notice, due, provisional);
+    escalate(c, escalation_level::overdue, clock_kind::correction_notice, due, provisional);
     // Art. 42 counts from acceptance, and art. 32 dates it on receipt: not the deemed moment.
     start_decision_clocks(c, c.record.applied_at.value_or(c.step.at));
     record_commitment_made(c);
@@ -592,7 +592,8 @@ struct send_supplement_reminder {
            "the supplement deadline has passed: hand in the missing materials by the new date or "
            "the case defaults",
            std::move(extra));
-    escalate(c, "warning", clock_kind::supplement, c.step.at, supplement_provisional);
+    escalate(c, escalation_level::warning, clock_kind::supplement, c.step.at,
+             supplement_provisional);
   }
 };
 
@@ -602,8 +603,8 @@ struct default_deficiency {
     auto& c = ctx(fsm);
     const bool provisional = firing_clock_provisional(c);
     cancel_all_clocks(c);
-    escalate(c, "overdue", clock_kind::supplement_grace, c.step.at, provisional);
-    close_with(c, "defaulted");
+    escalate(c, escalation_level::overdue, clock_kind::supplement_grace, c.step.at, provisional);
+    close_with(c, case_state::defaulted);
     credit_hook(c, "deficiency_defaulted",
                 "missing materials not supplied after the reminder: blacklist and downgrade");
   }
@@ -614,7 +615,7 @@ struct raise_decision_warning {
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     const auto* due = c.record.armed_clock(clock_kind::decision);
-    escalate(c, "warning", clock_kind::decision_warning, due ? due->due : c.step.at,
+    escalate(c, escalation_level::warning, clock_kind::decision_warning, due ? due->due : c.step.at,
              due ? due->provisional : firing_clock_provisional(c));
   }
 };
@@ -622,7 +623,7 @@ struct raise_decision_warning {
 struct raise_decision_overdue {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
-    escalate(ctx(fsm), "overdue", clock_kind::decision, ctx(fsm).step.at,
+    escalate(ctx(fsm), escalation_level::overdue, clock_kind::decision, ctx(fsm).step.at,
              firing_clock_provisional(ctx(fsm)));
   }
 };
@@ -630,7 +631,7 @@ struct raise_decision_overdue {
 struct raise_verification_overdue {
   template <class Evt, class Fsm, class S, class T>
   void operator()(const Evt&, Fsm& fsm, S&, T&) const {
-    escalate(ctx(fsm), "overdue", clock_kind::verification, ctx(fsm).step.at,
+    escalate(ctx(fsm), escalation_level::overdue, clock_kind::verification, ctx(fsm).step.at,
              firing_clock_provisional(ctx(fsm)));
   }
 };
@@ -648,7 +649,7 @@ struct deny_case {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     c.record.decided_at = c.step.at;
-    close_with(c, "denied");
+    close_with(c, case_state::denied);
     notify(c, "decision", e.data.reason.empty() ? "denied" : "denied: " + e.data.reason,
            json_members().set("outcome", "deny"));
     publish_decision(c, "deny");
@@ -660,7 +661,7 @@ struct confirm_commitment_kept {
   void operator()(const verification& e, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
-    close_with(c, "verified");
+    close_with(c, case_state::verified);
     credit_hook(c, "commitment_fulfilled",
                 "commitment verified as kept: counts toward the applicant's credit" +
                     (e.data.note.empty() ? std::string() : ": " + e.data.note),
@@ -673,7 +674,7 @@ struct revoke_for_broken_commitment {
   void operator()(const verification& e, Fsm& fsm, S&, T&) const {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
-    close_with(c, "revoked");
+    close_with(c, case_state::revoked);
     credit_hook(c, "commitment_breached",
                 "commitment found broken on verification: blacklist, downgrade, and report to the "
                 "credit website" +
@@ -689,7 +690,7 @@ struct withdraw_application {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     c.record.missing.clear();
-    close_with(c, "withdrawn");
+    close_with(c, case_state::withdrawn);
     notify(c, "withdrawn", e.data.reason.empty() ? "application withdrawn" : e.data.reason,
            json_members().set("scope", "application"));
   }
@@ -701,7 +702,7 @@ struct terminate_case {
     auto& c = ctx(fsm);
     cancel_all_clocks(c);
     c.record.missing.clear();
-    close_with(c, "terminated");
+    close_with(c, case_state::terminated);
     notify(c, "terminated", e.data.reason);
   }
 };

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/domain/case_record.hpp"
+
 namespace xyp::cli {
 namespace {
 
@@ -82,7 +84,10 @@ std::string details(const std::string& type, const json& data) {
 
 std::string_view colour_of(const std::string& type, const json& data) {
   if (type == "case.transitioned") return green;
-  if (type == "escalation.raised") return data.value("level", "") == "overdue" ? red : yellow;
+  if (type == "escalation.raised") {
+    const auto level = from_name<escalation_level>(text_of(data, "level"));
+    return level == escalation_level::overdue ? red : yellow;
+  }
   if (type == "case.notice") return cyan;
   if (type == "credit.hook") return magenta;
   return bold;

@@ -230,9 +230,10 @@ boost::asio::awaitable<response> serve_cases(const route_call& call) {
 boost::asio::awaitable<response> serve_escalations(const route_call& call) {
   const unsigned version = call.version();
   query_reader params(call.target.query, {"level", "limit"});
-  std::string level = params.text("level").value_or("");
-  if (!level.empty() && level != "warning" && level != "overdue") {
-    params.fail("level", "must be warning or overdue");
+  std::optional<escalation_level> level;
+  if (const auto text = params.text("level"); text && !text->empty()) {
+    level = from_name<escalation_level>(*text);
+    if (!level) params.fail("level", "must be " + names_list<escalation_level>(" or "));
   }
   const auto limit = params.count("limit", 200, 1, call.services.options.max_page);
   if (params.error()) co_return bad_request(*params.error(), version);

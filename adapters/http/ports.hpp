@@ -54,7 +54,7 @@ struct case_page {
 struct open_escalation {
   std::string case_id;
   std::string clock;  // the contract's clock name: decision, supplement, ...
-  std::string level;  // warning or overdue
+  escalation_level level = escalation_level::warning;
   instant raised_at;
   std::uint32_t partition = 0;
   std::optional<case_record> record;
@@ -132,9 +132,9 @@ class case_queries {
   // id applied for under applicants of different partitions) several, in partition order.
   virtual boost::asio::awaitable<std::vector<case_record>> get_case(std::string case_id) = 0;
   virtual boost::asio::awaitable<case_page> list_cases(case_filter filter) = 0;
-  // Open escalations, oldest first; level empty for both levels.
-  virtual boost::asio::awaitable<std::vector<open_escalation>> escalations(std::string level,
-                                                                           std::size_t limit) = 0;
+  // Open escalations, oldest first; of one level, or of both when level is nothing.
+  virtual boost::asio::awaitable<std::vector<open_escalation>> escalations(
+      std::optional<escalation_level> level, std::size_t limit) = 0;
   virtual boost::asio::awaitable<ledger_result> ledger(ledger_query query) = 0;
   // Lists in the summary hold at most list_limit entries each.
   virtual boost::asio::awaitable<dashboard_summary> summary(std::size_t list_limit) = 0;

@@ -43,9 +43,10 @@ boost::asio::awaitable<case_page> cached_case_queries::list_cases(case_filter fi
 }
 
 boost::asio::awaitable<std::vector<open_escalation>> cached_case_queries::escalations(
-    std::string level, std::size_t limit) {
-  std::string key = text_field(level) + number_field(static_cast<std::int64_t>(limit));
-  co_return co_await escalations_.get(std::move(key), store_.escalations(std::move(level), limit));
+    std::optional<escalation_level> level, std::size_t limit) {
+  std::string key = text_field(level ? to_string(*level) : std::string_view{}) +
+                    number_field(static_cast<std::int64_t>(limit));
+  co_return co_await escalations_.get(std::move(key), store_.escalations(level, limit));
 }
 
 boost::asio::awaitable<ledger_result> cached_case_queries::ledger(ledger_query query) {

@@ -122,8 +122,8 @@ class cached_case_queries final : public case_queries {
 
   boost::asio::awaitable<std::vector<case_record>> get_case(std::string case_id) override;
   boost::asio::awaitable<case_page> list_cases(case_filter filter) override;
-  boost::asio::awaitable<std::vector<open_escalation>> escalations(std::string level,
-                                                                   std::size_t limit) override;
+  boost::asio::awaitable<std::vector<open_escalation>> escalations(
+      std::optional<escalation_level> level, std::size_t limit) override;
   boost::asio::awaitable<ledger_result> ledger(ledger_query query) override;
   boost::asio::awaitable<dashboard_summary> summary(std::size_t list_limit) override;
   boost::asio::awaitable<applied_cases> cases_applied(applied_window window) override;

@@ -75,13 +75,13 @@ json renderer::full_case(const case_record& r) const {
 
 json renderer::case_line(const case_record& r) const {
   const auto* decision = r.armed_clock(clock_kind::decision);
-  const bool overdue =
-      std::any_of(r.escalations.begin(), r.escalations.end(),
-                  [](const escalation_record& e) { return e.open && e.level == "overdue"; });
+  const bool overdue = std::any_of(
+      r.escalations.begin(), r.escalations.end(),
+      [](const escalation_record& e) { return e.open && e.level == escalation_level::overdue; });
   json j = {{"case_id", r.case_id},
             {"applicant_id", r.applicant_id},
             {"applicant",
-             {{"kind", r.applicant.kind == applicant_kind::person ? "person" : "enterprise"},
+             {{"kind", to_string(r.applicant.kind)},
               {"name", r.applicant.name},
               {"contact", r.applicant.contact}}},
             {"state", to_string(r.state)},
@@ -101,7 +101,7 @@ json renderer::case_line(const case_record& r) const {
 }
 
 json renderer::escalation(const open_escalation& e) const {
-  json j = {{"case_id", e.case_id}, {"level", e.level},
+  json j = {{"case_id", e.case_id}, {"level", to_string(e.level)},
             {"clock", e.clock},     {"raised_at", time_text(e.raised_at)},
             {"due_at", nullptr},    {"department", nullptr},
             {"matter", nullptr},    {"matter_name", nullptr},
@@ -143,7 +143,9 @@ json renderer::summary(const dashboard_summary& s) const {
     json j = brief(r);
     const escalation_record* worst = nullptr;
     for (const auto& e : r.escalations) {
-      if (e.open && e.level == "overdue" && (!worst || e.due < worst->due)) worst = &e;
+      if (e.open && e.level == escalation_level::overdue && (!worst || e.due < worst->due)) {
+        worst = &e;
+      }
     }
     j["clock"] = worst ? json(contract_clock_name(worst->clock)) : json(nullptr);
     j["due_at"] = worst ? json(time_text(worst->due)) : json(nullptr);

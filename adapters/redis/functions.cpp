@@ -148,7 +148,7 @@ redis.register_function('xyp_release', release)
 
 bool has_open_overdue(const case_record& r) {
   for (const auto& e : r.escalations) {
-    if (e.open && e.level == "overdue") return true;
+    if (e.open && e.level == escalation_level::overdue) return true;
   }
   return false;
 }

@@ -50,11 +50,12 @@ std::optional<std::chrono::year_month_day> date_from_score(std::string_view scor
   return day;
 }
 
-std::string escalation_member(std::string_view case_id, clock_kind clock, std::string_view level) {
+std::string escalation_member(std::string_view case_id, clock_kind clock, escalation_level level) {
   std::string member;
   const auto kind = to_string(clock);
-  member.reserve(case_id.size() + kind.size() + level.size() + 2);
-  member.append(case_id).append("|").append(kind).append("|").append(level);
+  const auto name = to_string(level);
+  member.reserve(case_id.size() + kind.size() + name.size() + 2);
+  member.append(case_id).append("|").append(kind).append("|").append(name);
   return member;
 }
 
@@ -63,12 +64,14 @@ std::optional<escalation_entry> escalation_from_member(std::string_view member) 
   if (last == std::string_view::npos || last == 0) return std::nullopt;
   const auto middle = member.rfind('|', last - 1);
   if (middle == std::string_view::npos) return std::nullopt;
+  const auto level = from_name<escalation_level>(member.substr(last + 1));
+  if (!level) return std::nullopt;
   escalation_entry e;
   e.case_id = std::string(member.substr(0, middle));
   const auto clock = member.substr(middle + 1, last - middle - 1);
   const auto kind = clock_kind_from(clock);
   e.clock = kind ? std::string(contract_clock_name(*kind)) : std::string(clock);
-  e.level = std::string(member.substr(last + 1));
+  e.level = *level;
   return e;
 }
 

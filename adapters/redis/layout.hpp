@@ -33,16 +33,17 @@ std::optional<std::chrono::year_month_day> date_from_score(std::string_view scor
 
 // --- Open escalations -------------------------------------------------------------------------
 // The escalation set's member "<case id>|<clock kind>|<level>", scored by time_score(raised at).
-std::string escalation_member(std::string_view case_id, clock_kind clock, std::string_view level);
+std::string escalation_member(std::string_view case_id, clock_kind clock, escalation_level level);
 
 struct escalation_entry {
   std::string case_id;
   std::string clock;  // the contract's clock name (decision, supplement, ...)
-  std::string level;  // warning or overdue
+  escalation_level level = escalation_level::warning;
   friend bool operator==(const escalation_entry&, const escalation_entry&) = default;
 };
 // Split from the right, so a case id may hold '|'. The clock may be the engine's kind (what
 // escalation_member writes) or already the contract's name; the contract's name comes out.
+// Nothing for a member whose level is not an escalation_level's name.
 std::optional<escalation_entry> escalation_from_member(std::string_view member);
 
 // --- Timers -----------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ std::optional<open_escalation> parse_escalation_member(std::string_view member, 
   open_escalation e;
   e.case_id = std::move(entry->case_id);
   e.clock = std::move(entry->clock);
-  e.level = std::move(entry->level);
+  e.level = entry->level;
   e.raised_at = from_ms(score);
   e.partition = partition;
   return e;
@@ -421,7 +421,8 @@ asio::awaitable<case_page> list_on(connection& c, const read_options& options, c
 
 // Open escalations of one partition, oldest first, at most `want` of the level.
 asio::awaitable<std::vector<open_escalation>> escalations_of(connection& c, const partition_keys& k,
-                                                             std::string level, std::size_t want,
+                                                             std::optional<escalation_level> level,
+                                                             std::size_t want,
                                                              std::chrono::milliseconds timeout) {
   std::vector<open_escalation> out;
   constexpr std::size_t chunk = 512;
@@ -432,7 +433,7 @@ asio::awaitable<std::vector<open_escalation>> escalations_of(connection& c, cons
     const auto page = scored_members(r);
     for (const auto& m : page) {
       auto e = parse_escalation_member(m.case_id, m.applied_ms, k.partition());
-      if (!e || (!level.empty() && e->level != level)) continue;
+      if (!e || (level && e->level != *level)) continue;
       out.push_back(std::move(*e));
       if (out.size() == want) co_return out;
     }
@@ -468,7 +469,8 @@ asio::awaitable<void> attach_cases(connection& c, const std::string& prefix,
 
 asio::awaitable<std::vector<open_escalation>> all_escalations(connection& c,
                                                               const read_options& options,
-                                                              std::string level, std::size_t limit,
+                                                              std::optional<escalation_level> level,
+                                                              std::size_t limit,
                                                               std::chrono::milliseconds timeout) {
   std::vector<open_escalation> merged;
   for (std::uint32_t n = 0; n < options.partitions; ++n) {
@@ -596,7 +598,7 @@ asio::awaitable<applied_cases> applied_on(connection& c, const read_options& opt
   co_return out;
 }
 
-const escalation_record* open_escalation_of(const case_record& r, std::string_view level,
+const escalation_record* open_escalation_of(const case_record& r, escalation_level level,
                                             std::string_view clock) {
   const escalation_record* found = nullptr;
   for (const auto& e : r.escalations) {
@@ -649,8 +651,9 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const read_options&
     s.by_state[std::string(to_string(static_cast<case_state>(i)))] = 0;
   }
   for (const auto& d : options.departments) s.by_department[d.name] = 0;
-  s.escalations_open["warning"] = 0;
-  s.escalations_open["overdue"] = 0;
+  for (const auto& level : enum_names<escalation_level>) {
+    s.escalations_open[std::string(level.text)] = 0;
+  }
   std::optional<std::int64_t> clock_ms;
   std::vector<open_escalation> warnings;
   std::set<std::pair<std::uint32_t, std::string>> overdue_decisions;
@@ -697,10 +700,10 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const read_options&
     for (const auto& m : scored_members(r[i++])) {
       auto e = parse_escalation_member(m.case_id, m.applied_ms, n);
       if (!e) continue;
-      ++s.escalations_open[e->level];
-      if (e->clock != "decision") continue;
-      if (e->level == "overdue") overdue_decisions.emplace(n, e->case_id);
-      if (e->level == "warning") warnings.push_back(std::move(*e));
+      ++s.escalations_open[std::string(to_string(e->level))];
+      if (e->clock != contract_clock_name(clock_kind::decision)) continue;
+      if (e->level == escalation_level::overdue) overdue_decisions.emplace(n, e->case_id);
+      if (e->level == escalation_level::warning) warnings.push_back(std::move(*e));
     }
     auto overdue_ids = members(r[i++]);
     auto deficient_ids = members(r[i++]);
@@ -727,7 +730,7 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const read_options&
 
   // The latest first: the one whose overdue deadline passed longest ago.
   auto overdue_since = [](const case_record& r) {
-    const auto* e = open_escalation_of(r, "overdue", "");
+    const auto* e = open_escalation_of(r, escalation_level::overdue, "");
     return e ? e->due : instant::max();
   };
   std::sort(s.overdue.begin(), s.overdue.end(), [&](const case_record& a, const case_record& b) {
@@ -771,8 +774,9 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
     co_return s;
   }
   s.reachable = true;
-  s.escalations_open["warning"] = 0;
-  s.escalations_open["overdue"] = 0;
+  for (const auto& level : enum_names<escalation_level>) {
+    s.escalations_open[std::string(level.text)] = 0;
+  }
   for (int i = 0; i < case_state_count; ++i) {
     s.cases_by_state[std::string(to_string(static_cast<case_state>(i)))] = 0;
   }
@@ -808,7 +812,9 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
     p.timers_pending = r[1].is_integer() ? r[1].as_integer() : 0;
     if (r[2].is_array()) {
       for (const auto& m : r[2].elements()) {
-        if (auto e = parse_escalation_member(m.as_string(), 0, n)) ++s.escalations_open[e->level];
+        if (auto e = parse_escalation_member(m.as_string(), 0, n)) {
+          ++s.escalations_open[std::string(to_string(e->level))];
+        }
       }
     }
     for (int i = 0; i < case_state_count; ++i) {
@@ -901,10 +907,10 @@ asio::awaitable<case_page> read_model::list_cases(case_filter filter) {
       list_on(link_.connection(), options_, std::move(filter), link_.timeout()));
 }
 
-asio::awaitable<std::vector<open_escalation>> read_model::escalations(std::string level,
-                                                                      std::size_t limit) {
+asio::awaitable<std::vector<open_escalation>> read_model::escalations(
+    std::optional<escalation_level> level, std::size_t limit) {
   co_return co_await link_.run(
-      all_escalations(link_.connection(), options_, std::move(level), limit, link_.timeout()));
+      all_escalations(link_.connection(), options_, level, limit, link_.timeout()));
 }
 
 asio::awaitable<ledger_result> read_model::ledger(ledger_query query) {

@@ -95,7 +95,7 @@ class read_model final : public http::case_queries {
   boost::asio::awaitable<std::vector<case_record>> get_case(std::string case_id) override;
   boost::asio::awaitable<http::case_page> list_cases(http::case_filter filter) override;
   boost::asio::awaitable<std::vector<http::open_escalation>> escalations(
-      std::string level, std::size_t limit) override;
+      std::optional<escalation_level> level, std::size_t limit) override;
   boost::asio::awaitable<http::ledger_result> ledger(http::ledger_query query) override;
   boost::asio::awaitable<http::dashboard_summary> summary(std::size_t list_limit) override;
   boost::asio::awaitable<http::applied_cases> cases_applied(http::applied_window window) override;

@@ -57,7 +57,7 @@ void fields_of_clock(V& v, C& c) {
 
 template <class V, class E>
 void fields_of_escalation(V& v, E& e) {
-  v.word(1, 2, e.level, v.escalation_levels());
+  v.name(1, 2, e.level);
   v(3, e.clock);
   v(4, e.due);
   v(5, e.raised_at);
@@ -70,8 +70,8 @@ void fields_of_history(V& v, H& h) {
   v.event_ref(1, 2, h.event_id);  // 1: the clock whose timer caused it, 2: an event id verbatim
   v.word(3, 4, h.type, v.history_types());
   v(5, h.at);
-  v.word(6, 7, h.from, v.state_names());
-  v.word(8, 9, h.to, v.state_names());
+  v.name(6, 7, h.from);
+  v.name(8, 9, h.to);
   v(10, h.fingerprint);  // version 2
 }
 
@@ -102,7 +102,7 @@ void fields_of_case(V& v, R& r) {
   v(24, r.decided_at);
   v(25, r.ledger_no);
   v(26, r.satisfaction);
-  v.word(27, 28, r.result, v.state_names());  // the ledger's result is a state's name
+  v.name(27, 28, r.result);  // the state the case ended in
   v(29, r.version);
   v(30, r.timer_seq);
   v(31, r.register_level);
@@ -174,15 +174,6 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
-const word_list& state_words() {
-  static const word_list words{[] {
-    std::vector<std::string> w;
-    for (const auto& state : enum_names<case_state>) w.emplace_back(state.text);
-    return w;
-  }()};
-  return words;
-}
-
 const word_list& history_type_words() {
   static const word_list words{[] {
     std::vector<std::string> w;
@@ -198,15 +189,6 @@ const word_list& eligibility_reason_words() {
   static const word_list words{{"not_opted_in", "commitment_not_signed", "channel_not_allowed",
                                 "matter_excluded", "blacklisted", "key_review", "below_tier",
                                 "no_privilege"}};
-  return words;
-}
-
-const word_list& escalation_level_words() {
-  static const word_list words{[] {
-    std::vector<std::string> w;
-    for (const auto& level : enum_names<escalation_level>) w.emplace_back(level.text);
-    return w;
-  }()};
   return words;
 }
 
@@ -257,9 +239,7 @@ std::string timer_id_from(std::string_view case_id, std::uint64_t seq, clock_kin
 class default_collector {
  public:
   explicit default_collector(std::vector<const void*>& out) : out_(out) {}
-  const word_list& state_names() const { return state_words(); }
   const word_list& history_types() const { return history_type_words(); }
-  const word_list& escalation_levels() const { return escalation_level_words(); }
   const word_list& eligibility_reasons() const { return eligibility_reason_words(); }
 
   template <class T>
@@ -271,6 +251,8 @@ class default_collector {
   void timer_id(std::uint32_t, std::uint32_t, const std::string&, clock_kind) {}
   void event_ref(std::uint32_t, std::uint32_t, const std::string&) {}
   void words(std::uint32_t, std::uint32_t, const std::vector<std::string>&, const word_list&) {}
+  template <class T>
+  void name(std::uint32_t, std::uint32_t, const T&) {}
 
  private:
   std::vector<const void*>& out_;
@@ -296,9 +278,7 @@ class encoder {
  public:
   encoder(std::string& out, const case_record& record) : out_(out), record_(record) {}
 
-  const word_list& state_names() const { return state_words(); }
   const word_list& history_types() const { return history_type_words(); }
-  const word_list& escalation_levels() const { return escalation_level_words(); }
   const word_list& eligibility_reasons() const { return eligibility_reason_words(); }
 
   template <class R>
@@ -341,6 +321,19 @@ class encoder {
     }
     varint(text_tag);
     put(value);
+  }
+
+  // An enum stored by its name's number (its place in enum_names, which versions 1 and 2 wrote as
+  // the word's number too): always, when the field is an enum, and when present, when it is an
+  // optional one. The name's text form (text_tag) is read, never written.
+  template <named_enum E>
+  void name(std::uint32_t code_tag, std::uint32_t, E value) {
+    varint(code_tag);
+    varint(static_cast<std::uint64_t>(value));
+  }
+  template <named_enum E>
+  void name(std::uint32_t code_tag, std::uint32_t text_tag, const std::optional<E>& value) {
+    if (value) name(code_tag, text_tag, *value);
   }
 
   // A list of words, each a known word's number or the word itself: element 2n is the nth word
@@ -457,9 +450,7 @@ class decoder {
   decoder(const unsigned char* begin, const unsigned char* end, case_record& record)
       : p_(begin), end_(end), record_(record) {}
 
-  const word_list& state_names() const { return state_words(); }
   const word_list& history_types() const { return history_type_words(); }
-  const word_list& escalation_levels() const { return escalation_level_words(); }
   const word_list& eligibility_reasons() const { return eligibility_reason_words(); }
 
   // Reads one scope through its field list: the whole record, which ends with the end tag, or
@@ -512,6 +503,31 @@ class decoder {
       peek();
     }
     (*this)(text_tag, value);
+  }
+
+  // An enum's number or its name; an enum field (not an optional one) must have one of them.
+  template <named_enum E>
+  void name(std::uint32_t code_tag, std::uint32_t text_tag, E& value) {
+    std::optional<E> read;
+    name(code_tag, text_tag, read);
+    if (!read) corrupt("field " + std::to_string(code_tag) + " is missing");
+    value = *read;
+  }
+  template <named_enum E>
+  void name(std::uint32_t code_tag, std::uint32_t text_tag, std::optional<E>& value) {
+    if (take(code_tag)) {
+      const std::uint64_t i = varint();
+      if (i >= enum_count<E>) corrupt("unknown name " + std::to_string(i));
+      value = static_cast<E>(i);
+      peek();
+    }
+    if (take(text_tag)) {
+      std::string text;
+      get(text);
+      value = from_name<E>(text);
+      if (!value) corrupt("unknown name \"" + text + "\"");
+      peek();
+    }
   }
 
   void words(std::uint32_t code_tag, std::uint32_t text_tag, std::vector<std::string>& list,

@@ -11,9 +11,11 @@
 // instants as varint deltas from the instant written before them (in seconds when whole, else in
 // milliseconds), lists as a count and their elements, nested records length-prefixed. Timer ids are
 // stored as their sequence number when they have the form the machine gives them (case
-// id/t<n>/<kind>), history types and states as small numbers when they are known words, and so
-// are matter codes, departments, materials, privileges and credit sources when they are words of
-// the shipped profiles (any other word as text); a 0 byte ends the record. See
+// id/t<n>/<kind>), escalation levels, history states and the result as their enum's number (their
+// names as text are still read; a name no enum holds makes the record corrupt), history types as
+// small numbers when they are known words, and so are matter codes, departments, materials,
+// privileges and credit sources when they are words of the shipped profiles (any other word as
+// text); a 0 byte ends the record. See
 // docs/architecture.md.
 #include <stdexcept>
 #include <string>

@@ -29,6 +29,17 @@ nlohmann::json optional_time(const std::optional<instant>& t) {
   return t ? nlohmann::json(time_text(*t)) : nlohmann::json(nullptr);
 }
 
+// An optional state as the record's JSON has always written it: its name, or "" for none.
+std::string_view optional_state_name(const std::optional<case_state>& s) {
+  return s ? to_string(*s) : std::string_view{};
+}
+
+std::optional<case_state> optional_state_from(const nlohmann::json& j, std::string_view field) {
+  const auto text = j.get<std::string>();
+  if (text.empty()) return std::nullopt;
+  return require(from_name<case_state>(text), field);
+}
+
 std::optional<instant> optional_time_from(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
@@ -140,7 +151,7 @@ void to_json(nlohmann::json& j, const case_record& r) {
   }
   auto escalations = nlohmann::json::array();
   for (const auto& e : r.escalations) {
-    escalations.push_back({{"level", e.level},
+    escalations.push_back({{"level", to_string(e.level)},
                            {"kind", to_string(e.clock)},
                            {"clock", contract_clock_name(e.clock)},
                            {"due_at", time_text(e.due)},
@@ -153,14 +164,14 @@ void to_json(nlohmann::json& j, const case_record& r) {
     history.push_back({{"event_id", h.event_id},
                        {"type", h.type},
                        {"at", time_text(h.at)},
-                       {"from", h.from},
-                       {"to", h.to}});
+                       {"from", optional_state_name(h.from)},
+                       {"to", to_string(h.to)}});
   }
   j = nlohmann::json{
       {"case_id", r.case_id},
       {"applicant_id", r.applicant_id},
       {"applicant",
-       {{"kind", r.applicant.kind == applicant_kind::person ? "person" : "enterprise"},
+       {{"kind", to_string(r.applicant.kind)},
         {"name", r.applicant.name},
         {"contact", r.applicant.contact}}},
       {"matter", r.matter},
@@ -187,7 +198,7 @@ void to_json(nlohmann::json& j, const case_record& r) {
       {"register_level", r.register_level},
       {"satisfaction",
        r.satisfaction ? nlohmann::json(to_string(*r.satisfaction)) : nlohmann::json(nullptr)},
-      {"result", r.result},
+      {"result", optional_state_name(r.result)},
       {"version", r.version},
       {"timer_seq", r.timer_seq},
   };
@@ -197,8 +208,9 @@ void from_json(const nlohmann::json& j, case_record& r) {
   r.case_id = j.at("case_id").get<std::string>();
   r.applicant_id = j.at("applicant_id").get<std::string>();
   const auto& a = j.at("applicant");
-  r.applicant.kind = a.at("kind").get<std::string>() == "person" ? applicant_kind::person
-                                                                 : applicant_kind::enterprise;
+  // Any kind but a person's has always been read as an enterprise.
+  r.applicant.kind = from_name<applicant_kind>(a.at("kind").get<std::string>())
+                         .value_or(applicant_kind::enterprise);
   r.applicant.name = a.at("name").get<std::string>();
   r.applicant.contact = a.at("contact").get<std::string>();
   r.matter = j.at("matter").get<std::string>();
@@ -231,16 +243,17 @@ void from_json(const nlohmann::json& j, case_record& r) {
   r.escalations.clear();
   for (const auto& e : j.at("escalations")) {
     r.escalations.push_back(escalation_record{
-        e.at("level").get<std::string>(),
+        require(from_name<escalation_level>(e.at("level").get<std::string>()), "escalations.level"),
         require(from_name<clock_kind>(e.at("kind").get<std::string>()), "escalations.kind"),
         time_from(e.at("due_at")), time_from(e.at("raised_at")), e.at("open").get<bool>(),
         e.value("provisional", false)});
   }
   r.history.clear();
   for (const auto& h : j.at("history")) {
-    r.history.push_back(history_entry{
-        h.at("event_id").get<std::string>(), h.at("type").get<std::string>(), time_from(h.at("at")),
-        h.at("from").get<std::string>(), h.at("to").get<std::string>()});
+    r.history.push_back(
+        history_entry{h.at("event_id").get<std::string>(), h.at("type").get<std::string>(),
+                      time_from(h.at("at")), optional_state_from(h.at("from"), "history.from"),
+                      require(from_name<case_state>(h.at("to").get<std::string>()), "history.to")});
   }
   r.applied_at = optional_time_from(j, "applied_at");
   r.accepted_at = optional_time_from(j, "accepted_at");
@@ -255,7 +268,7 @@ void from_json(const nlohmann::json& j, case_record& r) {
           ? std::nullopt
           : std::optional<rating>(require(
                 from_name<rating>(j.at("satisfaction").get<std::string>()), "satisfaction"));
-  r.result = j.at("result").get<std::string>();
+  r.result = optional_state_from(j.at("result"), "result");
   r.version = j.at("version").get<std::uint64_t>();
   r.timer_seq = j.at("timer_seq").get<std::uint32_t>();
 }

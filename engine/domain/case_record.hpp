@@ -118,7 +118,7 @@ inline constexpr std::array<enum_name<escalation_level>, 2> enum_names<escalatio
 }};
 
 struct escalation_record {
-  std::string level;  // an escalation_level's name (the type follows when its writers move)
+  escalation_level level = escalation_level::warning;
   clock_kind clock = clock_kind::decision;
   instant due;
   instant raised_at;
@@ -132,8 +132,8 @@ struct history_entry {
   std::string event_id;  // or the timer id that caused it
   std::string type;
   instant at;
-  std::string from;
-  std::string to;
+  std::optional<case_state> from;  // nothing for the event that opened the case
+  case_state to = case_state::applied;
   // envelope_fingerprint of the event that caused it (0 for a timer, or a record from before
   // fingerprints were kept): tells a repeat of the event from a different one under its id.
   std::uint64_t fingerprint = 0;
@@ -184,7 +184,9 @@ struct case_record {
   // served under credit approval; empty for a case that is not in the register.
   std::string register_level;
   std::optional<rating> satisfaction;
-  std::string result;           // approve, deny, ... as the ledger shows it
+  // How the case ended, as the register shows it: the state it ended in (approved, denied,
+  // rejected, withdrawn, ...); nothing while it is being handled.
+  std::optional<case_state> result;
   std::uint64_t version = 0;    // bumped on every write; the store checks it
   std::uint32_t timer_seq = 0;  // makes timer ids unique within the case
 

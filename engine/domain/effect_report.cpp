@@ -17,14 +17,14 @@ std::optional<int> handling_days(const case_record& r, const working_calendar& c
   }
 }
 
-bool was_deficient(std::string_view state) {
-  return state == "accepted_deficient" || state == "supplement_overdue";
+bool was_deficient(std::optional<case_state> state) {
+  return state == case_state::accepted_deficient || state == case_state::supplement_overdue;
 }
 
 // Every owed material came in: the case left deficiency for acceptance or approval.
 bool deficiency_cured(const case_record& r) {
   return std::any_of(r.history.begin(), r.history.end(), [](const history_entry& h) {
-    return was_deficient(h.from) && (h.to == "accepted" || h.to == "approved");
+    return was_deficient(h.from) && (h.to == case_state::accepted || h.to == case_state::approved);
   });
 }
 
@@ -32,7 +32,8 @@ bool deficiency_cured(const case_record& r) {
 // a back-office review from `accepted`.
 bool decided_on_the_spot(const case_record& r) {
   return std::any_of(r.history.begin(), r.history.end(), [](const history_entry& h) {
-    return h.to == "approved" && !h.from.empty() && h.from != "accepted" && h.from != "approved";
+    return h.to == case_state::approved && h.from && *h.from != case_state::accepted &&
+           *h.from != case_state::approved;
   });
 }
 
@@ -128,7 +129,7 @@ policy_outcome make_policy_outcome(const std::vector<case_record>& cases,
     if (!r.tier.empty()) ++out.eligible_by_tier[r.tier];
     ++out.by_track[std::string(to_string(r.track_used))];
     if (decided_on_the_spot(r)) ++out.decided_on_the_spot;
-    for (const auto& e : r.escalations) ++out.escalations[e.level];
+    for (const auto& e : r.escalations) ++out.escalations[std::string(to_string(e.level))];
     if (r.state == case_state::defaulted) ++out.defaults;
     if (r.decided_at) ++out.decided;
     if (const auto d = handling_days(r, calendar)) {

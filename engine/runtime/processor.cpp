@@ -85,7 +85,7 @@ outbound_event ledger_row(const case_record& r, const jurisdiction_policy& polic
   v.matter = m ? m->name : r.matter;
   v.matter_code = r.matter;
   v.department = r.department;
-  if (!r.result.empty()) v.result = r.result;
+  if (r.result) v.result = std::string(to_string(*r.result));
   if (r.satisfaction) v.satisfaction = std::string(to_string(*r.satisfaction));
   json_members row;
   row.set("no", facts.no)
@@ -121,8 +121,8 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
                    workflows::case_effects effects, std::string_view type, instant at,
                    const jurisdiction_policy& policy, std::uint32_t partition,
                    std::uint64_t fingerprint = 0) {
-  std::string from = is_new ? "" : std::string(to_string(before.state));
-  std::string to = std::string(to_string(after.state));
+  const std::optional<case_state> from =
+      is_new ? std::nullopt : std::optional<case_state>(before.state);
   auto emit = [&](std::string out_type, json_text data, outbound_facts facts = {}) {
     unit.outbound.push_back(outbound_event{"", std::move(out_type), after.applicant_id,
                                            after.case_id, at, unit.cause, std::move(data),
@@ -130,16 +130,15 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
   };
   if (is_new || before.state != after.state) {
     json_members transition;
-    if (is_new) {
-      transition.set("from", nullptr);
+    if (from) {
+      transition.set("from", to_string(*from));
     } else {
-      transition.set("from", from);
+      transition.set("from", nullptr);
     }
-    transition.set("to", to)
+    transition.set("to", to_string(after.state))
         .set("track", to_string(after.track_used))
         .set("privileges", after.privileges);
-    emit("case.transitioned", transition.text(),
-         transition_facts{is_new ? std::nullopt : std::optional(before.state), after.state});
+    emit("case.transitioned", transition.text(), transition_facts{from, after.state});
   }
   for (auto& [out_type, data] : effects.outbound) emit(std::move(out_type), std::move(data));
   if (effects.ledger_changed) {
@@ -153,10 +152,8 @@ void add_case_step(commit_unit& unit, const case_record& before, bool is_new, ca
   }
   for (auto& t : effects.timers_set) unit.timers_set.push_back(std::move(t));
   for (auto& t : effects.timers_cancelled) unit.timers_cancelled.push_back(std::move(t));
-  // The history entry last, so that it takes the state names instead of copies: the transition
-  // above reads them.
-  after.history.push_back(history_entry{unit.cause, std::string(type), at, std::move(from),
-                                        std::move(to), fingerprint});
+  after.history.push_back(
+      history_entry{unit.cause, std::string(type), at, from, after.state, fingerprint});
   after.version = before.version + 1;
   unit.cases.push_back(case_write{std::move(after), is_new ? 0 : before.version});
 }
@@ -442,9 +439,8 @@ commit_unit case_processor::recalendar(const timer_entry& timer, const partition
       }
     }
     const instant at = view.now();
-    after.history.push_back(history_entry{unit.cause, "calendar.loaded", at,
-                                          std::string(to_string(after.state)),
-                                          std::string(to_string(after.state))});
+    after.history.push_back(
+        history_entry{unit.cause, "calendar.loaded", at, after.state, after.state});
     // The decision warning is the engine's own reminder, not a due time anyone was told of: it
     // moves quietly with its clock.
     if (moved.kind != clock_kind::decision_warning) {

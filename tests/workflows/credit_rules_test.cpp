@@ -249,7 +249,7 @@ TEST_CASE("every end of a register case puts its result in the case's one row") 
     INFO("ending " << e.result);
     bench b;
     e.run(b);
-    CHECK(b.record("C-1").result == e.result);
+    CHECK(b.record("C-1").result == from_name<case_state>(e.result));
     const auto rows = all_of_type(b, "ledger.entry");
     REQUIRE(rows.size() >= 2);  // entered at application, completed at the end
     CHECK(rows.back().data.parsed()["result"] == e.result);

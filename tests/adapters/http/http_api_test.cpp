@@ -46,6 +46,7 @@ using json = nlohmann::json;
 using xyp::case_record;
 using xyp::case_state;
 using xyp::clock_kind;
+using xyp::escalation_level;
 using xyp::instant;
 using xyp::redis::partition_keys;
 
@@ -93,7 +94,7 @@ case_record make_case(const std::string& id, int applicant, case_state state,
   r.applied_at = at(applied);
   r.credit.known = true;
   r.credit.grade = xyp::credit_grade::AA;
-  r.history.push_back({"evt-" + id, "case.apply", at(applied), "", "applied"});
+  r.history.push_back({"evt-" + id, "case.apply", at(applied), std::nullopt, case_state::applied});
   r.version = 1;
   return r;
 }
@@ -165,7 +166,7 @@ class fixture {
     cmd({"ZADD", k.by_state(std::string(to_string(r.state))), score, r.case_id});
     for (const auto& e : r.escalations) {
       if (!e.open) continue;
-      if (e.level == "overdue") cmd({"ZADD", k.overdue(), score, r.case_id});
+      if (e.level == escalation_level::overdue) cmd({"ZADD", k.overdue(), score, r.case_id});
       cmd({"ZADD", k.escalations(), ms(e.raised_at),
            xyp::redis::escalation_member(r.case_id, e.clock, e.level)});
     }
@@ -197,15 +198,16 @@ class fixture {
                         "2026-11-03T09:00:00+08:00");
     c2.clocks.push_back({"C-02/t1/decision", clock_kind::decision, at("2026-11-25T17:00:00+08:00"),
                          xyp::clock_status::armed});
-    c2.escalations.push_back({"warning", clock_kind::decision_warning,
+    c2.escalations.push_back({escalation_level::warning, clock_kind::decision_warning,
                               at("2026-11-25T17:00:00+08:00"), at("2026-11-20T09:00:00+08:00"),
                               true});
     put(c2);
     // Overdue on the decision clock.
     auto c3 = make_case("C-03", 3, case_state::accepted, "住建局", "building_permit",
                         "2026-11-04T09:00:00+08:00");
-    c3.escalations.push_back({"overdue", clock_kind::decision, at("2026-11-18T17:00:00+08:00"),
-                              at("2026-11-18T17:00:00+08:00"), true});
+    c3.escalations.push_back({escalation_level::overdue, clock_kind::decision,
+                              at("2026-11-18T17:00:00+08:00"), at("2026-11-18T17:00:00+08:00"),
+                              true});
     put(c3);
     // Deficiency acceptance, reminded, materials still missing.
     auto c4 = make_case("C-04", 4, case_state::supplement_overdue, "住建局", "building_permit",
@@ -214,8 +216,9 @@ class fixture {
     c4.missing = {"floor_plan"};
     c4.clocks.push_back({"C-04/t2/supplement_grace", clock_kind::supplement_grace,
                          at("2026-11-28T17:00:00+08:00"), xyp::clock_status::armed});
-    c4.escalations.push_back({"warning", clock_kind::supplement, at("2026-11-19T08:00:00+08:00"),
-                              at("2026-11-19T08:00:00+08:00"), true});
+    c4.escalations.push_back({escalation_level::warning, clock_kind::supplement,
+                              at("2026-11-19T08:00:00+08:00"), at("2026-11-19T08:00:00+08:00"),
+                              true});
     put(c4);
     // Paging material: twelve applications in one department, two sharing a millisecond.
     for (int i = 0; i < 12; ++i) {

@@ -83,8 +83,8 @@ class fake_queries final : public xyp::http::case_queries {
     }
     co_return page;
   }
-  asio::awaitable<std::vector<xyp::http::open_escalation>> escalations(std::string,
-                                                                       std::size_t) override {
+  asio::awaitable<std::vector<xyp::http::open_escalation>> escalations(
+      std::optional<xyp::escalation_level>, std::size_t) override {
     ask();
     co_return std::vector<xyp::http::open_escalation>{};
   }

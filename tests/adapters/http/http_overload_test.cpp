@@ -32,8 +32,8 @@ class stalled_store final : public xyp::http::case_queries {
   asio::awaitable<xyp::http::case_page> list_cases(xyp::http::case_filter) override {
     throw std::logic_error("not used");
   }
-  asio::awaitable<std::vector<xyp::http::open_escalation>> escalations(std::string,
-                                                                       std::size_t) override {
+  asio::awaitable<std::vector<xyp::http::open_escalation>> escalations(
+      std::optional<xyp::escalation_level>, std::size_t) override {
     throw std::logic_error("not used");
   }
   asio::awaitable<xyp::http::ledger_result> ledger(xyp::http::ledger_query) override {

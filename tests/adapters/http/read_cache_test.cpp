@@ -42,8 +42,8 @@ class counting_store final : public xyp::http::case_queries {
     p.cases.emplace_back().case_id = "read-" + std::to_string(reads);
     co_return p;
   }
-  asio::awaitable<std::vector<xyp::http::open_escalation>> escalations(std::string,
-                                                                       std::size_t) override {
+  asio::awaitable<std::vector<xyp::http::open_escalation>> escalations(
+      std::optional<xyp::escalation_level>, std::size_t) override {
     throw std::logic_error("not used");
   }
   asio::awaitable<xyp::http::ledger_result> ledger(xyp::http::ledger_query) override {

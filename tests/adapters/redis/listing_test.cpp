@@ -54,7 +54,8 @@ class fixture {
     r.department = matter == "food_license" ? "市场监管局" : "住建局";
     r.state = state;
     r.applied_at = instant{std::chrono::milliseconds(applied_ms)};
-    r.history.push_back({"evt-" + id, "case.apply", *r.applied_at, "", "applied"});
+    r.history.push_back(
+        {"evt-" + id, "case.apply", *r.applied_at, std::nullopt, case_state::applied});
     r.version = 1;
     const redis::partition_keys k(prefix, 0);
     const std::string score = std::to_string(applied_ms);

@@ -77,7 +77,7 @@ TEST_CASE("a ledger date score is one number for the row's text and the query's 
 TEST_CASE("an escalation member reads back as its case, its contract clock and its level",
           "[layout]") {
   for (const auto kind : every_clock) {
-    for (const std::string level : {"warning", "overdue"}) {
+    for (const auto level : {escalation_level::warning, escalation_level::overdue}) {
       // A case id may hold the separator: the member is split from the right.
       const auto member = redis::escalation_member("ZZ|2026-000001", kind, level);
       const auto read = redis::escalation_from_member(member);
@@ -87,6 +87,8 @@ TEST_CASE("an escalation member reads back as its case, its contract clock and i
     }
   }
   CHECK_FALSE(redis::escalation_from_member("no separators"));
+  // A level that is not an escalation level's name is no escalation of ours.
+  CHECK_FALSE(redis::escalation_from_member("ZZ-2026-000001|decision|late"));
 }
 
 TEST_CASE("a timer member reads back as its timer, in both the short and the earlier form",
@@ -118,7 +120,7 @@ TEST_CASE("the commit writes the escalation, index and ledger forms the layout r
   r.state = case_state::accepted;
   r.applied_at = instant{1'795'000'000'000ms};
   escalation_record e;
-  e.level = "overdue";
+  e.level = escalation_level::overdue;
   e.clock = clock_kind::supplement_grace;
   e.raised_at = instant{1'795'000'600'000ms};
   r.escalations.push_back(e);
@@ -140,7 +142,7 @@ TEST_CASE("the commit writes the escalation, index and ledger forms the layout r
   REQUIRE(escalations.size() == 1);
   CHECK(redis::time_from_score(escalations[0].first) == e.raised_at);
   CHECK(redis::escalation_from_member(escalations[0].second) ==
-        redis::escalation_entry{"C|1", "supplement", "overdue"});
+        redis::escalation_entry{"C|1", "supplement", escalation_level::overdue});
   const auto by_state = zadds(sent, keys.by_state(to_string(case_state::accepted)));
   REQUIRE(by_state.size() == 1);
   CHECK(redis::time_from_score(by_state[0].first) == *r.applied_at);

@@ -56,18 +56,20 @@ case_record full_record() {
                  at("2026-09-01T00:00:00+08:00"), -2, false},
   };
   r.escalations = {
-      escalation_record{"warning", clock_kind::decision_warning, at("2026-12-01T23:59:59+08:00"),
-                        at("2026-12-02T00:00:00+08:00"), false},
-      escalation_record{"a level of another name", clock_kind::correction_notice,
+      escalation_record{escalation_level::warning, clock_kind::decision_warning,
+                        at("2026-12-01T23:59:59+08:00"), at("2026-12-02T00:00:00+08:00"), false},
+      escalation_record{escalation_level::overdue, clock_kind::correction_notice,
                         at("2026-12-03T23:59:59+08:00"), at("2026-12-04T09:00:00+08:00"), true,
                         true},
   };
   r.history = {
-      history_entry{"evt-000004", "case.apply", at("2026-11-23T08:36:27+08:00"), "", "applied",
-                    0xfedcba9876543210ULL},
+      history_entry{"evt-000004", "case.apply", at("2026-11-23T08:36:27+08:00"), std::nullopt,
+                    case_state::applied, 0xfedcba9876543210ULL},
       history_entry{"ZZ-2026-000037/t1/supplement", "clock.supplement",
-                    at("2026-11-30T23:59:59+08:00"), "accepted_deficient", "supplement_overdue"},
-      history_entry{"x", "an unknown type", at("1970-01-01T00:00:00Z"), "odd from", "odd to"},
+                    at("2026-11-30T23:59:59+08:00"), case_state::accepted_deficient,
+                    case_state::supplement_overdue},
+      history_entry{"x", "an unknown type", at("1970-01-01T00:00:00Z"), case_state::accepted,
+                    case_state::denied},
   };
   r.applied_at = at("2026-11-23T08:36:27+08:00");
   r.accepted_at = at("2026-11-23T09:00:00+08:00");
@@ -75,14 +77,16 @@ case_record full_record() {
   r.ledger_no = 0;  // present, though zero
   r.register_level = "AAA";
   r.satisfaction = rating::very_unsatisfied;
-  r.result = "approve";
+  r.result = case_state::revoked;
   r.version = 300;
   r.timer_seq = 4000000000u;
   return r;
 }
 
 // full_record() as the build before version 3 wrote it (version 2: every word as text), bytes
-// taken from that build's encode_case.
+// taken from that build's encode_case. Its second escalation's level, its last history entry's
+// states and its result were other words then, in the text form that this encoding still shows
+// them in: the words (and the escalation's length) are replaced by names that the enums hold.
 const std::string full_record_v2(
     "\x02\x01\x0e\x5a\x5a\x2d\x32\x30\x32\x36\x2d\x30\x30\x30\x30\x33\x37\x02\x12\x39\x32\x34\x31"
     "\x30"
@@ -118,25 +122,26 @@ const std::string full_record_v2(
     "\x04"
     "\xdb\xf7\x9d\xd9\x44\x05\x02\x06\x83\xc0\xec\xcf\x26\x07\x03\x14\x02\x0c\x01\x00\x03\x03\x04"
     "\xfc"
-    "\xcf\x94\x0f\x05\x04\x06\x24\x02\x17\x61\x20\x6c\x65\x76\x65\x6c\x20\x6f\x66\x20\x61\x6e\x6f"
-    "\x74"
-    "\x68\x65\x72\x20\x6e\x61\x6d\x65\x03\x00\x04\xfc\x97\x2a\x05\xc4\xf4\x07\x07\x15\x03\x20\x02"
+    "\xcf\x94\x0f\x05\x04\x06\x14\x02\x07\x6f\x76\x65\x72\x64\x75\x65\x03\x00\x04\xfc\x97\x2a\x05"
+    "\xc4"
+    "\xf4\x07\x07\x15\x03\x20\x02"
     "\x0a"
     "\x65\x76\x74\x2d\x30\x30\x30\x30\x30\x34\x03\x01\x05\x92\xb0\xe8\x01\x08\x00\x0a\x90\xe4\xd0"
     "\xb2"
     "\x87\xd3\xae\xee\xfe\x01\x0d\x01\x00\x03\x0b\x05\xd0\x97\xa1\x01\x06\x03\x08\x04\x26\x02\x01"
     "\x78"
-    "\x04\x0f\x61\x6e\x20\x75\x6e\x6b\x6e\x6f\x77\x6e\x20\x74\x79\x70\x65\x07\x08\x6f\x64\x64\x20"
-    "\x66"
-    "\x72\x6f\x6d\x09\x06\x6f\x64\x64\x20\x74\x6f\x16\xce\x97\xa1\x01\x17\x94\x2c\x18\xd1\xe3\xd4"
+    "\x04\x0f\x61\x6e\x20\x75\x6e\x6b\x6e\x6f\x77\x6e\x20\x74\x79\x70\x65\x07\x08\x61\x63\x63\x65"
+    "\x70"
+    "\x74\x65\x64\x09\x06\x64\x65\x6e\x69\x65\x64\x16\xce\x97\xa1\x01\x17\x94\x2c\x18\xd1\xe3\xd4"
     "\xab"
-    "\x01\x19\x00\x1a\x04\x1c\x07\x61\x70\x70\x72\x6f\x76\x65\x1d\xac\x02\x1e\x80\xd0\xac\xf3\x0e"
+    "\x01\x19\x00\x1a\x04\x1c\x07\x72\x65\x76\x6f\x6b\x65\x64\x1d\xac\x02\x1e\x80\xd0\xac\xf3\x0e"
     "\x1f"
     "\x03\x41\x41\x41\x00",
-    581);
+    565);
 
 // full_record() with no history fingerprints as version 1 wrote it (version 2's fields without
-// the fingerprints), bytes taken from the build before version 3.
+// the fingerprints), bytes taken from the build before version 3, with the same words replaced as
+// in full_record_v2.
 const std::string full_record_v1(
     "\x01\x01\x0e\x5a\x5a\x2d\x32\x30\x32\x36\x2d\x30\x30\x30\x30\x33\x37\x02\x12\x39\x32\x34\x31"
     "\x30"
@@ -172,20 +177,20 @@ const std::string full_record_v1(
     "\x04"
     "\xdb\xf7\x9d\xd9\x44\x05\x02\x06\x83\xc0\xec\xcf\x26\x07\x03\x14\x02\x0c\x01\x00\x03\x03\x04"
     "\xfc"
-    "\xcf\x94\x0f\x05\x04\x06\x24\x02\x17\x61\x20\x6c\x65\x76\x65\x6c\x20\x6f\x66\x20\x61\x6e\x6f"
-    "\x74"
-    "\x68\x65\x72\x20\x6e\x61\x6d\x65\x03\x00\x04\xfc\x97\x2a\x05\xc4\xf4\x07\x07\x15\x03\x15\x02"
+    "\xcf\x94\x0f\x05\x04\x06\x14\x02\x07\x6f\x76\x65\x72\x64\x75\x65\x03\x00\x04\xfc\x97\x2a\x05"
+    "\xc4"
+    "\xf4\x07\x07\x15\x03\x15\x02"
     "\x0a"
     "\x65\x76\x74\x2d\x30\x30\x30\x30\x30\x34\x03\x01\x05\x92\xb0\xe8\x01\x08\x00\x0d\x01\x00\x03"
     "\x0b"
     "\x05\xd0\x97\xa1\x01\x06\x03\x08\x04\x26\x02\x01\x78\x04\x0f\x61\x6e\x20\x75\x6e\x6b\x6e\x6f"
     "\x77"
-    "\x6e\x20\x74\x79\x70\x65\x07\x08\x6f\x64\x64\x20\x66\x72\x6f\x6d\x09\x06\x6f\x64\x64\x20\x74"
+    "\x6e\x20\x74\x79\x70\x65\x07\x08\x61\x63\x63\x65\x70\x74\x65\x64\x09\x06\x64\x65\x6e\x69\x65"
+    "\x64"
+    "\x16\xce\x97\xa1\x01\x17\x94\x2c\x18\xd1\xe3\xd4\xab\x01\x19\x00\x1a\x04\x1c\x07\x72\x65\x76"
     "\x6f"
-    "\x16\xce\x97\xa1\x01\x17\x94\x2c\x18\xd1\xe3\xd4\xab\x01\x19\x00\x1a\x04\x1c\x07\x61\x70\x70"
-    "\x72"
-    "\x6f\x76\x65\x1d\xac\x02\x1e\x80\xd0\xac\xf3\x0e\x1f\x03\x41\x41\x41\x00",
-    570);
+    "\x6b\x65\x64\x1d\xac\x02\x1e\x80\xd0\xac\xf3\x0e\x1f\x03\x41\x41\x41\x00",
+    554);
 
 // A case whose every word is one of the shipped profiles'.
 case_record profile_words_record() {
@@ -202,10 +207,10 @@ case_record profile_words_record() {
 
 TEST_CASE("A fully populated case survives encoding and decoding unchanged", "[codec]") {
   // Sizes on x86-64 with libstdc++: a changed size means a field was added or removed.
-  CHECK(sizeof(case_record) == 672);
+  CHECK(sizeof(case_record) == 648);
   CHECK(sizeof(case_clock) == 72);
-  CHECK(sizeof(escalation_record) == 64);  // provisional fits in the padding after open
-  CHECK(sizeof(history_entry) == 144);     // with the envelope's fingerprint
+  CHECK(sizeof(escalation_record) == 32);  // provisional fits in the padding after open
+  CHECK(sizeof(history_entry) == 96);      // with the envelope's fingerprint
   CHECK(sizeof(credit_snapshot) == 72);
   CHECK(sizeof(applicant_info) == 72);
   const case_record r = full_record();
@@ -243,7 +248,8 @@ TEST_CASE("A default case encodes as a version byte and an end byte", "[codec]")
 TEST_CASE("An escalation closed by default and open when stored is read back open", "[codec]") {
   case_record r;
   r.escalations.push_back(escalation_record{});
-  r.escalations.push_back(escalation_record{"overdue", clock_kind::supplement, {}, {}, false});
+  r.escalations.push_back(
+      escalation_record{escalation_level::overdue, clock_kind::supplement, {}, {}, false});
   CHECK(decode_case(encode_case(r)) == r);
 }
 
@@ -264,14 +270,63 @@ TEST_CASE("A timer id of the machine's form is stored as its sequence number", "
 TEST_CASE("Known words are stored as numbers and read back as the words", "[codec]") {
   case_record r;
   r.eligibility_reason = "channel_not_allowed";
-  r.result = "approved";
-  r.history.push_back(history_entry{"evt-1", "case.apply", {}, "", "applied"});
-  r.escalations.push_back(escalation_record{"overdue", clock_kind::supplement, {}, {}, true});
+  r.result = case_state::approved;
+  r.history.push_back(history_entry{"evt-1", "case.apply", {}, std::nullopt, case_state::applied});
+  r.escalations.push_back(
+      escalation_record{escalation_level::overdue, clock_kind::supplement, {}, {}, true});
   const auto bytes = encode_case(r);
   for (const char* word : {"channel_not_allowed", "approved", "case.apply", "applied", "overdue"}) {
     CHECK(bytes.find(word) == std::string::npos);
   }
   CHECK(decode_case(bytes) == r);
+}
+
+// Levels, history states and results as enums store what their names stored: the bytes below
+// are the build's before they were enums (strings then: "warning", "", "applied", "approved").
+TEST_CASE("Escalation levels, history states and results are stored as their names were",
+          "[codec]") {
+  case_record r;
+  r.case_id = "C-1";
+  r.state = case_state::approved;
+  r.escalations = {
+      escalation_record{escalation_level::warning, clock_kind::decision_warning,
+                        at("2026-12-01T17:00:00+08:00"), at("2026-12-01T09:00:00+08:00"), false},
+      escalation_record{escalation_level::overdue, clock_kind::decision,
+                        at("2026-12-03T17:00:00+08:00"), at("2026-12-03T17:00:00+08:00"), true},
+  };
+  r.history = {
+      history_entry{"evt-1", "case.apply", at("2026-11-23T09:00:00+08:00"), std::nullopt,
+                    case_state::applied},
+      history_entry{"evt-2", "case.decide", at("2026-12-04T10:00:00+08:00"), case_state::accepted,
+                    case_state::approved},
+  };
+  r.result = case_state::approved;
+  const std::string stored(
+      "\x03\x01\x03\x43\x2d\x31\x06\x05\x14\x02\x0f\x01\x00\x03\x03\x04\xc0\xe4\xe8\xe1\x1a\x05\xfe"
+      "\x83\x07\x06\x08\x01\x01\x04\x80\x9c\x31\x05\x00\x15\x02\x10\x02\x05\x65\x76\x74\x2d\x31\x03"
+      "\x01\x05\xfe\xfb\xd9\x01\x08\x00\x12\x02\x05\x65\x76\x74\x2d\x32\x03\x04\x05\xc0\xf4\xe8\x01"
+      "\x06\x02\x08\x05\x1b\x05\x00",
+      76);
+  CHECK(encode_case(r) == stored);
+  CHECK(decode_case(stored) == r);
+}
+
+// A stored level, state or result that no enum names was never written by the engine: the record
+// is corrupt, and so is an escalation or a history entry without its level or its state.
+TEST_CASE("A stored name that is no escalation level or state is refused", "[codec]") {
+  using namespace std::string_literals;
+  for (const std::string& bytes :
+       {"\x03\x14\x01\x06\x02\x04late\x00"s,      // escalation level "late"
+        "\x03\x14\x01\x02\x01\x02\x00"s,          // escalation level number 2
+        "\x03\x14\x01\x02\x03\x01\x00"s,          // an escalation without a level
+        "\x03\x15\x01\x08\x09\x06odd to\x00"s,    // history to-state "odd to"
+        "\x03\x15\x01\x04\x06\x00\x08\x0d\x00"s,  // history to-state number 13
+        "\x03\x15\x01\x02\x06\x00\x00"s,          // a history entry without its state
+        "\x03\x1c\x07"
+        "approve\x00"s}) {  // result "approve"
+    INFO(bytes);
+    CHECK_THROWS_AS(decode_case(bytes), case_codec_error);
+  }
 }
 
 TEST_CASE("Every truncation of a valid encoding is refused", "[codec]") {

@@ -54,7 +54,7 @@ case_record a_case(std::string id, track t, std::string tier, const std::string&
   return r;
 }
 
-void passed(case_record& r, const std::string& from, const std::string& to) {
+void passed(case_record& r, case_state from, case_state to) {
   r.history.push_back(history_entry{"e", "case.x", *r.applied_at, from, to});
 }
 
@@ -70,15 +70,15 @@ std::vector<case_record> november_cases() {
   // Deficiency, AAA: one cured and decided the same day (0), one defaulted.
   auto d = a_case("D", track::deficiency, "AAA", "2026-11-24T09:00:00+08:00",
                   "2026-11-24T17:00:00+08:00");
-  passed(d, "applied", "accepted_deficient");
-  passed(d, "accepted_deficient", "accepted");
-  passed(d, "accepted", "approved");
+  passed(d, case_state::applied, case_state::accepted_deficient);
+  passed(d, case_state::accepted_deficient, case_state::accepted);
+  passed(d, case_state::accepted, case_state::approved);
   d.satisfaction = rating::very_satisfied;
   cases.push_back(d);
   auto e = a_case("E", track::deficiency, "AAA", "2026-11-24T09:00:00+08:00");
-  passed(e, "applied", "accepted_deficient");
-  passed(e, "accepted_deficient", "supplement_overdue");
-  passed(e, "supplement_overdue", "defaulted");
+  passed(e, case_state::applied, case_state::accepted_deficient);
+  passed(e, case_state::accepted_deficient, case_state::supplement_overdue);
+  passed(e, case_state::supplement_overdue, case_state::defaulted);
   e.state = case_state::defaulted;
   e.satisfaction = rating::unsatisfied;
   cases.push_back(e);
@@ -215,9 +215,11 @@ TEST_CASE("a policy outcome counts tiers, tracks, decisions on the spot, escalat
           "[effect]") {
   auto cases = november_cases();
   // D was approved from accepted (a back-office decision); F straight from intake.
-  passed(cases[5], "applied", "approved");
-  cases[1].escalations.push_back(escalation_record{"warning", clock_kind::decision, {}, {}, true});
-  cases[1].escalations.push_back(escalation_record{"overdue", clock_kind::decision, {}, {}, true});
+  passed(cases[5], case_state::applied, case_state::approved);
+  cases[1].escalations.push_back(
+      escalation_record{escalation_level::warning, clock_kind::decision, {}, {}, true});
+  cases[1].escalations.push_back(
+      escalation_record{escalation_level::overdue, clock_kind::decision, {}, {}, true});
   const auto outcome = make_policy_outcome(cases, calendar());
   CHECK(outcome.cases == 10);
   CHECK(outcome.eligible_by_tier.at("AAA") == 2);
