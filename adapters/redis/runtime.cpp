@@ -111,6 +111,16 @@ std::string_view lease_owner(std::string_view lease) {
   return lease.substr(0, lease.find(' '));
 }
 
+// A coroutine of run() that ended by an exception: a defect, logged with what it was.
+void log_defect(std::exception_ptr failure, std::string_view what) {
+  if (!failure) return;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    log::error(what, {{"error", e.what()}});
+  }
+}
+
 std::string default_owner(const std::string& consumer) {
   std::random_device random;
   char suffix[9];
@@ -1131,24 +1141,12 @@ asio::awaitable<void> runtime::run() {
     asio::co_spawn(executor_, w->run(),
                    [remaining, loops_left, stopping, &done](std::exception_ptr failure) {
                      if (--*loops_left == 0) stopping->store(true);
-                     if (failure) {
-                       try {
-                         std::rethrow_exception(failure);
-                       } catch (const std::exception& e) {
-                         log::error("partition loop ended by a defect", {{"error", e.what()}});
-                       }
-                     }
+                     log_defect(failure, "partition loop ended by a defect");
                      if (--*remaining == 0) done.cancel();
                    });
   }
   asio::co_spawn(executor_, share(workers), [remaining, &done](std::exception_ptr failure) {
-    if (failure) {
-      try {
-        std::rethrow_exception(failure);
-      } catch (const std::exception& e) {
-        log::error("partition sharing ended by a defect", {{"error", e.what()}});
-      }
-    }
+    log_defect(failure, "partition sharing ended by a defect");
     if (--*remaining == 0) done.cancel();
   });
   boost::system::error_code ec;
