@@ -337,6 +337,9 @@ bool drained(blocking_client& client, const std::string& prefix) {
 // bounded waits on it.
 // Whether the engine process `pid` holds every partition's lease (defined below).
 bool holds_every_lease(blocking_client& client, const std::string& prefix, pid_t pid);
+// Whether the leases are held exactly as `expected` says (defined below).
+bool leases_split(blocking_client& client, const std::string& prefix,
+                  const std::map<pid_t, std::uint32_t>& expected);
 
 class rig {
  public:
@@ -414,6 +417,11 @@ class rig {
   template <class Done>
   void wait_for(Done done, const std::string& what, std::chrono::milliseconds limit) {
     wait_until(done, what, limit);
+  }
+  // Waits until the leases are held exactly as `split` says (pid -> partitions), none free.
+  void wait_for_split(const std::map<pid_t, std::uint32_t>& split, const std::string& what,
+                      std::chrono::milliseconds limit = wait_limit) {
+    wait_until([&] { return leases_split(client(), prefix_, split); }, what, limit);
   }
 
  private:
@@ -850,22 +858,16 @@ TEST_CASE(
   r.other().start("the second of two engines started together");
   const pid_t first = r.engine().pid();
   const pid_t second = r.other().pid();
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{first, 3}, {second, 3}});
-      },
-      "the two engines to hold three partitions each", share_limit);
+  r.wait_for_split({{first, 3}, {second, 3}}, "the two engines to hold three partitions each",
+                   share_limit);
   r.wait_for_outbound(expected.outbound_total / 4);
   INFO("leases:" << describe_leases(r.client(), r.prefix()));
 
   // A third joins: two each.
   r.third().start("a third engine joining");
   const pid_t third = r.third().pid();
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{first, 2}, {second, 2}, {third, 2}});
-      },
-      "the three engines to hold two partitions each", share_limit);
+  r.wait_for_split({{first, 2}, {second, 2}, {third, 2}},
+                   "the three engines to hold two partitions each", share_limit);
   CHECK(log_lines_with(r.engine().log(), "partition handed over") +
             log_lines_with(r.other().log(), "partition handed over") >=
         2);
@@ -873,11 +875,8 @@ TEST_CASE(
 
   // One dies: its two partitions are free when its leases lapse, and the other two take them.
   r.engine().kill();
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{second, 3}, {third, 3}});
-      },
-      "the two engines left to hold three partitions each", share_limit);
+  r.wait_for_split({{second, 3}, {third, 3}}, "the two engines left to hold three partitions each",
+                   share_limit);
   r.wait_until_drained();
   // Handed over cleanly, or taken after a death: never refused as another owner's.
   CHECK(fenced_refusals(r.client()) == 0);
@@ -914,11 +913,8 @@ TEST_CASE(
   r.other().start("the second of two engines");
   const pid_t first = r.engine().pid();
   const pid_t second = r.other().pid();
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{first, 2}, {second, 2}});
-      },
-      "the two engines to hold two partitions each", share_limit);
+  r.wait_for_split({{first, 2}, {second, 2}}, "the two engines to hold two partitions each",
+                   share_limit);
 
   // `xinyipi status` shows the split: both engines live with two partitions each, and each
   // partition's owner, epoch, lag and timers as Redis has them.
@@ -953,11 +949,7 @@ TEST_CASE(
   const auto status = r.engine().terminate(stop_limit);
   CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
   CHECK(log_lines_with(r.engine().log(), "partition handed over") == handed_before + 2);
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{second, 4}});
-      },
-      "the engine left to hold all four partitions", handover_limit);
+  r.wait_for_split({{second, 4}}, "the engine left to hold all four partitions", handover_limit);
   CHECK(std::chrono::steady_clock::now() - stopped_at < lease);
   r.wait_until_drained();
   CHECK(fenced_refusals(r.client()) == 0);
@@ -984,11 +976,7 @@ TEST_CASE(
 
   const pid_t first = r.start_both_engines();
   // The two share the partitions: the first hands one over to the second.
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{first, 1}, {r.other().pid(), 1}});
-      },
-      "the two engines to hold a partition each");
+  r.wait_for_split({{first, 1}, {r.other().pid(), 1}}, "the two engines to hold a partition each");
   r.wait_for_outbound(expected.outbound_total / 5);
 
   // Frozen in the middle of its backlog, past its lease.
@@ -1016,11 +1004,7 @@ TEST_CASE(
         1);
   r.wait_until_drained();
   // Continued, it joins again and gets its share back, handed over by the second (a new epoch).
-  r.wait_for(
-      [&] {
-        return leases_split(r.client(), r.prefix(), {{first, 1}, {second, 1}});
-      },
-      "the two engines to share the partitions again");
+  r.wait_for_split({{first, 1}, {second, 1}}, "the two engines to share the partitions again");
 
   for (auto* engine : {&r.engine(), &r.other()}) {
     const auto status = engine->terminate(stop_limit);
