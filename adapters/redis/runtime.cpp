@@ -111,6 +111,15 @@ std::string_view lease_owner(std::string_view lease) {
   return lease.substr(0, lease.find(' '));
 }
 
+// Loads (or replaces) the engine's Function library on `conn`.
+asio::awaitable<void> load_library(connection& conn) {
+  std::vector<std::string> load{"FUNCTION", "LOAD", "REPLACE", std::string(functions_source())};
+  const auto loaded = co_await conn.command(std::move(load));
+  if (loaded.is_error()) {
+    throw error(errc::unexpected_reply, "FUNCTION LOAD failed: " + loaded.error_message());
+  }
+}
+
 // A coroutine of run() that ended by an exception: a defect, logged with what it was.
 void log_defect(std::exception_ptr failure, std::string_view what) {
   if (!failure) return;
@@ -218,13 +227,7 @@ struct runtime::partition_worker {
     co_await load_functions();
   }
 
-  asio::awaitable<void> load_functions() {
-    std::vector<std::string> load{"FUNCTION", "LOAD", "REPLACE", std::string(functions_source())};
-    const auto loaded = co_await conn.command(std::move(load));
-    if (loaded.is_error()) {
-      throw error(errc::unexpected_reply, "FUNCTION LOAD failed: " + loaded.error_message());
-    }
-  }
+  asio::awaitable<void> load_functions() { co_await load_library(conn); }
 
   // FCALL, loading the library again when Redis lost it (FUNCTION FLUSH, a restart without it).
   asio::awaitable<reply> fcall(std::vector<std::string> args) {
@@ -1031,12 +1034,7 @@ asio::awaitable<void> runtime::share(std::vector<std::unique_ptr<partition_worke
     try {
       if (!connected) {
         co_await conn.connect_with_backoff(options_.server, options_.connect_timeout);
-        std::vector<std::string> load{"FUNCTION", "LOAD", "REPLACE",
-                                      std::string(functions_source())};
-        const auto loaded = co_await conn.command(std::move(load));
-        if (loaded.is_error()) {
-          throw error(errc::unexpected_reply, "FUNCTION LOAD failed: " + loaded.error_message());
-        }
+        co_await load_library(conn);
         connected = true;
       }
       // Membership lapses after two thirds of the lease TTL (renewed every round, a fifth of it
