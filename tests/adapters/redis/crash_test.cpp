@@ -23,6 +23,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -752,6 +753,21 @@ std::size_t log_lines_with(const fs::path& log, const std::string& text) {
   return count;
 }
 
+// The end of a sharing test: every entry committed; handed over cleanly or taken after a death,
+// never a commit refused as another owner's; the engines still running lost no partition and
+// stop cleanly; and Redis holds what the replay made of the same lines.
+void finish_shared_run(rig& r, std::initializer_list<engine_process*> running,
+                       const memory_runtime& reference, const replayed& expected) {
+  r.wait_until_drained();
+  CHECK(fenced_refusals(r.client()) == 0);
+  for (auto* engine : running) {
+    CHECK(log_lines_with(engine->log(), "partition lost to another owner") == 0);
+    const auto status = engine->terminate(stop_limit);
+    CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  }
+  check_same_outcome(r, reference, expected);
+}
+
 }  // namespace
 
 TEST_CASE("the engine killed with SIGKILL at random moments loses nothing and doubles nothing",
@@ -877,15 +893,7 @@ TEST_CASE(
   r.engine().kill();
   r.wait_for_split({{second, 3}, {third, 3}}, "the two engines left to hold three partitions each",
                    share_limit);
-  r.wait_until_drained();
-  // Handed over cleanly, or taken after a death: never refused as another owner's.
-  CHECK(fenced_refusals(r.client()) == 0);
-  for (auto* engine : {&r.other(), &r.third()}) {
-    CHECK(log_lines_with(engine->log(), "partition lost to another owner") == 0);
-    const auto status = engine->terminate(stop_limit);
-    CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
-  }
-  check_same_outcome(r, reference, expected);
+  finish_shared_run(r, {&r.other(), &r.third()}, reference, expected);
 }
 
 TEST_CASE(
@@ -951,12 +959,7 @@ TEST_CASE(
   CHECK(log_lines_with(r.engine().log(), "partition handed over") == handed_before + 2);
   r.wait_for_split({{second, 4}}, "the engine left to hold all four partitions", handover_limit);
   CHECK(std::chrono::steady_clock::now() - stopped_at < lease);
-  r.wait_until_drained();
-  CHECK(fenced_refusals(r.client()) == 0);
-  CHECK(log_lines_with(r.other().log(), "partition lost to another owner") == 0);
-  const auto other_status = r.other().terminate(stop_limit);
-  CHECK((other_status && WIFEXITED(*other_status) && WEXITSTATUS(*other_status) == 0));
-  check_same_outcome(r, reference, expected);
+  finish_shared_run(r, {&r.other()}, reference, expected);
 }
 
 TEST_CASE(
