@@ -28,6 +28,18 @@ std::int64_t memory_usage(sync_client& c, const std::string& key) {
   return r.is_integer() ? r.as_integer() : 0;
 }
 
+// MEMORY USAGE summed over every key matching `pattern` (SCAN, so Redis is never blocked).
+std::int64_t memory_matching(sync_client& c, const std::string& pattern) {
+  std::int64_t bytes = 0;
+  std::string cursor = "0";
+  do {
+    const auto page = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "10000"});
+    cursor = page.elements()[0].as_string();
+    for (const auto& key : page.elements()[1].elements()) bytes += memory_usage(c, key.as_string());
+  } while (cursor != "0");
+  return bytes;
+}
+
 struct timers_pending {
   std::int64_t count = 0;
   std::int64_t first_due = std::numeric_limits<std::int64_t>::max();
@@ -116,14 +128,7 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
     }
     // Every idx:* key (state, matter, overdue) and the escalations.
     const std::string pattern = partition_key_prefix(prefix, k.partition()) + "idx:*";
-    std::string cursor = "0";
-    do {
-      const auto page = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "10000"});
-      cursor = page.elements()[0].as_string();
-      for (const auto& key : page.elements()[1].elements()) {
-        indexes += memory_usage(c, key.as_string());
-      }
-    } while (cursor != "0");
+    indexes += memory_matching(c, pattern);
     indexes += memory_usage(c, k.escalations());
     timers += memory_usage(c, k.timers());
     timer_count += c.command({"ZCARD", k.timers()}).as_integer();
@@ -131,14 +136,7 @@ void print_footprint(const bench_context& ctx, sync_client& c, const std::string
     // fingerprint hash (applied:fp) while they are there.
     applied += memory_usage(c, k.applied());
     const std::string applied_pattern = partition_key_prefix(prefix, k.partition()) + "applied:*";
-    cursor = "0";
-    do {
-      const auto page = c.command({"SCAN", cursor, "MATCH", applied_pattern, "COUNT", "10000"});
-      cursor = page.elements()[0].as_string();
-      for (const auto& key : page.elements()[1].elements()) {
-        applied += memory_usage(c, key.as_string());
-      }
-    } while (cursor != "0");
+    applied += memory_matching(c, applied_pattern);
     ledger += memory_usage(c, k.ledger()) + memory_usage(c, k.ledger_by_date());
     streams += memory_usage(c, k.events()) + memory_usage(c, k.out()) + memory_usage(c, k.dead());
   }
