@@ -33,7 +33,7 @@ http::read_cache_options store_layer(http::read_cache_options o) {
   return o;
 }
 
-asio::awaitable<redis::reply> ping(redis::connection& c) {
+asio::awaitable<redis::reply> ping(redis::router& c) {
   co_return co_await c.command(redis::cmd("PING"));
 }
 
@@ -42,7 +42,7 @@ asio::awaitable<redis::reply> ping(redis::connection& c) {
 // 503.
 asio::awaitable<void> warm_up(redis::read_link& link) {
   try {
-    co_await link.run(ping(link.connection()));
+    co_await link.run(ping(link.nodes()));
   } catch (const std::exception& e) {
     log::warn("http: redis not reachable yet", {{"error", e.what()}});
   }

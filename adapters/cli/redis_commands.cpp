@@ -29,6 +29,7 @@
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
 #include "adapters/redis/read_model.hpp"
+#include "adapters/redis/router.hpp"
 #include "engine/domain/calendar.hpp"
 #include "engine/domain/case_record.hpp"
 
@@ -255,22 +256,50 @@ int run_submit(const redis::runtime_options& options, const std::string& source)
 int run_watch(const redis::runtime_options& options, std::int64_t idle_ms, bool pretty) {
   const bool colour = pretty && ::isatty(STDOUT_FILENO) == 1;
   auto watch = [&]() -> asio::awaitable<void> {
-    redis::connection conn(co_await asio::this_coro::executor);
-    co_await conn.connect(options.server, options.connect_timeout);
+    redis::router conn(co_await asio::this_coro::executor, options.server, options.connect_timeout);
+    co_await conn.connect();
     std::vector<std::string> streams, ids;
     for (std::uint32_t n = 0; n < options.partitions; ++n) {
       streams.push_back(redis::partition_keys(options.prefix, n).out());
       ids.push_back("0");
     }
     const std::int64_t block = idle_ms > 0 ? idle_ms : 1000;
+    // In a Cluster the streams are on several masters, and one XREAD may name streams of one slot
+    // only: each stream is read on its own, without blocking, every 100 ms while nothing comes.
+    auto idle_since = std::chrono::steady_clock::now();
+    asio::steady_timer poll(co_await asio::this_coro::executor);
     for (;;) {
-      std::vector<std::string> read{"XREAD",  "COUNT", "1000", "BLOCK", std::to_string(block),
-                                    "STREAMS"};
-      read.insert(read.end(), streams.begin(), streams.end());
-      read.insert(read.end(), ids.begin(), ids.end());
-      const auto got = co_await conn.command(std::move(read));
+      redis::reply got;
+      if (!conn.clustered()) {
+        std::vector<std::string> read{"XREAD",  "COUNT", "1000", "BLOCK", std::to_string(block),
+                                      "STREAMS"};
+        read.insert(read.end(), streams.begin(), streams.end());
+        read.insert(read.end(), ids.begin(), ids.end());
+        got = co_await conn.command(std::move(read));
+      } else {
+        std::vector<std::vector<std::string>> reads;
+        for (std::size_t n = 0; n < streams.size(); ++n) {
+          reads.push_back({"XREAD", "COUNT", "1000", "STREAMS", streams[n], ids[n]});
+        }
+        const auto each = co_await conn.pipeline(std::move(reads));
+        std::vector<redis::reply> found;
+        for (const auto& r : each) {
+          if (r.is_error()) throw redis::error(redis::errc::unexpected_reply, r.error_message());
+          if (r.is_array()) found.insert(found.end(), r.elements().begin(), r.elements().end());
+        }
+        if (!found.empty()) {
+          got = redis::reply::make_array(std::move(found));
+          idle_since = std::chrono::steady_clock::now();
+        } else if (std::chrono::steady_clock::now() - idle_since <
+                   std::chrono::milliseconds(block)) {
+          poll.expires_after(std::chrono::milliseconds(100));
+          co_await poll.async_wait(asio::use_awaitable);
+          continue;
+        }
+      }
       if (got.is_nil()) {
         if (idle_ms > 0) co_return;
+        idle_since = std::chrono::steady_clock::now();
         continue;
       }
       for (const auto& stream : got.elements()) {
@@ -304,8 +333,9 @@ int run_watch(const redis::runtime_options& options, std::int64_t idle_ms, bool 
 
 int run_status(const redis::runtime_options& options) {
   auto status = [&]() -> asio::awaitable<nlohmann::json> {
-    redis::connection conn(co_await asio::this_coro::executor);
-    co_await conn.connect(options.server, options.connect_timeout);
+    // To each partition's master when the server is a Redis Cluster node.
+    redis::router conn(co_await asio::this_coro::executor, options.server, options.connect_timeout);
+    co_await conn.connect();
     std::map<std::string, std::int64_t> states;
     std::int64_t escalations = 0, overdue = 0, timers = 0, dead = 0, outbound = 0, pending = 0,
                  ledger = 0;
@@ -378,6 +408,10 @@ int run_status(const redis::runtime_options& options) {
       const auto& position = replies[r++];
       row["committed_position"] =
           position.is_string() ? nlohmann::json(position.as_string()) : nlohmann::json(nullptr);
+      if (conn.clustered()) {
+        const auto node = co_await conn.master_of_slot(redis::key_slot(keys.base()));
+        row["node"] = node.host + ":" + std::to_string(node.port);
+      }
       rows.push_back(std::move(row));
     }
     // The live engines and how long each one's membership has left.
@@ -411,6 +445,11 @@ int run_status(const redis::runtime_options& options) {
                         {"inbound_pending", pending}, {"ledger_entries", ledger}};
     j["engines"] = std::move(engines);
     j["partitions"] = std::move(rows);
+    if (conn.clustered()) {
+      auto masters = nlohmann::json::array();
+      for (const auto& m : conn.masters()) masters.push_back(m.host + ":" + std::to_string(m.port));
+      j["cluster_masters"] = std::move(masters);
+    }
     co_return j;
   };
   try {

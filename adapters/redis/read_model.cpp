@@ -149,7 +149,7 @@ std::optional<ledger_row> decode_ledger_row(std::string_view field, const std::s
 // The replies of these commands run as one transaction (MULTI ... EXEC): a commit moving a case
 // from one state index to another lands before or after them all, so a read across several
 // indexes sees the case once, never twice or not at all.
-asio::awaitable<std::vector<reply>> atomically(connection& c, command_list commands,
+asio::awaitable<std::vector<reply>> atomically(router& c, command_list commands,
                                                std::chrono::milliseconds timeout) {
   commands.insert(commands.begin(), cmd("MULTI"));
   commands.push_back(cmd("EXEC"));
@@ -163,7 +163,7 @@ asio::awaitable<std::vector<reply>> atomically(connection& c, command_list comma
 
 // Reads the case docs of these ids from one partition, in order; ids without a readable doc
 // are left out.
-asio::awaitable<std::vector<case_record>> read_cases(connection& c, const partition_keys& k,
+asio::awaitable<std::vector<case_record>> read_cases(router& c, const partition_keys& k,
                                                      std::vector<std::string> ids,
                                                      std::chrono::milliseconds timeout) {
   std::vector<case_record> out;
@@ -214,7 +214,7 @@ struct walk_result {
 // index that filled its chunk may hold more below its last member, so the merge is exact only
 // down to the first, in listing order, of those last members: what lies past it is dropped and
 // read again from there.
-asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
+asio::awaitable<walk_result> walk_index(router& c, index_union primary,
                                         std::vector<index_union> others,
                                         std::optional<page_position> after, std::size_t want,
                                         std::size_t budget, std::chrono::milliseconds timeout) {
@@ -315,7 +315,7 @@ asio::awaitable<walk_result> walk_index(connection& c, index_union primary,
   }
 }
 
-asio::awaitable<case_page> list_on(connection& c, const read_options& options, case_filter filter,
+asio::awaitable<case_page> list_on(router& c, const read_options& options, case_filter filter,
                                    std::chrono::milliseconds timeout) {
   case_page page;
   const std::size_t want = std::max<std::size_t>(filter.limit, 1);
@@ -420,7 +420,7 @@ asio::awaitable<case_page> list_on(connection& c, const read_options& options, c
 }
 
 // Open escalations of one partition, oldest first, at most `want` of the level.
-asio::awaitable<std::vector<open_escalation>> escalations_of(connection& c, const partition_keys& k,
+asio::awaitable<std::vector<open_escalation>> escalations_of(router& c, const partition_keys& k,
                                                              std::optional<escalation_level> level,
                                                              std::size_t want,
                                                              std::chrono::milliseconds timeout) {
@@ -447,8 +447,8 @@ bool raised_earlier(const open_escalation& a, const open_escalation& b) {
 }
 
 // Attaches each escalation's case record, read from its partition.
-asio::awaitable<void> attach_cases(connection& c, const std::string& prefix,
-                                   std::uint32_t partitions, std::vector<open_escalation>& list,
+asio::awaitable<void> attach_cases(router& c, const std::string& prefix, std::uint32_t partitions,
+                                   std::vector<open_escalation>& list,
                                    std::chrono::milliseconds timeout) {
   for (std::uint32_t n = 0; n < partitions; ++n) {
     std::vector<std::string> ids;
@@ -467,7 +467,7 @@ asio::awaitable<void> attach_cases(connection& c, const std::string& prefix,
   }
 }
 
-asio::awaitable<std::vector<open_escalation>> all_escalations(connection& c,
+asio::awaitable<std::vector<open_escalation>> all_escalations(router& c,
                                                               const read_options& options,
                                                               std::optional<escalation_level> level,
                                                               std::size_t limit,
@@ -484,8 +484,8 @@ asio::awaitable<std::vector<open_escalation>> all_escalations(connection& c,
   co_return merged;
 }
 
-asio::awaitable<ledger_result> ledger_on(connection& c, const read_options& options,
-                                         ledger_query query, std::chrono::milliseconds timeout) {
+asio::awaitable<ledger_result> ledger_on(router& c, const read_options& options, ledger_query query,
+                                         std::chrono::milliseconds timeout) {
   ledger_result out;
   const std::string from = query.from ? date_score(*query.from) : "-inf";
   const std::string to = query.to ? date_score(*query.to) : "+inf";
@@ -521,7 +521,7 @@ asio::awaitable<ledger_result> ledger_on(connection& c, const read_options& opti
 
 // How many of a partition's cases were applied with scores in [from, upto]: every case is in
 // one state index.
-asio::awaitable<std::uint64_t> applied_count(connection& c, const partition_keys& k,
+asio::awaitable<std::uint64_t> applied_count(router& c, const partition_keys& k,
                                              const std::string& from, const std::string& upto,
                                              std::chrono::milliseconds timeout) {
   command_list commands;
@@ -537,7 +537,7 @@ asio::awaitable<std::uint64_t> applied_count(connection& c, const partition_keys
 // which `room` cases were applied (found by halving with ZCOUNT), so it reads about `room`
 // members however they spread over the states. Cases never leave the state indexes and keep
 // their score, so a count never shrinks between one read and the next.
-asio::awaitable<applied_cases> applied_on(connection& c, const read_options& options,
+asio::awaitable<applied_cases> applied_on(router& c, const read_options& options,
                                           applied_window window,
                                           std::chrono::milliseconds timeout) {
   applied_cases out;
@@ -643,7 +643,7 @@ std::vector<credit_hook_item> credit_hooks_in(const reply& stream) {
   return out;
 }
 
-asio::awaitable<dashboard_summary> summary_on(connection& c, const read_options& options,
+asio::awaitable<dashboard_summary> summary_on(router& c, const read_options& options,
                                               std::size_t limit,
                                               std::chrono::milliseconds timeout) {
   dashboard_summary s;
@@ -751,7 +751,7 @@ asio::awaitable<dashboard_summary> summary_on(connection& c, const read_options&
   co_return s;
 }
 
-asio::awaitable<submission> submit_on(connection& c, std::string prefix, std::uint32_t partitions,
+asio::awaitable<submission> submit_on(router& c, std::string prefix, std::uint32_t partitions,
                                       inbound_event event, std::string raw,
                                       std::chrono::milliseconds timeout) {
   submission out;
@@ -765,7 +765,7 @@ asio::awaitable<submission> submit_on(connection& c, std::string prefix, std::ui
   co_return out;
 }
 
-asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::uint32_t partitions,
+asio::awaitable<store_status> status_on(router& c, std::string prefix, std::uint32_t partitions,
                                         std::chrono::milliseconds timeout) {
   store_status s;
   const auto pong = co_await c.command(cmd("PING"), timeout);
@@ -828,7 +828,7 @@ asio::awaitable<store_status> status_on(connection& c, std::string prefix, std::
   co_return s;
 }
 
-asio::awaitable<std::vector<case_record>> get_on(connection& c, const read_options& options,
+asio::awaitable<std::vector<case_record>> get_on(router& c, const read_options& options,
                                                  std::string case_id,
                                                  std::chrono::milliseconds timeout) {
   // The case id does not say its partition; with several, each is asked, and every one that
@@ -849,7 +849,7 @@ asio::awaitable<store_status> probe_status(read_link& link, std::string prefix,
                                            std::uint32_t partitions) {
   std::string failure;
   try {
-    co_return co_await link.run(status_on(link.connection(), prefix, partitions, link.timeout()));
+    co_return co_await link.run(status_on(link.nodes(), prefix, partitions, link.timeout()));
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -871,16 +871,16 @@ read_link::read_link(boost::asio::any_io_executor executor, endpoint where,
     : strand_(asio::make_strand(std::move(executor))),
       where_(std::move(where)),
       timeout_(timeout),
-      connection_(strand_) {}
+      nodes_(strand_, where_, timeout_) {}
 
 asio::awaitable<void> read_link::ensure_connected() {
-  if (connection_.connected()) co_return;
+  if (nodes_.connected()) co_return;
   if (connecting_) {
     throw redis::error(redis::errc::connection_lost, "redis is being reconnected");
   }
   connecting_ = true;
   try {
-    co_await connection_.connect(where_, timeout_);
+    co_await nodes_.connect();
   } catch (...) {
     connecting_ = false;
     throw;
@@ -891,7 +891,7 @@ asio::awaitable<void> read_link::ensure_connected() {
 }
 
 void read_link::close() {
-  asio::post(strand_, [this] { connection_.close(); });
+  asio::post(strand_, [this] { nodes_.close(); });
 }
 
 read_model::read_model(read_link& link, read_options options)
@@ -899,38 +899,37 @@ read_model::read_model(read_link& link, read_options options)
 
 asio::awaitable<std::vector<case_record>> read_model::get_case(std::string case_id) {
   co_return co_await link_.run(
-      get_on(link_.connection(), options_, std::move(case_id), link_.timeout()));
+      get_on(link_.nodes(), options_, std::move(case_id), link_.timeout()));
 }
 
 asio::awaitable<case_page> read_model::list_cases(case_filter filter) {
   co_return co_await link_.run(
-      list_on(link_.connection(), options_, std::move(filter), link_.timeout()));
+      list_on(link_.nodes(), options_, std::move(filter), link_.timeout()));
 }
 
 asio::awaitable<std::vector<open_escalation>> read_model::escalations(
     std::optional<escalation_level> level, std::size_t limit) {
   co_return co_await link_.run(
-      all_escalations(link_.connection(), options_, level, limit, link_.timeout()));
+      all_escalations(link_.nodes(), options_, level, limit, link_.timeout()));
 }
 
 asio::awaitable<ledger_result> read_model::ledger(ledger_query query) {
-  co_return co_await link_.run(ledger_on(link_.connection(), options_, query, link_.timeout()));
+  co_return co_await link_.run(ledger_on(link_.nodes(), options_, query, link_.timeout()));
 }
 
 asio::awaitable<dashboard_summary> read_model::summary(std::size_t list_limit) {
-  co_return co_await link_.run(
-      summary_on(link_.connection(), options_, list_limit, link_.timeout()));
+  co_return co_await link_.run(summary_on(link_.nodes(), options_, list_limit, link_.timeout()));
 }
 
 asio::awaitable<applied_cases> read_model::cases_applied(applied_window window) {
-  co_return co_await link_.run(applied_on(link_.connection(), options_, window, link_.timeout()));
+  co_return co_await link_.run(applied_on(link_.nodes(), options_, window, link_.timeout()));
 }
 
 stream_sink::stream_sink(read_link& link, std::string prefix, std::uint32_t partitions)
     : link_(link), prefix_(std::move(prefix)), partitions_(partitions) {}
 
 asio::awaitable<submission> stream_sink::submit(inbound_event event, std::string raw) {
-  co_return co_await link_.run(submit_on(link_.connection(), prefix_, partitions_, std::move(event),
+  co_return co_await link_.run(submit_on(link_.nodes(), prefix_, partitions_, std::move(event),
                                          std::move(raw), link_.timeout()));
 }
 

@@ -18,19 +18,22 @@
 
 #include "adapters/http/ports.hpp"
 #include "adapters/redis/connection.hpp"
+#include "adapters/redis/router.hpp"
 
 namespace xyp::redis {
 
-// A Redis connection of the HTTP side's own, on its own strand: every call hops onto the strand,
-// so sessions on any thread may share it. It connects on first use and again on the first use
-// after a drop; a call while it is down fails at once rather than queueing behind a reconnect.
+// The HTTP side's own way to Redis, on its own strand: every call hops onto the strand, so
+// sessions on any thread may share it. A router (adapters/redis/router): one connection to a
+// single Redis, or one per master of a Redis Cluster. It connects on first use and again on the
+// first use after a drop; a call while it is down fails at once rather than queueing behind a
+// reconnect.
 class read_link {
  public:
   read_link(boost::asio::any_io_executor executor, endpoint where,
             std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
   // Runs a task on the link's strand once the connection is up; its result comes back to the
-  // caller's executor. Make the task with connection(): it is only touched on the strand. Throws
+  // caller's executor. Make the task with nodes(): it is only touched on the strand. Throws
   // http::store_unavailable (the port's error, the reason in its text) when Redis cannot be
   // reached, does not answer in time, or answers what this code does not read.
   template <class T>
@@ -38,7 +41,7 @@ class read_link {
     return boost::asio::co_spawn(strand_, connected_then(std::move(task)),
                                  boost::asio::use_awaitable);
   }
-  redis::connection& connection() { return connection_; }
+  redis::router& nodes() { return nodes_; }
 
   // Drops the connection (thread-safe). An open connection keeps its io_context busy, so a
   // process ending its loop by running out of work closes the link once the server has stopped.
@@ -66,7 +69,7 @@ class read_link {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   endpoint where_;
   std::chrono::milliseconds timeout_;
-  redis::connection connection_;
+  redis::router nodes_;
   bool connecting_ = false;
   bool ever_connected_ = false;
   std::function<void()> on_reconnect_;

@@ -18,6 +18,7 @@
 #include "adapters/redis/applicant_migration.hpp"
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/keys.hpp"
+#include "adapters/redis/router.hpp"
 #include "engine/domain/case_codec.hpp"
 #include "engine/domain/partition.hpp"
 #include "engine/runtime/partition_loop.hpp"
@@ -120,6 +121,12 @@ asio::awaitable<void> load_library(connection& conn) {
   }
 }
 
+// ... on every master of a Cluster (the one Redis otherwise): a key of the prefix's own (the
+// engines key) may be on any of them.
+asio::awaitable<void> load_library_everywhere(router& nodes) {
+  co_await nodes.for_each_master(load_library);
+}
+
 // A coroutine of run() that ended by an exception: a defect, logged with what it was.
 void log_defect(std::exception_ptr failure, std::string_view what) {
   if (!failure) return;
@@ -212,8 +219,36 @@ struct runtime::partition_worker {
   bool simulated() const { return rt.processor_.mode() == clock_mode::simulated; }
   std::chrono::milliseconds ttl() const { return opts().lease_ttl; }
 
+  // In a Cluster, the master serving the partition's slot, from a slot map asked afresh of the
+  // master it was on, the masters found at the start, or the seed: at every (re)connection, so
+  // that a failover or a moved slot (the error that dropped the connection: a redirection, a lost
+  // master) is followed.
+  std::optional<endpoint> master;
+  asio::awaitable<endpoint> slot_master() {
+    std::vector<endpoint> nodes;
+    if (master) nodes.push_back(*master);
+    nodes.insert(nodes.end(), rt.cluster_nodes_.begin(), rt.cluster_nodes_.end());
+    nodes.push_back(opts().server);
+    const auto map = co_await ask_slot_map(std::move(nodes), opts().connect_timeout);
+    if (!map) {
+      throw error(errc::connect_failed, "no node of the Redis Cluster answered CLUSTER SLOTS");
+    }
+    const auto found = map->master_of(key_slot(keys.base()));
+    if (!found) {
+      throw error(errc::unexpected_reply,
+                  "no master of the Redis Cluster serves partition " + std::to_string(n));
+    }
+    co_return *found;
+  }
+
   asio::awaitable<void> connect() {
-    co_await conn.connect_with_backoff(opts().server, opts().connect_timeout);
+    if (rt.clustered_) {
+      // One attempt: a failure goes through run()'s backoff and asks the map again.
+      master = co_await slot_master();
+      co_await conn.connect(*master, opts().connect_timeout);
+    } else {
+      co_await conn.connect_with_backoff(opts().server, opts().connect_timeout);
+    }
     // A group destroyed by mistake is created again past the last committed entry, so that what
     // was judged is never judged again against later state; a new partition's from the start.
     const auto position = co_await conn.command(cmd("HGET", keys.state(), "position"));
@@ -1025,17 +1060,21 @@ asio::awaitable<void> runtime::share(std::vector<std::unique_ptr<partition_worke
   std::sort(ranked.begin(), ranked.end(), [&](std::uint32_t a, std::uint32_t b) {
     return preference(owner_, a) > preference(owner_, b);
   });
-  connection conn(executor_);
+  router conn(executor_, options_.server, options_.connect_timeout);
   bool connected = false;
+  bool warned = false;  // the failure in a row was logged
+  backoff delays;
   auto member_call = [&](std::chrono::milliseconds ttl) {
     return cmd("FCALL", "xyp_member", "1", engines, owner_, std::to_string(ttl.count()));
   };
   while (!stopping_->load()) {
     try {
       if (!connected) {
-        co_await conn.connect_with_backoff(options_.server, options_.connect_timeout);
-        co_await load_library(conn);
+        co_await conn.connect();
+        co_await load_library_everywhere(conn);
         connected = true;
+        if (std::exchange(warned, false)) log::info("redis reachable again: sharing partitions");
+        delays.reset();
       }
       // Membership lapses after two thirds of the lease TTL (renewed every round, a fifth of it
       // at most): a dead engine's membership is gone by the time its last leases lapse (up to
@@ -1093,12 +1132,16 @@ asio::awaitable<void> runtime::share(std::vector<std::unique_ptr<partition_worke
         }
       }
     } catch (const error& e) {
-      log::warn("redis failure while sharing partitions: reconnecting", {{"error", e.what()}});
+      if (!std::exchange(warned, true)) {
+        log::warn("redis failure while sharing partitions: reconnecting", {{"error", e.what()}});
+      }
       conn.close();
       connected = false;
     }
-    // Until the next round, looking at stop() every 50 ms (it may come from another thread).
-    const auto next = std::chrono::steady_clock::now() + share_period();
+    // Until the next round (later while Redis fails), looking at stop() every 50 ms (it may come
+    // from another thread).
+    const auto next = std::chrono::steady_clock::now() +
+                      (connected ? share_period() : std::max(share_period(), delays.next()));
     asio::steady_timer pause(executor_);
     while (!stopping_->load() && std::chrono::steady_clock::now() < next) {
       pause.expires_at(
@@ -1124,6 +1167,13 @@ void runtime::request_recalendar() {
 
 asio::awaitable<void> runtime::run() {
   co_await check_layout(options_);
+  {
+    router discovery(executor_, options_.server, options_.connect_timeout);
+    co_await discovery.connect();
+    clustered_ = discovery.clustered();
+    if (clustered_) cluster_nodes_ = discovery.masters();
+    discovery.close();
+  }
   std::vector<std::unique_ptr<partition_worker>> workers;
   for (std::uint32_t n = 0; n < options_.partitions; ++n) {
     workers.push_back(std::make_unique<partition_worker>(*this, n));
@@ -1152,33 +1202,35 @@ asio::awaitable<void> runtime::run() {
 }
 
 asio::awaitable<std::vector<std::string>> check_server(const runtime_options& options) {
-  connection conn(co_await asio::this_coro::executor);
-  co_await conn.connect(options.server, options.connect_timeout);
+  router nodes(co_await asio::this_coro::executor, options.server, options.connect_timeout);
   std::vector<std::string> warnings;
-  std::vector<std::string> policy_query{"CONFIG", "GET", "maxmemory-policy"};
-  const auto policy = co_await conn.command(std::move(policy_query));
-  if (policy.is_error() || policy.elements().size() < 2) {
-    warnings.push_back(
-        "cannot read maxmemory-policy (CONFIG GET refused): make sure it is noeviction");
-  } else if (policy.elements()[1].as_string() != "noeviction") {
-    throw std::runtime_error("Redis maxmemory-policy is " + policy.elements()[1].as_string() +
-                             ": it can evict keys, and an evicted case is a lost case; set "
-                             "maxmemory-policy noeviction");
-  }
-  std::vector<std::string> aof_query{"CONFIG", "GET", "appendonly"};
-  const auto aof = co_await conn.command(std::move(aof_query));
-  if (!aof.is_error() && aof.elements().size() >= 2 && aof.elements()[1].as_string() != "yes") {
-    warnings.push_back(
-        "Redis appendonly is off: a Redis crash loses every write since the last snapshot "
-        "(see docs/operations.md)");
-  }
+  // Every master of a Cluster holds its share of the cases: each must keep them.
+  co_await nodes.for_each_master([&](connection& conn) -> asio::awaitable<void> {
+    std::vector<std::string> policy_query{"CONFIG", "GET", "maxmemory-policy"};
+    const auto policy = co_await conn.command(std::move(policy_query));
+    if (policy.is_error() || policy.elements().size() < 2) {
+      warnings.push_back(
+          "cannot read maxmemory-policy (CONFIG GET refused): make sure it is noeviction");
+    } else if (policy.elements()[1].as_string() != "noeviction") {
+      throw std::runtime_error("Redis maxmemory-policy is " + policy.elements()[1].as_string() +
+                               ": it can evict keys, and an evicted case is a lost case; set "
+                               "maxmemory-policy noeviction");
+    }
+    std::vector<std::string> aof_query{"CONFIG", "GET", "appendonly"};
+    const auto aof = co_await conn.command(std::move(aof_query));
+    if (!aof.is_error() && aof.elements().size() >= 2 && aof.elements()[1].as_string() != "yes") {
+      warnings.push_back(
+          "Redis appendonly is off: a Redis crash loses every write since the last snapshot "
+          "(see docs/operations.md)");
+    }
+  });
+  nodes.close();
   co_await check_layout(options);
   co_return warnings;
 }
 
 asio::awaitable<void> check_layout(const runtime_options& options) {
-  connection conn(co_await asio::this_coro::executor);
-  co_await conn.connect(options.server, options.connect_timeout);
+  router conn(co_await asio::this_coro::executor, options.server, options.connect_timeout);
   const std::string marker = layout_key(options.prefix);
   const auto layout = co_await conn.command(cmd("GET", marker));
   if (layout.is_string()) {
@@ -1196,16 +1248,20 @@ asio::awaitable<void> check_layout(const runtime_options& options) {
     const auto exists =
         co_await conn.command(cmd("EXISTS", keys.old_meta(), keys.old_timer_info()));
     old = exists.is_integer() && exists.as_integer() > 0;
-    std::string cursor = "0";
-    for (int round = 0; !old && round < 100; ++round) {
-      const auto found = co_await conn.command(cmd(
-          "SCAN", cursor, "MATCH",
-          keys_starting_with(partition_key_prefix(options.prefix, n) + "case:"), "COUNT", "1000"));
-      if (found.is_error()) break;
-      cursor = found.elements().at(0).as_string();
-      old = !found.elements().at(1).elements().empty();
-      if (cursor == "0") break;
-    }
+    // The partition's keys are on one master; which one a SCAN need not know.
+    co_await conn.for_each_master([&](connection& node) -> asio::awaitable<void> {
+      std::string cursor = "0";
+      for (int round = 0; !old && round < 100; ++round) {
+        const auto found = co_await node.command(
+            cmd("SCAN", cursor, "MATCH",
+                keys_starting_with(partition_key_prefix(options.prefix, n) + "case:"), "COUNT",
+                "1000"));
+        if (found.is_error()) break;
+        cursor = found.elements().at(0).as_string();
+        old = !found.elements().at(1).elements().empty();
+        if (cursor == "0") break;
+      }
+    });
     if (old) {
       throw std::runtime_error(
           "Redis holds partition " + std::to_string(n) + " under prefix " + options.prefix +
@@ -1216,12 +1272,13 @@ asio::awaitable<void> check_layout(const runtime_options& options) {
     }
   }
   co_await conn.command(cmd("SET", marker, layout_version, "NX"));
+  conn.close();
 }
 
 asio::awaitable<std::uint64_t> submit_lines(const runtime_options& options,
                                             const std::vector<std::string>& lines) {
-  connection conn(co_await asio::this_coro::executor);
-  co_await conn.connect(options.server, options.connect_timeout);
+  // To each partition's master when the server is a Cluster node.
+  router conn(co_await asio::this_coro::executor, options.server, options.connect_timeout);
   std::uint64_t written = 0;
   std::vector<std::vector<std::string>> commands;
   auto send = [&]() -> asio::awaitable<void> {

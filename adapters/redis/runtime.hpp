@@ -140,6 +140,10 @@ class runtime {
   std::string owner_;  // the lease owner id of this engine
   std::shared_ptr<std::atomic<bool>> stopping_;
   std::uint64_t recalendar_requests_ = 0;
+  // Found at the start of run(): whether options_.server is a Redis Cluster node, and its masters
+  // then (where a partition loop asks for its slot's master, beside the seed).
+  bool clustered_ = false;
+  std::vector<endpoint> cluster_nodes_;
 };
 
 // Writes JSONL envelopes to their partitions' inbound streams (clock.advance to every one),
