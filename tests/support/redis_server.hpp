@@ -15,10 +15,22 @@ namespace xyp::test {
 // A loopback TCP port nobody listened on a moment ago (bound to 127.0.0.1:0, then closed).
 std::uint16_t free_loopback_port();
 
+// What the engine tests need of the Redis under them, one server or a Cluster (redis_cluster):
+// where an engine and a client are pointed, and where logs and files go.
+class redis_target {
+ public:
+  virtual ~redis_target() = default;
+  virtual std::uint16_t port() const noexcept = 0;  // a node's port: any node of a Cluster
+  virtual std::string url() const = 0;              // "redis://127.0.0.1:P" of that node
+  virtual redis::endpoint endpoint() const = 0;
+  virtual const std::filesystem::path& dir() const noexcept = 0;
+  virtual std::string log_tail(std::size_t lines = 20) const = 0;
+};
+
 // Starts redis-server on construction and waits until it answers PING; stops it and removes its
 // directory on destruction. stop()/kill() then start() restart it on the same port and directory,
 // so with appendonly the data written before survives. Not thread-safe; one test owns it.
-class redis_server {
+class redis_server final : public redis_target {
  public:
   struct options {
     bool appendonly = false;
@@ -30,10 +42,10 @@ class redis_server {
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
 
-  std::uint16_t port() const noexcept { return port_; }
-  std::string url() const;  // "redis://127.0.0.1:P"
-  redis::endpoint endpoint() const;
-  const std::filesystem::path& dir() const noexcept { return dir_; }
+  std::uint16_t port() const noexcept override { return port_; }
+  std::string url() const override;  // "redis://127.0.0.1:P"
+  redis::endpoint endpoint() const override;
+  const std::filesystem::path& dir() const noexcept override { return dir_; }
   bool running() const noexcept { return pid_ > 0; }
 
   // Spawns the server again on the same port and directory, and waits for PING. Throws
@@ -49,7 +61,7 @@ class redis_server {
   redis::reply command(const std::vector<std::string>& args) const;
 
   // The last lines of the server's log and of its stdout/stderr.
-  std::string log_tail(std::size_t lines = 20) const;
+  std::string log_tail(std::size_t lines = 20) const override;
 
  private:
   void spawn();
