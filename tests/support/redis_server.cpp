@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "support/redis_client.hpp"
 
@@ -106,11 +107,16 @@ std::uint16_t free_loopback_port() {
 
 redis_server::redis_server() : redis_server(options{}) {}
 
-redis_server::redis_server(options opts) : options_(opts) {
-  port_ = free_loopback_port();
-  std::string pattern = (fs::temp_directory_path() / "xyp-redis-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw_errno("mkdtemp " + pattern);
-  dir_ = pattern;
+redis_server::redis_server(options opts) : options_(std::move(opts)) {
+  port_ = options_.port != 0 ? options_.port : free_loopback_port();
+  if (options_.dir.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "xyp-redis-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw_errno("mkdtemp " + pattern);
+    dir_ = pattern;
+  } else {
+    dir_ = options_.dir;
+    fs::create_directories(dir_);
+  }
   try {
     start();
   } catch (...) {
@@ -154,7 +160,7 @@ void redis_server::kill() {
 
 void redis_server::spawn() {
   const fs::path program = find_redis_server();
-  const std::vector<std::string> args = {
+  std::vector<std::string> args = {
       program.string(),
       "--port",
       std::to_string(port_),
@@ -171,6 +177,7 @@ void redis_server::spawn() {
       "--logfile",
       (dir_ / "redis.log").string(),
   };
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);

@@ -34,6 +34,13 @@ class redis_server final : public redis_target {
  public:
   struct options {
     bool appendonly = false;
+    // 0: a free loopback port of its own.
+    std::uint16_t port = 0;
+    // Empty: a temporary directory of its own. Otherwise this directory (created if missing); it
+    // is removed on destruction all the same.
+    std::filesystem::path dir{};
+    // Appended to the command line, e.g. {"--cluster-enabled", "yes"}.
+    std::vector<std::string> extra_args{};
   };
 
   redis_server();
@@ -47,6 +54,7 @@ class redis_server final : public redis_target {
   redis::endpoint endpoint() const override;
   const std::filesystem::path& dir() const noexcept override { return dir_; }
   bool running() const noexcept { return pid_ > 0; }
+  pid_t pid() const noexcept { return pid_; }  // -1 while stopped
 
   // Spawns the server again on the same port and directory, and waits for PING. Throws
   // std::runtime_error (with the end of the server's log) when it does not come up within ~10 s.
