@@ -20,7 +20,7 @@
 
 namespace xyp::test {
 
-class redis_cluster {
+class redis_cluster final : public redis_target {
  public:
   static constexpr int slot_count = 16384;
 
@@ -60,8 +60,11 @@ class redis_cluster {
   const redis_server& node_on(std::uint16_t port) const;
   std::vector<std::uint16_t> ports() const;
   // "redis://127.0.0.1:P" of the first running node: what an engine is given.
-  std::string url() const;
-  const std::filesystem::path& dir() const noexcept { return dir_; }
+  std::string url() const override;
+  const std::filesystem::path& dir() const noexcept override { return dir_; }
+  // A running node's port and endpoint (the first's while it runs): where a client starts.
+  std::uint16_t port() const override { return any_running_port(); }
+  redis::endpoint endpoint() const override { return {"127.0.0.1", any_running_port()}; }
 
   // The masters serving slots now, by port (ascending), from CLUSTER SLOTS of a running node.
   std::vector<std::uint16_t> masters() const;
@@ -88,7 +91,7 @@ class redis_cluster {
   void move_slot(int slot, std::uint16_t to_port, const move_options& how);
 
   // The last lines of every node's log and of redis-cli's output.
-  std::string log_tail(std::size_t lines = 15) const;
+  std::string log_tail(std::size_t lines = 15) const override;
 
  private:
   struct member {

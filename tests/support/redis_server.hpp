@@ -20,8 +20,8 @@ std::uint16_t free_loopback_port();
 class redis_target {
  public:
   virtual ~redis_target() = default;
-  virtual std::uint16_t port() const noexcept = 0;  // a node's port: any node of a Cluster
-  virtual std::string url() const = 0;              // "redis://127.0.0.1:P" of that node
+  virtual std::uint16_t port() const = 0;  // a node's port: any running node of a Cluster
+  virtual std::string url() const = 0;     // "redis://127.0.0.1:P" of that node
   virtual redis::endpoint endpoint() const = 0;
   virtual const std::filesystem::path& dir() const noexcept = 0;
   virtual std::string log_tail(std::size_t lines = 20) const = 0;
