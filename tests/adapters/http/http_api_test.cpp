@@ -35,7 +35,9 @@
 #include "engine/domain/partition.hpp"
 #include "engine/domain/policy.hpp"
 #include "support/http_client.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
+#include "support/routed_client.hpp"
 
 namespace {
 
@@ -99,12 +101,22 @@ case_record make_case(const std::string& id, int applicant, case_state state,
   return r;
 }
 
+// Where the fixture's Redis is: one redis-server, or a Redis Cluster of three masters.
+enum class store_kind { one_redis, cluster };
+
+std::unique_ptr<xyp::test::redis_target> start_store(store_kind kind) {
+  if (kind == store_kind::cluster) return std::make_unique<xyp::test::redis_cluster>();
+  return std::make_unique<xyp::test::redis_server>();
+}
+
 // The test's redis, its seed in the commit script's layout, and the server under test.
 class fixture {
  public:
   explicit fixture(std::chrono::milliseconds read_timeout = std::chrono::seconds(10),
-                   const std::function<void(xyp::http::server_options&)>& tweak = {})
-      : link_(io_.get_executor(), redis_.endpoint()),
+                   const std::function<void(xyp::http::server_options&)>& tweak = {},
+                   store_kind kind = store_kind::one_redis)
+      : store_(start_store(kind)),
+        link_(io_.get_executor(), store_->endpoint()),
         queries_(link_, read_options()),
         sink_(link_, prefix, partitions) {
     xyp::log::set_level("error");
@@ -141,7 +153,13 @@ class fixture {
   std::uint16_t port() const { return server_->port(); }
   xyp::http::server& server() { return *server_; }
   bool server_done() const { return server_done_; }
-  xyp::test::redis_server& redis() { return redis_; }
+  // The one redis-server (not on a Cluster fixture).
+  xyp::test::redis_server& redis() { return dynamic_cast<xyp::test::redis_server&>(*store_); }
+  // A client reading the fixture's Redis, a Cluster's by key slot.
+  xyp::test::routed_client& client() {
+    if (!client_) client_ = std::make_unique<xyp::test::routed_client>(store_->port());
+    return *client_;
+  }
   xyp::metrics::registry& registry() { return registry_; }
 
   // Drives the io_context until the test's coroutine has finished; no sleeps.
@@ -185,7 +203,7 @@ class fixture {
   }
 
   void cmd(const std::vector<std::string>& args) {
-    const auto r = redis_.command(args);
+    const auto r = client().command(args);
     REQUIRE_FALSE(r.is_error());
   }
 
@@ -277,7 +295,8 @@ class fixture {
              .dump()});
   }
 
-  xyp::test::redis_server redis_;
+  std::unique_ptr<xyp::test::redis_target> store_;
+  std::unique_ptr<xyp::test::routed_client> client_;
   asio::io_context io_;
   xyp::metrics::registry registry_;
   xyp::redis::read_link link_;
@@ -1415,4 +1434,73 @@ TEST_CASE("the same case id under two applicants in two partitions is a 409 show
       CHECK(c["applicant_id"].get<std::string>().find('*') != std::string::npos);
     }
   }());
+}
+
+TEST_CASE(
+    "on a Redis Cluster every read route answers as on one Redis, and a posted event is queued on "
+    "its partition's master",
+    "[http][cluster]") {
+  // The same seed on one Redis and on a Cluster of three masters (the two partitions' slots, of
+  // "0" and "1", on different masters): every read answers the same bytes.
+  const std::vector<std::string> reads{"/api/v1/cases/C-02",
+                                       "/api/v1/cases/NOPE",
+                                       "/api/v1/cases?limit=5",
+                                       "/api/v1/cases?state=accepted",
+                                       "/api/v1/cases?department=%E4%BD%8F%E5%BB%BA%E5%B1%80",
+                                       "/api/v1/cases?overdue=true",
+                                       "/api/v1/escalations",
+                                       "/api/v1/escalations?level=warning",
+                                       "/api/v1/ledger",
+                                       "/api/v1/ledger?format=csv&from=2026-01-01",
+                                       "/api/v1/summary",
+                                       "/api/v1/reports/effect?from=2026-11-01&to=2026-11-30"};
+  std::vector<std::pair<unsigned, std::string>> answers[2];
+  std::vector<std::string> next_pages[2];
+  for (const auto kind : {store_kind::one_redis, store_kind::cluster}) {
+    fixture f({}, {}, kind);
+    auto& mine = answers[kind == store_kind::cluster ? 1 : 0];
+    auto& pages = next_pages[kind == store_kind::cluster ? 1 : 0];
+    f.run([&]() -> asio::awaitable<void> {
+      for (const auto& target : reads) {
+        const auto r = co_await get(f.port(), target, supervisor);
+        mine.emplace_back(r.status, r.body);
+      }
+      // Paging with the cursor across both partitions (on two masters) visits every case once.
+      std::string cursor;
+      for (int page = 0; page < 10; ++page) {
+        const std::string more = cursor.empty() ? std::string() : "&cursor=" + cursor;
+        const auto r = co_await get(f.port(), "/api/v1/cases?limit=4" + more, viewer);
+        REQUIRE(r.status == 200);
+        const auto doc = r.doc();
+        for (const auto& id : ids_of(doc["cases"])) pages.push_back(id);
+        if (!doc.contains("next_cursor") || doc["next_cursor"].is_null()) break;
+        cursor = doc["next_cursor"].get<std::string>();
+      }
+      const auto health = co_await get(f.port(), "/healthz");
+      CHECK(health.status == 200);
+      CHECK(health.doc()["redis"] == true);
+
+      // A posted event lands on its partition's stream, on that partition's master.
+      const auto accepted = co_await http_call(f.port(), bhttp::verb::post, "/api/v1/events", clerk,
+                                               apply_event("evt-post-c", 40));
+      REQUIRE(accepted.status == 202);
+      const auto n = xyp::partition_of(person_id(40), partitions);
+      CHECK(accepted.doc()["partitions"] == json::array({n}));
+      CHECK(f.client().command({"XLEN", partition_keys(prefix, n).events()}).as_integer() == 1);
+    }());
+    if (kind == store_kind::cluster) {
+      auto& c = f.client();
+      REQUIRE(c.clustered());
+      CHECK(c.port_of(partition_keys(prefix, 0).events()) !=
+            c.port_of(partition_keys(prefix, 1).events()));
+    }
+  }
+  REQUIRE(answers[0].size() == reads.size());
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    INFO(reads[i]);
+    CHECK(answers[1][i].first == answers[0][i].first);
+    CHECK(answers[1][i].second == answers[0][i].second);
+  }
+  CHECK(next_pages[0].size() == 17);
+  CHECK(next_pages[1] == next_pages[0]);
 }
