@@ -56,6 +56,49 @@ bool all_held(blocking_client& client, const std::string& prefix) {
   return lease_counts(client, prefix).count(0) == 0;
 }
 
+// What the failover and resharding tests share: 4,000 cases (1,000 under the sanitizers) on six
+// partitions, replayed in memory, submitted to a fresh Cluster.
+struct cluster_run {
+  const partition_count six{cluster_partitions};
+  setup s;
+  std::vector<std::string> lines =
+      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 4'000u});
+  memory_runtime reference{s.processor, partitions};
+  replayed expected = replay(reference, lines);
+  test::redis_cluster cluster;
+  rig r;
+
+  explicit cluster_run(const char* what) : r(cluster, prefix_for(cluster, what)) {
+    REQUIRE(submit(r.producer_options(), lines) >= lines.size());
+  }
+
+  // Two engines serving every partition, a third of the way through the backlog.
+  void start_two_engines() {
+    r.engine().start("the first of two engines on the cluster");
+    r.other().start("the second of two engines on the cluster");
+    r.wait_for([&] { return all_held(r.client(), r.prefix()); }, "every partition served",
+               cluster_limit);
+    r.wait_for_outbound(expected.outbound_total / 3);
+  }
+
+  // Every entry committed, both engines stop cleanly with no error logged, and the Cluster holds
+  // what the replay made of the lines.
+  void finish() {
+    r.wait_until_drained();
+    for (auto* engine : {&r.engine(), &r.other()}) {
+      const auto status = engine->terminate(stop_limit);
+      CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+      CHECK(log_lines_with(engine->log(), R"("level":"error")") == 0);
+    }
+    check_same_outcome(r, reference, expected);
+  }
+
+  // Lines of both engines' logs with `text`.
+  std::size_t logged(const std::string& text) {
+    return log_lines_with(r.engine().log(), text) + log_lines_with(r.other().log(), text);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("the router finds the Cluster and follows MOVED and ASK", "[cluster]") {
@@ -181,27 +224,15 @@ TEST_CASE(
     "on a Redis Cluster a master killed and its replica promoted: the engines follow the new map, "
     "take their partitions again under a new epoch, and the end equals the replay",
     "[cluster][crash][failover]") {
-  const partition_count six(cluster_partitions);
-  setup s;
-  const auto lines =
-      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 4'000u});
-  memory_runtime reference(s.processor, partitions);
-  const auto expected = replay(reference, lines);
-
-  test::redis_cluster cluster;
-  rig r(cluster, prefix_for(cluster, "cluster-failover"));
-  REQUIRE(submit(r.producer_options(), lines) >= lines.size());
+  cluster_run run("cluster-failover");
+  auto& cluster = run.cluster;
+  auto& r = run.r;
   // What producers wrote is on the replicas before the master dies: a producer that needs its
   // events to survive a failover waits for a replica (docs/operations.md).
   for (const auto m : cluster.masters()) {
     CHECK(cluster.command(m, {"WAIT", "1", "5000"}).as_integer() == 1);
   }
-
-  r.engine().start("the first of two engines on the cluster");
-  r.other().start("the second of two engines on the cluster");
-  r.wait_for([&] { return all_held(r.client(), r.prefix()); }, "every partition served",
-             cluster_limit);
-  r.wait_for_outbound(expected.outbound_total / 3);
+  run.start_two_engines();
 
   // Partition 0's master dies; its replica takes its slots.
   const auto slot = slot_of_partition(0);
@@ -227,37 +258,18 @@ TEST_CASE(
       },
       "the partitions of the dead master taken again under a new epoch", cluster_limit);
   r.wait_until_drained();
-  CHECK(log_lines_with(r.engine().log(), "redis failure: reconnecting") +
-            log_lines_with(r.other().log(), "redis failure: reconnecting") >
-        0);
-  for (auto* engine : {&r.engine(), &r.other()}) {
-    const auto status = engine->terminate(stop_limit);
-    CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
-    CHECK(log_lines_with(engine->log(), R"("level":"error")") == 0);
-  }
-  check_same_outcome(r, reference, expected);
+  CHECK(run.logged("redis failure: reconnecting") > 0);
+  run.finish();
 }
 
 TEST_CASE(
     "on a Redis Cluster a partition's slot moved to another master while engines run: nothing "
     "lost, nothing doubled",
     "[cluster][crash][reshard]") {
-  const partition_count six(cluster_partitions);
-  setup s;
-  const auto lines =
-      cli::generate_traffic(s.policy, s.calendar, {.cases = sanitized ? 1'000u : 4'000u});
-  memory_runtime reference(s.processor, partitions);
-  const auto expected = replay(reference, lines);
-
-  test::redis_cluster cluster;
-  rig r(cluster, prefix_for(cluster, "cluster-reshard"));
-  REQUIRE(submit(r.producer_options(), lines) >= lines.size());
-
-  r.engine().start("the first of two engines on the cluster");
-  r.other().start("the second of two engines on the cluster");
-  r.wait_for([&] { return all_held(r.client(), r.prefix()); }, "every partition served",
-             cluster_limit);
-  r.wait_for_outbound(expected.outbound_total / 3);
+  cluster_run run("cluster-reshard");
+  auto& cluster = run.cluster;
+  auto& r = run.r;
+  run.start_two_engines();
 
   // Partition 1's slot moves, a few keys at a time, to the master of partition 3 while the
   // engines commit to it: they meet ASK and TRYAGAIN mid-move and MOVED after it.
@@ -277,15 +289,6 @@ TEST_CASE(
   r.wait_until_drained();
   // The engines met the move (a redirection, a refused transaction, or a Function not started)
   // and followed it.
-  std::size_t met = 0;
-  for (const char* sign : {"MOVED", "ASK", "TRYAGAIN"}) {
-    met += log_lines_with(r.engine().log(), sign) + log_lines_with(r.other().log(), sign);
-  }
-  CHECK(met > 0);
-  for (auto* engine : {&r.engine(), &r.other()}) {
-    const auto status = engine->terminate(stop_limit);
-    CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
-    CHECK(log_lines_with(engine->log(), R"("level":"error")") == 0);
-  }
-  check_same_outcome(r, reference, expected);
+  CHECK(run.logged("MOVED") + run.logged("ASK") + run.logged("TRYAGAIN") > 0);
+  run.finish();
 }
