@@ -1,7 +1,9 @@
 #include "bench/api_load.hpp"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,6 +48,24 @@ std::string random_token() {
   std::string token = "bench-";
   for (int i = 0; i < 32; ++i) token += "0123456789abcdef"[random() % 16];
   return token;
+}
+
+// Core-seconds the machine's cores have been busy since boot, whoever ran (/proc/stat's first
+// line: user, nice, system, irq, softirq, steal; not idle or iowait).
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return 0;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double clock_seconds(clockid_t clock) {
+  timespec t{};
+  ::clock_gettime(clock, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 double percentile(std::vector<double>& v, double p) {
@@ -146,6 +166,10 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
   argv.insert(argv.end(), o.run_args.begin(), o.run_args.end());
   const auto log = o.work / (prefix + ".run.log");
   sync_client c(o.redis_port);
+  const double redis_before = cpu_seconds(o.redis_pid).value_or(0);
+  const double redis_waited_before = run_queue_seconds(o.redis_pid).value_or(0);
+  const double bench_before = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+  const double machine_before = machine_busy_seconds();
   const auto started = monotonic_ns();
   child_process engine(argv, log, log);
 
@@ -210,11 +234,26 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
     }
   }
   const auto done = monotonic_ns();
+  api_drain r;
+  // The CPU of the drain, read before anything stops: the engine's figures are its whole life.
+  r.cpu.machine_busy = machine_busy_seconds() - machine_before;
+  const double engine_total = cpu_seconds(engine.pid()).value_or(0);
+  r.cpu.engine_main = thread_cpu_seconds(engine.pid(), engine.pid()).value_or(0);
+  r.cpu.engine_other = engine_total - r.cpu.engine_main;
+  r.cpu.engine_waited = run_queue_seconds(engine.pid()).value_or(0);
+  r.cpu.redis = cpu_seconds(o.redis_pid).value_or(0) - redis_before;
+  r.cpu.redis_waited = run_queue_seconds(o.redis_pid).value_or(0) - redis_waited_before;
+  r.cpu.bench = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - bench_before;
+  if (load.joinable()) {
+    clockid_t clock{};
+    if (::pthread_getcpuclockid(load.native_handle(), &clock) == 0) {
+      r.cpu.clients = clock_seconds(clock);
+    }
+  }
   stop = true;
   if (load.joinable()) load.join();
   engine.stop(SIGTERM, 30s);
 
-  api_drain r;
   r.seconds = static_cast<double>(done - started) / 1e9;
   r.events_per_s = static_cast<double>(entries) / r.seconds;
   r.requests = clients.all_ms.size();
@@ -224,6 +263,8 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
   r.p50_ms = percentile(clients.all_ms, 0.50);
   r.p99_ms = percentile(clients.all_ms, 0.99);
   r.healthz_p99_ms = percentile(clients.healthz_ms, 0.99);
+  r.all_ms = std::move(clients.all_ms);
+  r.healthz_ms = std::move(clients.healthz_ms);
   return r;
 }
 
