@@ -114,8 +114,8 @@ void bench_api(const bench_context& ctx) {
   for (const auto d : drops) listed += (listed.empty() ? "" : ", ") + fixed(d, 1) + " %";
   std::cout << "api: drain " << std::llround(alone_rate) << " events/s alone, "
             << std::llround(loaded_rate) << " beside " << a.clients << " API clients (medians of "
-            << o.api_pairs << " pairs; median drop " << fixed(median(drops), 1) << " % less, pairs "
-            << listed << "; target at most 20 %)\n";
+            << o.api_pairs << " pairs; each pair's drop " << listed << ": median "
+            << fixed(median(drops), 1) << " % less; target at most 20 %)\n";
 
   std::vector<double> all_ms, healthz_ms;
   std::uint64_t requests = 0, overloaded = 0, degraded = 0, failed = 0;
@@ -180,7 +180,9 @@ void bench_api(const bench_context& ctx) {
             << " pairs of drains in one run, alone first in odd pairs and loaded first in even "
                "ones, each drop within its pair (since 1 December 2026; before, one alone drain "
                "then one loaded); routes /healthz, /api/v1/cases?limit=20, /api/v1/escalations, "
-               "/api/v1/summary, /api/v1/cases/{id}, a new connection per request\n";
+               "/api/v1/summary, /api/v1/cases/{id}, a new connection per request, the clients one "
+               "epoll thread of the bench on raw sockets (since 1 December 2026; before, Beast "
+               "coroutines)\n";
   std::cout << reproduce(o, "api") << "\n";
 }
 
