@@ -1,32 +1,33 @@
 #include "bench/api_load.hpp"
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <fstream>
-#include <memory>
-#include <mutex>
+#include <optional>
+#include <queue>
 #include <random>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "adapters/redis/keys.hpp"
 #include "bench/bench_support.hpp"
-#include "support/http_client.hpp"
 
 namespace xyp::bench {
 namespace {
 
-namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
 using namespace std::chrono_literals;
 
 std::uint16_t free_port() {
@@ -48,6 +49,24 @@ std::string random_token() {
   return token;
 }
 
+// Core-seconds the machine's cores have been busy since boot, whoever ran (/proc/stat's first
+// line: user, nice, system, irq, softirq, steal; not idle or iowait).
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return 0;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double clock_seconds(clockid_t clock) {
+  timespec t{};
+  ::clock_gettime(clock, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -56,54 +75,183 @@ double percentile(std::vector<double>& v, double p) {
 }
 
 // The clients: each sends its requests in turn at its share of the rate, a new connection each
-// (as a browser or a monitor polling the back office does), until `stop`.
-struct api_clients {
-  std::mutex lock;
+// (as a browser or a monitor polling the back office does), until `stop`. They stand for
+// browsers on other machines yet share this machine's two cores with the engine and Redis, so
+// they are kept as cheap as a client can be: one thread, epoll, non-blocking sockets, each
+// request's bytes composed once, the answer read up to its Content-Length and not parsed further
+// (the Beast client they replace cost about as much CPU per request as the server's answer).
+class api_clients {
+ public:
+  api_clients(std::uint16_t port, const std::string& token, const std::vector<std::string>& targets,
+              std::size_t count, std::chrono::microseconds period)
+      : period_(period), epoll_(::epoll_create1(EPOLL_CLOEXEC)), clients_(count) {
+    if (epoll_ < 0) throw std::runtime_error("epoll_create1 failed");
+    address_.sin_family = AF_INET;
+    address_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address_.sin_port = htons(port);
+    for (const auto& t : targets) {
+      // The bytes the Beast client sent: request line, Host, the token but to /healthz.
+      std::string r = "GET " + t + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+      if (t != "/healthz") r += "Authorization: Bearer " + token + "\r\n";
+      requests_.push_back({std::move(r) + "\r\n", t == "/healthz"});
+    }
+  }
+  ~api_clients() {
+    for (auto& c : clients_) close_socket(c);
+    ::close(epoll_);
+  }
+  api_clients(const api_clients&) = delete;
+  api_clients& operator=(const api_clients&) = delete;
+
   std::vector<double> all_ms, healthz_ms;
   std::uint64_t overloaded = 0, healthz_degraded = 0, failed = 0;
 
-  asio::awaitable<void> client(std::uint16_t port, std::string token,
-                               std::vector<std::string> targets, std::chrono::microseconds period,
-                               std::size_t first, const std::atomic<bool>& stop) {
-    asio::steady_timer pace(co_await asio::this_coro::executor);
-    auto next = std::chrono::steady_clock::now() + period * static_cast<long>(first % 97) / 97;
-    for (std::size_t k = first; !stop.load(); ++k) {
-      pace.expires_at(next);
-      co_await pace.async_wait(asio::use_awaitable);
-      next += period;
-      const std::string target = targets[k % targets.size()];
-      std::optional<std::string> auth;
-      if (target != "/healthz") auth = token;
-      const auto started = std::chrono::steady_clock::now();
-      unsigned status = 0;
-      try {
-        const auto r = co_await test::http_call(port, bhttp::verb::get, target, auth);
-        status = r.status;
-      } catch (const std::exception&) {
+  // Runs the clients until `stop`; what is under way then is dropped uncounted.
+  void run(const std::atomic<bool>& stop) {
+    const auto start = clock::now();
+    for (std::size_t i = 0; i < clients_.size(); ++i) {
+      clients_[i].k = i;
+      clients_[i].next = start + period_ * static_cast<long>(i % 97) / 97;
+      idle_.push({clients_[i].next, i});
+    }
+    std::array<epoll_event, 256> events{};
+    while (!stop.load()) {
+      auto now = clock::now();
+      while (!idle_.empty() && idle_.top().first <= now) {
+        const auto i = idle_.top().second;
+        idle_.pop();
+        send_next(i, now);
       }
-      const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count();
-      std::lock_guard guard(lock);
-      if (status == 0) {
-        ++failed;
-        continue;
+      int wait_ms = 10;
+      if (!idle_.empty()) {
+        const auto until = std::chrono::ceil<std::chrono::milliseconds>(idle_.top().first - now);
+        wait_ms = static_cast<int>(std::clamp<long>(until.count(), 0, 10));
       }
-      if (status == 503) ++(target == "/healthz" ? healthz_degraded : overloaded);
-      all_ms.push_back(ms);
-      if (target == "/healthz") healthz_ms.push_back(ms);
+      const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), wait_ms);
+      for (int e = 0; e < n; ++e) on_ready(events[e].data.u64, events[e].events);
     }
   }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct request_bytes {
+    std::string bytes;
+    bool healthz = false;
+  };
+  struct client {
+    int fd = -1;
+    std::size_t k = 0;  // its next request: targets in turn
+    clock::time_point next, started;
+    std::size_t sent = 0;
+    std::string in;
+  };
+
+  void close_socket(client& c) {
+    if (c.fd >= 0) ::close(c.fd);  // closing removes it from the epoll set
+    c.fd = -1;
+  }
+
+  void send_next(std::size_t i, clock::time_point now) {
+    auto& c = clients_[i];
+    c.started = now;
+    c.sent = 0;
+    c.in.clear();
+    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) return done(i, 0);
+    if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0 &&
+        errno != EINPROGRESS) {
+      return done(i, 0);
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = i;
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) return done(i, 0);
+  }
+
+  void on_ready(std::size_t i, std::uint32_t events) {
+    auto& c = clients_[i];
+    if (c.fd < 0) return;
+    const auto& request = requests_[c.k % requests_.size()].bytes;
+    if (c.sent < request.size() && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+      const auto n = ::send(c.fd, request.data() + c.sent, request.size() - c.sent, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN) return done(i, 0);
+      if (n > 0) c.sent += static_cast<std::size_t>(n);
+    }
+    if (c.sent < request.size() || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))) return;
+    char buffer[16 * 1024];
+    for (;;) {
+      const auto n = ::recv(c.fd, buffer, sizeof buffer, 0);
+      if (n > 0) {
+        c.in.append(buffer, static_cast<std::size_t>(n));
+        if (const auto status = complete(c.in)) return done(i, *status);
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) return;
+      return done(i, 0);  // closed or reset before the whole answer
+    }
+  }
+
+  // The status of a whole answer (headers and Content-Length bytes of body), else nullopt.
+  static std::optional<unsigned> complete(const std::string& in) {
+    const auto end = in.find("\r\n\r\n");
+    if (end == std::string::npos || in.size() < 12) return std::nullopt;
+    std::size_t length = 0;
+    for (std::size_t at = in.find("\r\n"); at < end; at = in.find("\r\n", at + 2)) {
+      static constexpr std::string_view name = "content-length:";
+      if (end - at < name.size() + 2) break;
+      bool same = true;
+      for (std::size_t j = 0; j < name.size() && same; ++j) {
+        same = std::tolower(static_cast<unsigned char>(in[at + 2 + j])) == name[j];
+      }
+      if (!same) continue;
+      std::size_t p = at + 2 + name.size();
+      while (p < end && in[p] == ' ') ++p;
+      std::from_chars(in.data() + p, in.data() + end, length);
+      break;
+    }
+    if (in.size() < end + 4 + length) return std::nullopt;
+    unsigned status = 0;
+    std::from_chars(in.data() + 9, in.data() + 12, status);
+    return status;
+  }
+
+  void done(std::size_t i, unsigned status) {
+    auto& c = clients_[i];
+    close_socket(c);
+    const auto now = clock::now();
+    const bool healthz = requests_[c.k % requests_.size()].healthz;
+    ++c.k;
+    c.next += period_;
+    idle_.push({c.next, i});
+    if (status == 0) {
+      ++failed;
+      return;
+    }
+    if (status == 503) ++(healthz ? healthz_degraded : overloaded);
+    const double ms = std::chrono::duration<double, std::milli>(now - c.started).count();
+    all_ms.push_back(ms);
+    if (healthz) healthz_ms.push_back(ms);
+  }
+
+  std::chrono::microseconds period_;
+  int epoll_;
+  sockaddr_in address_{};
+  std::vector<request_bytes> requests_;
+  std::vector<client> clients_;
+  using due = std::pair<clock::time_point, std::size_t>;
+  std::priority_queue<due, std::vector<due>, std::greater<>> idle_;
 };
 
-// Whether the server answers /healthz at all (a coroutine of its own: a lambda's captures would
-// be gone before it runs).
-asio::awaitable<void> answers(std::uint16_t port, std::shared_ptr<bool> up) {
-  try {
-    co_await test::http_call(port, bhttp::verb::get, "/healthz");
-    *up = true;
-  } catch (const std::exception&) {
-  }
+// Whether the server takes connections yet.
+bool listening(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const bool up = ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return up;
 }
 
 }  // namespace
@@ -146,11 +294,15 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
   argv.insert(argv.end(), o.run_args.begin(), o.run_args.end());
   const auto log = o.work / (prefix + ".run.log");
   sync_client c(o.redis_port);
+  const double redis_before = cpu_seconds(o.redis_pid).value_or(0);
+  const double redis_waited_before = run_queue_seconds(o.redis_pid).value_or(0);
+  const double bench_before = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+  const double machine_before = machine_busy_seconds();
   const auto started = monotonic_ns();
   child_process engine(argv, log, log);
 
   std::atomic<bool> stop{false};
-  api_clients clients;
+  std::optional<api_clients> clients;  // made and run on the load's thread
   std::thread load;
   if (with_load) {
     std::vector<std::string> targets{"/healthz", "/api/v1/cases?limit=20", "/api/v1/escalations",
@@ -161,21 +313,10 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
     const auto period = std::chrono::microseconds(
         static_cast<long>(1e6 * static_cast<double>(o.clients) / o.requests_per_s));
     load = std::thread([&, targets, period] {
-      asio::io_context io;
       // Wait for the server before the clock of the load starts.
-      for (int i = 0; i < 500; ++i) {
-        auto up = std::make_shared<bool>(false);
-        asio::co_spawn(io, answers(http_port, up), asio::detached);
-        io.run();
-        io.restart();
-        if (*up) break;
-        std::this_thread::sleep_for(10ms);
-      }
-      for (std::size_t k = 0; k < o.clients; ++k) {
-        asio::co_spawn(io, clients.client(http_port, token, targets, period, k, stop),
-                       asio::detached);
-      }
-      io.run();
+      for (int i = 0; i < 500 && !listening(http_port); ++i) std::this_thread::sleep_for(10ms);
+      clients.emplace(http_port, token, targets, o.clients, period);
+      clients->run(stop);
     });
   }
 
@@ -210,20 +351,39 @@ api_drain drain_beside_api(const api_load_options& o, const std::string& prefix,
     }
   }
   const auto done = monotonic_ns();
+  api_drain r;
+  // The CPU of the drain, read before anything stops: the engine's figures are its whole life.
+  r.cpu.machine_busy = machine_busy_seconds() - machine_before;
+  const double engine_total = cpu_seconds(engine.pid()).value_or(0);
+  r.cpu.engine_main = thread_cpu_seconds(engine.pid(), engine.pid()).value_or(0);
+  r.cpu.engine_other = engine_total - r.cpu.engine_main;
+  r.cpu.engine_waited = run_queue_seconds(engine.pid()).value_or(0);
+  r.cpu.redis = cpu_seconds(o.redis_pid).value_or(0) - redis_before;
+  r.cpu.redis_waited = run_queue_seconds(o.redis_pid).value_or(0) - redis_waited_before;
+  r.cpu.bench = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - bench_before;
+  if (load.joinable()) {
+    clockid_t clock{};
+    if (::pthread_getcpuclockid(load.native_handle(), &clock) == 0) {
+      r.cpu.clients = clock_seconds(clock);
+    }
+  }
   stop = true;
   if (load.joinable()) load.join();
   engine.stop(SIGTERM, 30s);
 
-  api_drain r;
   r.seconds = static_cast<double>(done - started) / 1e9;
   r.events_per_s = static_cast<double>(entries) / r.seconds;
-  r.requests = clients.all_ms.size();
-  r.overloaded = clients.overloaded;
-  r.healthz_degraded = clients.healthz_degraded;
-  r.failed = clients.failed;
-  r.p50_ms = percentile(clients.all_ms, 0.50);
-  r.p99_ms = percentile(clients.all_ms, 0.99);
-  r.healthz_p99_ms = percentile(clients.healthz_ms, 0.99);
+  if (clients) {
+    r.requests = clients->all_ms.size();
+    r.overloaded = clients->overloaded;
+    r.healthz_degraded = clients->healthz_degraded;
+    r.failed = clients->failed;
+    r.p50_ms = percentile(clients->all_ms, 0.50);
+    r.p99_ms = percentile(clients->all_ms, 0.99);
+    r.healthz_p99_ms = percentile(clients->healthz_ms, 0.99);
+    r.all_ms = std::move(clients->all_ms);
+    r.healthz_ms = std::move(clients->healthz_ms);
+  }
   return r;
 }
 

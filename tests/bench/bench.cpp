@@ -96,6 +96,11 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   app.add_option("--engine-wrapper", options.engine_wrapper,
                  "Run the engine under this command, e.g. \"valgrind --tool=callgrind\"");
+  app.add_option("--api-pairs", options.api_pairs,
+                 "Pairs of drains of the api figure (one alone, one beside the API clients; the "
+                 "order alternates), reported one by one and as medians")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
   app.add_option("--api-run-arg", options.api_run_args,
                  "One more argument to the api figure's `xinyipi run` (repeat), e.g. "
                  "--api-run-arg=--read-cache=0");

@@ -152,8 +152,10 @@ std::optional<std::int64_t> proc_status_kb(pid_t pid, const std::string& field) 
   return std::nullopt;
 }
 
-std::optional<double> cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+namespace {
+
+std::optional<double> stat_cpu_seconds(const std::string& path) {
+  std::ifstream in(path);
   std::string text;
   if (!std::getline(in, text)) return std::nullopt;
   // The command name may hold spaces: fields are counted after its closing parenthesis.
@@ -164,6 +166,17 @@ std::optional<double> cpu_seconds(pid_t pid) {
   // Fields 14 and 15 of proc(5), utime and stime, are the 12th and 13th after the name.
   return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) /
          static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+std::optional<double> cpu_seconds(pid_t pid) {
+  return stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat");
+}
+
+std::optional<double> thread_cpu_seconds(pid_t pid, pid_t tid) {
+  return stat_cpu_seconds("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) +
+                          "/stat");
 }
 
 std::optional<double> run_queue_seconds(pid_t pid) {

@@ -49,6 +49,8 @@ std::optional<std::int64_t> proc_status_kb(pid_t pid, const std::string& field);
 
 // CPU time (user + system) a process has used so far, in seconds; nullopt when it is gone.
 std::optional<double> cpu_seconds(pid_t pid);
+// The same for one thread of a process (/proc/<pid>/task/<tid>/stat).
+std::optional<double> thread_cpu_seconds(pid_t pid, pid_t tid);
 // Seconds the process's main thread was ready to run but waited for a core (/proc/<pid>/schedstat):
 // how much of a wall-clock figure the other work on the machine took.
 std::optional<double> run_queue_seconds(pid_t pid);

@@ -226,6 +226,7 @@ std::string reproduce(const bench_options& o, const std::string& figure) {
   if (o.partitions != 1) cmd += " --partitions " + std::to_string(o.partitions);
   if (o.batch_size != 256) cmd += " --batch " + std::to_string(o.batch_size);
   if (figure == "api") {
+    if (o.api_pairs != 3) cmd += " --api-pairs " + std::to_string(o.api_pairs);
     for (const auto& a : o.api_run_args) cmd += " --api-run-arg=" + a;
   }
   return "  reproduce: " + cmd;

@@ -49,6 +49,7 @@ struct bench_options {
   std::uint64_t ceiling_requests = 1'000'000;
   std::string engine_wrapper;  // e.g. "valgrind --tool=callgrind": the engine runs under it
   std::vector<std::string> api_run_args;  // more arguments to the api figure's `xinyipi run`
+  std::size_t api_pairs = 3;  // the api figure's pairs of drains (alone, beside the clients)
   fs::path profile = config_dir + "/profiles/shilong.json";
   fs::path calendars = config_dir + "/calendars";
   std::string command_line;  // how this run was started, for "reproduce"
