@@ -3,8 +3,6 @@
 // redis-server processes on free loopback ports, one temporary directory, joined by
 // `redis-cli --cluster create`. Failover and resharding are driven by hand so a test can kill a
 // master or move one slot while engines run. Not thread-safe; one test owns it.
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
