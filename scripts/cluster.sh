@@ -80,18 +80,26 @@ redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
   cat var/cluster/create.log >&2
   exit 1
 }
+# Ready when every node says cluster_state:ok and sees the three replicas (a node can say ok
+# before redis-cli's CLUSTER REPLICATE has reached it).
 echo -n "waiting for the cluster"
-for _ in $(seq 1 200); do
+ready=false
+for _ in $(seq 1 100); do
   ok=0
   for port in "${ports[@]}"; do
-    redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && ok=$((ok + 1))
+    info=$(redis-cli -p "$port" cluster info 2>/dev/null || true)
+    replicas=$(redis-cli -p "$port" cluster nodes 2>/dev/null | grep -c slave || true)
+    [[ $info == *cluster_state:ok* && $replicas == 3 ]] && ok=$((ok + 1))
   done
-  ((ok == ${#ports[@]})) && break
+  if ((ok == ${#ports[@]})); then
+    ready=true
+    break
+  fi
   echo -n "."
-  sleep 0.1
+  sleep 0.2
 done
-if ((ok != ${#ports[@]})); then
-  echo " not ok after 20 s; the nodes' logs are under var/cluster/*/redis.log" >&2
+if ! $ready; then
+  echo " not ready after 20 s; the nodes' logs are under var/cluster/*/redis.log" >&2
   exit 1
 fi
 echo " ok"

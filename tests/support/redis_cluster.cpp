@@ -311,8 +311,19 @@ std::uint16_t redis_cluster::any_running_port() const {
   throw std::runtime_error("redis_cluster: no node is running");
 }
 
+std::uint16_t redis_cluster::port() const noexcept {
+  for (const auto& m : nodes_) {
+    if (m.server->running()) return m.server->port();
+  }
+  return nodes_.empty() ? 0 : nodes_.front().server->port();
+}
+
 std::string redis_cluster::url() const {
-  return "redis://" + where(any_running_port());
+  return "redis://" + where(port());
+}
+
+redis::endpoint redis_cluster::endpoint() const {
+  return redis::endpoint{"127.0.0.1", port()};
 }
 
 std::vector<std::uint16_t> redis_cluster::masters() const {

@@ -2,9 +2,9 @@
 // A Redis Cluster of the test's own: 3 masters with one replica each (by default), real
 // redis-server processes on free loopback ports, one temporary directory, joined by
 // `redis-cli --cluster create`. Failover and resharding are driven by hand so a test can kill a
-// master or move one slot while engines run. Not thread-safe; one test owns it.
-#include <sys/types.h>
-
+// master or move one slot while engines run. As a redis_target it stands where the tests take one
+// server (the crash rig): port(), url() and endpoint() name a running node, from which the engine
+// discovers the rest. Not thread-safe; one test owns it.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/redis/redis_url.hpp"
 #include "adapters/redis/reply.hpp"
 #include "support/redis_server.hpp"
 
@@ -59,12 +60,14 @@ class redis_cluster final : public redis_target {
   const redis_server& node(std::size_t index) const { return *nodes_.at(index).server; }
   const redis_server& node_on(std::uint16_t port) const;
   std::vector<std::uint16_t> ports() const;
-  // "redis://127.0.0.1:P" of the first running node: what an engine is given.
-  std::string url() const override;
+
+  // The first running node (the first node when none runs): what an engine or a client is given.
+  std::uint16_t port() const noexcept override;
+  std::string url() const override;  // "redis://127.0.0.1:P" of port()
+  redis::endpoint endpoint() const override;
+  // The cluster's directory: one subdirectory per node, redis-cli's output, and room for the
+  // test's own files.
   const std::filesystem::path& dir() const noexcept override { return dir_; }
-  // A running node's port and endpoint (the first's while it runs): where a client starts.
-  std::uint16_t port() const override { return any_running_port(); }
-  redis::endpoint endpoint() const override { return {"127.0.0.1", any_running_port()}; }
 
   // The masters serving slots now, by port (ascending), from CLUSTER SLOTS of a running node.
   std::vector<std::uint16_t> masters() const;
@@ -91,7 +94,7 @@ class redis_cluster final : public redis_target {
   void move_slot(int slot, std::uint16_t to_port, const move_options& how);
 
   // The last lines of every node's log and of redis-cli's output.
-  std::string log_tail(std::size_t lines = 15) const override;
+  std::string log_tail(std::size_t lines = 20) const override;
 
  private:
   struct member {

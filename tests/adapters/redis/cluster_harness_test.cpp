@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -54,12 +55,21 @@ TEST_CASE("the cluster harness forms 3 masters with a replica each, and fails a 
     CHECK(info_field(info, "cluster_known_nodes") == "6");
     CHECK(info_field(info, "cluster_size") == "3");
   }
+  // As a redis_target (where the tests take one server), it names a running node.
+  const xyp::test::redis_target& target = cluster;
+  CHECK(target.port() == cluster.node(0).port());
+  CHECK(target.url() == "redis://127.0.0.1:" + std::to_string(target.port()));
+  CHECK(target.endpoint().port == target.port());
+  CHECK(std::filesystem::is_directory(target.dir()));
+
   // Redis's own slots: the specification's CRC16 check value, and a hash tag.
   CHECK(cluster.slot_of("123456789") == 12739);
   CHECK(cluster.slot_of("{xyp:7}:case:A-1") == cluster.slot_of("xyp:7"));
 
   // Written on the master of its slot, read back there; any other master redirects.
-  const std::string key = "{harness}:before-failover";
+  // Slot 3739: redis-cli gives it to the first node, so the failover also takes port() away
+  // from the node it named.
+  const std::string key = "{failover}:kept";
   const int slot = cluster.slot_of(key);
   const auto master = cluster.master_of_slot(slot);
   REQUIRE(cluster.command(master, {"SET", key, "kept"}) == reply::make_status("OK"));
@@ -78,6 +88,7 @@ TEST_CASE("the cluster harness forms 3 masters with a replica each, and fails a 
   const auto masters = cluster.masters();
   CHECK(masters.size() == 3);
   CHECK(std::find(masters.begin(), masters.end(), master) == masters.end());
+  CHECK(cluster.node_on(cluster.port()).running());
   CHECK(cluster.command(promoted, {"GET", key}) == reply::make_string("kept"));
   CHECK(cluster.command(promoted, {"SET", key, "after"}) == reply::make_status("OK"));
   const auto stale = cluster.command(other_master(cluster, promoted), {"GET", key});
