@@ -18,6 +18,7 @@
 #include <thread>
 #include <utility>
 
+#include "support/child_process.hpp"
 #include "support/redis_client.hpp"
 
 namespace xyp::test {
@@ -34,75 +35,11 @@ constexpr auto command_timeout = 10s;
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-fs::path find_program(const char* name) {
-  if (const char* path = std::getenv("PATH")) {
-    std::string_view rest(path);
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::string_view dir = rest.substr(0, colon);
-      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
-      if (dir.empty()) continue;
-      const fs::path candidate = fs::path(dir) / name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  const fs::path fallback = fs::path("/usr/bin") / name;
-  if (::access(fallback.c_str(), X_OK) == 0) return fallback;
-  throw std::runtime_error(std::string(name) +
-                           " not found in PATH or /usr/bin: the cluster tests need it (apt-get "
-                           "install redis-server redis-tools)");
-}
-
-std::string tail_of(const fs::path& file, std::size_t count) {
-  std::deque<std::string> lines;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(std::move(line));
-    if (lines.size() > count) lines.pop_front();
-  }
-  std::string out;
-  for (const auto& line : lines) out += line + "\n";
-  return out;
-}
-
 // Runs a program to its end with its output in `log`; false (with why) when it fails or takes
 // longer than `limit` (then it is killed).
 bool run_program(const std::vector<std::string>& args, const fs::path& log,
                  std::chrono::milliseconds limit, std::string& why) {
-  std::vector<char*> argv;
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  const int output = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (output < 0) throw_errno("open " + log.string());
-  const int nothing = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (nothing < 0) {
-    ::close(output);
-    throw_errno("open /dev/null");
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(output);
-    ::close(nothing);
-    throw_errno("fork");
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(nothing, STDIN_FILENO);
-    ::dup2(output, STDOUT_FILENO);
-    ::dup2(output, STDERR_FILENO);
-    ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
-    static constexpr char failed[] = "exec failed\n";
-    [[maybe_unused]] const auto ignored = ::write(STDERR_FILENO, failed, sizeof failed - 1);
-    ::_exit(127);
-  }
-  ::close(output);
-  ::close(nothing);
+  const pid_t pid = spawn(args, log);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
   for (;;) {
@@ -264,7 +201,8 @@ redis_cluster::~redis_cluster() {
 }
 
 void redis_cluster::create() {
-  std::vector<std::string> args = {find_program("redis-cli").string(), "--cluster", "create"};
+  std::vector<std::string> args = {find_program("redis-cli", "redis-tools").string(), "--cluster",
+                                   "create"};
   for (const auto& m : nodes_) args.push_back(where(m.server->port()));
   args.insert(args.end(), {"--cluster-replicas", std::to_string(options_.replicas_per_master),
                            "--cluster-yes"});
@@ -530,7 +468,8 @@ std::string redis_cluster::log_tail(std::size_t lines) const {
     out += "=== node " + where(m.server->port()) + (m.server->running() ? "" : " (stopped)") +
            "\n" + m.server->log_tail(lines);
   }
-  const auto cli = tail_of(dir_ / "redis-cli.log", lines);
+  std::string cli;
+  for (const auto& line : last_lines(dir_ / "redis-cli.log", lines)) cli += line + "\n";
   if (!cli.empty()) out += "=== redis-cli --cluster create\n" + cli;
   return out;
 }

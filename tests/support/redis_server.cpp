@@ -21,6 +21,7 @@
 #include <thread>
 #include <utility>
 
+#include "support/child_process.hpp"
 #include "support/redis_client.hpp"
 
 namespace xyp::test {
@@ -51,40 +52,6 @@ class fd_owner {
  private:
   int fd_;
 };
-
-fs::path find_redis_server() {
-  if (const char* path = std::getenv("PATH")) {
-    std::string_view rest(path);
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::string_view dir = rest.substr(0, colon);
-      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
-      if (dir.empty()) continue;
-      const fs::path candidate = fs::path(dir) / "redis-server";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  if (::access("/usr/bin/redis-server", X_OK) == 0) return "/usr/bin/redis-server";
-  throw std::runtime_error(
-      "redis-server not found in PATH or /usr/bin: the adapter tests need it (apt-get install "
-      "redis-server)");
-}
-
-std::deque<std::string> last_lines(const fs::path& file, std::size_t count) {
-  std::deque<std::string> lines;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(std::move(line));
-    if (lines.size() > count) lines.pop_front();
-  }
-  return lines;
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
-  return "ended";
-}
 
 }  // namespace
 
@@ -159,7 +126,7 @@ void redis_server::kill() {
 }
 
 void redis_server::spawn() {
-  const fs::path program = find_redis_server();
+  const fs::path program = find_program("redis-server", "redis-server");
   std::vector<std::string> args = {
       program.string(),
       "--port",
@@ -178,39 +145,7 @@ void redis_server::spawn() {
       (dir_ / "redis.log").string(),
   };
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  std::vector<char*> argv;
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-
-  // Everything the child needs is prepared here: between fork and exec only async-signal-safe
-  // calls are allowed.
-  fd_owner output(
-      ::open((dir_ / "stdout.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (output.get() < 0) throw_errno("open " + (dir_ / "stdout.log").string());
-  fd_owner nothing(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (nothing.get() < 0) throw_errno("open /dev/null");
-  const pid_t parent = ::getpid();
-
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) {
-    // The server dies with the thread that started it, even if the test process crashes.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(nothing.get(), STDIN_FILENO);
-    ::dup2(output.get(), STDOUT_FILENO);
-    ::dup2(output.get(), STDERR_FILENO);
-    // Our sockets (hiredis does not set CLOEXEC) must not stay open in the server.
-    ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
-    static constexpr char failed[] = "exec redis-server failed\n";
-    [[maybe_unused]] const auto ignored = ::write(STDERR_FILENO, failed, sizeof failed - 1);
-    ::_exit(127);
-  }
-  pid_ = pid;
+  pid_ = test::spawn(args, dir_ / "stdout.log");
 }
 
 void redis_server::wait_until_ready() {

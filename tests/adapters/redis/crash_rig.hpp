@@ -40,6 +40,7 @@
 #include "engine/domain/case_codec.hpp"
 #include "engine/domain/policy.hpp"
 #include "engine/runtime/memory_runtime.hpp"
+#include "support/child_process.hpp"
 #include "support/redis_client.hpp"
 #include "support/redis_server.hpp"
 #include "support/routed_client.hpp"
@@ -110,16 +111,6 @@ inline replayed replay(memory_runtime& reference, const std::vector<std::string>
   return r;
 }
 
-inline std::deque<std::string> last_lines(const fs::path& file, std::size_t count) {
-  std::deque<std::string> lines;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(std::move(line));
-    if (lines.size() > count) lines.pop_front();
-  }
-  return lines;
-}
-
 // A connection of the test's own kept open across commands (the harness opens one per command):
 // reads tens of thousands of entries and case documents, and blocks on XREAD. Routed, so that on
 // a Cluster each command goes to its key's master.
@@ -172,34 +163,7 @@ class engine_process {
       std::ofstream marker(log_, std::ios::app);
       marker << "=== test: engine started (" << why << ")\n";
     }
-    std::vector<char*> argv;
-    for (const auto& arg : args_) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    // Everything the child needs is prepared here: after fork only async-signal-safe calls.
-    const int output = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    const int nothing = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (output < 0 || nothing < 0) throw std::runtime_error("cannot open " + log_.string());
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::dup2(nothing, STDIN_FILENO);
-      ::dup2(output, STDOUT_FILENO);
-      ::dup2(output, STDERR_FILENO);
-      ::close_range(3, ~0U, 0);
-      ::execv(argv[0], argv.data());
-      static constexpr char failed[] = "exec xinyipi failed\n";
-      [[maybe_unused]] const auto ignored = ::write(STDERR_FILENO, failed, sizeof failed - 1);
-      ::_exit(127);
-    }
-    ::close(output);
-    ::close(nothing);
-    if (pid < 0) throw std::runtime_error("fork failed");
-    pid_ = pid;
+    pid_ = spawn(args_, log_);
     pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd_ < 0) {
       kill();
@@ -259,12 +223,6 @@ class engine_process {
   pid_t pid_ = -1;
   int pidfd_ = -1;
 };
-
-inline std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
-  return "ended";
-}
 
 // Counts outbound entries as they appear, reading every partition's out stream with a blocking
 // XREAD from where it left off: the test's only way of waiting for the engine.
