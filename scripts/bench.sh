@@ -16,4 +16,4 @@ out="build/bench/bench-$(date +%Y%m%dT%H%M%S).txt"
 build/bench/tests/bench/xyp_bench "$@" | tee "$out"
 echo
 echo "== figures (also in $out)"
-grep -E '^(drain|peer|latency|cases|footprint|timers|ceiling|api):' "$out" || true
+grep -E '^(drain|peer|latency|cases|footprint|timers|ceiling|api|cluster):' "$out" || true

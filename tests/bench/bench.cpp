@@ -59,6 +59,8 @@ int run_bench(bench_options options) {
   if (footprint || timers) bench_cases(ctx, footprint, timers);
   if (options.wants("ceiling")) bench_ceiling(ctx, drained);
   if (options.wants("api")) bench_api(ctx);
+  // Only when asked for: a 6-node Cluster and four drains would lengthen the default run.
+  if (options.asked_for("cluster")) bench_cluster(ctx);
   std::cout << "xyp_bench: done in " << fixed(seconds_between(started, monotonic_ns()), 0)
             << " s\n";
   std::error_code ignored;
@@ -74,13 +76,23 @@ int main(int argc, char** argv) try {
   CLI::App app{"xyp_bench: Xinyipi's throughput, latency, timers, footprint and Redis ceiling"};
   xyp::bench::bench_options options;
   app.add_option("--only", options.only,
-                 "Figures to run (repeat): drain, peer, latency, footprint, timers, ceiling, api")
-      ->check(CLI::IsMember({"drain", "peer", "latency", "footprint", "timers", "ceiling", "api"}));
+                 "Figures to run (repeat): drain, peer, latency, footprint, timers, ceiling, api; "
+                 "cluster only when named")
+      ->check(CLI::IsMember(
+          {"drain", "peer", "latency", "footprint", "timers", "ceiling", "api", "cluster"}));
   app.add_option("--scale", options.scale, "Scale every size (events, cases, requests)")
       ->check(CLI::Range(0.0001, 10.0))
       ->capture_default_str();
   app.add_option("--partitions", options.partitions, "Partition count N")
       ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  app.add_option("--cluster-partitions", options.cluster_partitions,
+                 "Partition count N of the cluster figure")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  app.add_option("--cluster-engines", options.cluster_engines,
+                 "The cluster figure runs 1, 2 .. this many engines")
+      ->check(CLI::Range(1u, 8u))
       ->capture_default_str();
   app.add_option("--batch", options.batch_size, "Entries per read")
       ->check(CLI::Range(1, 10000))
@@ -112,6 +124,7 @@ int main(int argc, char** argv) try {
   engine_cmd->add_option("--prefix", child.prefix)->required();
   engine_cmd->add_option("--partitions", child.partitions);
   engine_cmd->add_option("--batch", child.batch_size);
+  engine_cmd->add_option("--consumer", child.consumer);
   engine_cmd->add_option("--clock", clock)->check(CLI::IsMember({"system", "simulated"}));
   engine_cmd->add_option("--profile", child.profile)->required();
   engine_cmd->add_option("--calendars", child.calendars)->required();

@@ -168,6 +168,7 @@ int run_engine_child(const engine_child_options& options) {
   runtime_options.prefix = options.prefix;
   runtime_options.partitions = options.partitions;
   runtime_options.batch_size = options.batch_size;
+  runtime_options.consumer = options.consumer;
 
   recording_observer observer(options.partitions);
   if (options.clock == clock_mode::system) observer.use_system_clock();

@@ -15,6 +15,9 @@ struct engine_child_options {
   std::string prefix = "xyp";
   std::uint32_t partitions = 1;
   std::size_t batch_size = 256;
+  // The consumer name in the inbound streams' group; the cluster figure runs several engines at
+  // once, each with its own.
+  std::string consumer = "engine-1";
   clock_mode clock = clock_mode::simulated;
   std::filesystem::path profile;
   std::filesystem::path calendars;

@@ -249,7 +249,10 @@ std::int64_t aof_rewrites(sync_client& c) {
 }
 
 std::vector<command_stat> command_stats(sync_client& c) {
-  const auto text = c.command({"INFO", "commandstats"}).as_string();
+  return command_stats(c.command({"INFO", "commandstats"}).as_string());
+}
+
+std::vector<command_stat> command_stats(const std::string& text) {
   std::vector<command_stat> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {

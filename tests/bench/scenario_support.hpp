@@ -42,6 +42,8 @@ struct bench_options {
   std::uint32_t partitions = 1;
   std::size_t batch_size = 256;
   std::uint64_t drain_events = 200'000;
+  std::uint32_t cluster_partitions = 6;  // the cluster figure's N (its own: --partitions is 1)
+  std::uint32_t cluster_engines = 3;     // the cluster figure runs 1..this many engines
   std::vector<double> latency_rates{10'000, 2'000};  // offered events/s, one run each
   double latency_seconds = 20;
   std::uint64_t cases = 1'000'000;  // open cases for the footprint and the timer storms
@@ -54,8 +56,10 @@ struct bench_options {
   fs::path calendars = config_dir + "/calendars";
   std::string command_line;  // how this run was started, for "reproduce"
 
-  bool wants(std::string_view figure) const {
-    return only.empty() || std::find(only.begin(), only.end(), figure) != only.end();
+  bool wants(std::string_view figure) const { return only.empty() || asked_for(figure); }
+  // Figures that a run without --only leaves out (the cluster: a 6-node Cluster and four drains).
+  bool asked_for(std::string_view figure) const {
+    return std::find(only.begin(), only.end(), figure) != only.end();
   }
   std::uint64_t scaled(std::uint64_t n) const {
     return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(n * scale)));
@@ -129,22 +133,33 @@ struct bench_context {
 std::uint64_t preload(const bench_context& ctx, sync_client& c, const std::string& prefix,
                       const std::vector<std::string>& lines);
 
+// Where an engine child serves, when not the bench's own Redis with --partitions: the cluster
+// figure points several engines at one node of a Redis Cluster.
+struct engine_place {
+  std::uint16_t port = 0;        // 0: the bench's redis-server
+  std::uint32_t partitions = 0;  // 0: --partitions
+  std::string consumer = "engine-1";
+};
+
 // The engine in a child process: `xyp_bench engine ...`, optionally under a wrapper (valgrind).
 class engine_run {
  public:
   // `name` names its files; the engine serves the keys under `prefix` (by default the name).
   engine_run(const bench_context& ctx, const std::string& name, clock_mode clock,
-             std::string prefix = {})
+             std::string prefix = {}, const engine_place& place = {})
       : stats_(ctx.work / (name + ".stats.json")) {
     if (prefix.empty()) prefix = name;
+    const auto port = place.port ? place.port : ctx.server.port();
+    const auto partitions = place.partitions ? place.partitions : ctx.options.partitions;
     std::vector<std::string> argv;
     std::istringstream wrapper(ctx.options.engine_wrapper);
     for (std::string word; wrapper >> word;) argv.push_back(word);
     const std::vector<std::string> own{
         ctx.self,       "engine",
-        "--port",       std::to_string(ctx.server.port()),
+        "--port",       std::to_string(port),
         "--prefix",     prefix,
-        "--partitions", std::to_string(ctx.options.partitions),
+        "--partitions", std::to_string(partitions),
+        "--consumer",   place.consumer,
         "--batch",      std::to_string(ctx.options.batch_size),
         "--clock",      clock == clock_mode::simulated ? "simulated" : "system",
         "--profile",    ctx.options.profile.string(),
@@ -256,6 +271,8 @@ struct command_stat {
 };
 
 std::vector<command_stat> command_stats(sync_client& c);
+// The same from the text of INFO commandstats (a Cluster's master, asked through another client).
+std::vector<command_stat> command_stats(const std::string& info_text);
 
 std::string redis_time(sync_client& c, double wall_seconds);
 
@@ -277,5 +294,7 @@ void bench_latency(const bench_context& ctx, double rate);
 void bench_cases(const bench_context& ctx, bool footprint, bool timers);
 void bench_ceiling(const bench_context& ctx, std::optional<double> drained);
 void bench_api(const bench_context& ctx);
+// Against a Redis Cluster of its own (tests/support/redis_cluster), 1..cluster_engines engines.
+void bench_cluster(const bench_context& ctx);
 
 }  // namespace xyp::bench
