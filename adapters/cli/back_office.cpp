@@ -72,19 +72,26 @@ back_office::~back_office() {
 }
 
 void back_office::start() {
-  asio::co_spawn(io_, server_->run(), [this](std::exception_ptr failure) {
+  // The thread's loop ends once the server and the probe have ended, stopped rather than left to
+  // run out of work: a Redis connection opened again by a call still on its way when the links
+  // closed would otherwise keep it going until join()'s bound.
+  auto parts_left = std::make_shared<int>(2);
+  auto part_ended = [this, parts_left] {
+    if (--*parts_left == 0) io_.stop();
+  };
+  asio::co_spawn(io_, server_->run(), [this, part_ended](std::exception_ptr failure) {
     if (failure) log::error("http server stopped by a defect");
-    // Open connections and the probe's timer would keep the loop going.
     link_.close();
     health_.stop();
     health_link_.close();
+    part_ended();
   });
   asio::co_spawn(io_, warm_up(link_), asio::detached);
   asio::co_spawn(
       io_,
       http::keep_probing(health_, redis::make_status_probe(health_link_, options_.reads.prefix,
                                                            options_.reads.partitions)),
-      asio::detached);
+      [part_ended](std::exception_ptr) { part_ended(); });
   thread_ = std::thread([this] {
     if (options_.nice > 0 &&
         ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options_.nice) != 0) {

@@ -60,6 +60,7 @@ bool router::connected() const noexcept {
 void router::close() noexcept {
   // The connections stay (closed): a call on its way may still hold one.
   for (auto& [name, conn] : links_) conn->close();
+  closed_ = discovered_ || closed_;
   discovered_ = false;
   clustered_ = false;
 }
@@ -91,8 +92,19 @@ asio::awaitable<connection*> router::link(const endpoint& where) {
   co_return &conn;
 }
 
+asio::awaitable<void> router::ensure_connected() {
+  if (discovered_) co_return;
+  // Connected on first use; after close() only by connect(), as a connection: a call that was on
+  // its way when the router closed fails rather than open it again behind the closer's back.
+  if (closed_) {
+    throw error(errc::connection_lost, "the connection to redis " + address(seed_) + " was closed");
+  }
+  co_await connect();
+}
+
 asio::awaitable<void> router::connect() {
   close();
+  closed_ = false;
   // The seed, or after it (a seed that was a Cluster's master may have died) the masters of the
   // map an earlier connect() found.
   std::vector<endpoint> candidates{seed_};
@@ -145,7 +157,7 @@ endpoint router::keyless_node() const {
 }
 
 asio::awaitable<endpoint> router::master_of_slot(std::uint16_t slot) {
-  if (!discovered_) co_await connect();
+  co_await ensure_connected();
   if (!clustered_) co_return seed_;
   if (stale_) co_await refresh();
   if (auto master = map_.master_of(slot)) co_return *master;
@@ -171,7 +183,7 @@ asio::awaitable<reply> router::command(std::vector<std::string> args,
 asio::awaitable<std::vector<reply>> router::pipeline(
     std::vector<std::vector<std::string>> commands,
     std::optional<std::chrono::milliseconds> timeout) {
-  if (!discovered_) co_await connect();
+  co_await ensure_connected();
   if (!clustered_) {
     connection& conn = *co_await link(seed_);
     co_return co_await conn.pipeline(std::move(commands), timeout);
@@ -279,7 +291,7 @@ asio::awaitable<void> router::route(std::vector<std::vector<std::string>>& comma
 
 asio::awaitable<void> router::for_each_master(
     std::function<asio::awaitable<void>(connection&)> task) {
-  if (!discovered_) co_await connect();
+  co_await ensure_connected();
   if (clustered_ && stale_) co_await refresh();
   for (const auto& where : masters()) {
     try {

@@ -45,6 +45,9 @@ class router {
   bool connected() const noexcept;
   bool clustered() const noexcept { return clustered_; }
 
+  // The calls below connect on first use; after close(), only connect() opens the router again
+  // (until then they fail with connection_lost, as a closed connection's calls do).
+
   // One command, sent to the master of its key's slot (a keyless one to the seed, or in a Cluster
   // to the first master). MOVED refreshes the map and sends it again; ASK sends ASKING and the
   // command to the node named, once; TRYAGAIN and CLUSTERDOWN wait (25 ms, doubling) and send it
@@ -77,6 +80,7 @@ class router {
 
  private:
   struct unit;
+  boost::asio::awaitable<void> ensure_connected();
   boost::asio::awaitable<connection*> link(const endpoint& where);
   boost::asio::awaitable<void> refresh();
   boost::asio::awaitable<void> route(std::vector<std::vector<std::string>>& commands,
@@ -90,6 +94,7 @@ class router {
   std::chrono::milliseconds timeout_;
   bool clustered_ = false;
   bool discovered_ = false;
+  bool closed_ = false;  // close()d after a connect(): only connect() opens it again
   bool stale_ = false;
   slot_map map_;
   std::map<std::string, std::unique_ptr<connection>> links_;  // "host:port" -> its connection
