@@ -71,6 +71,10 @@ void router::lost(const endpoint& where) noexcept {
 }
 
 asio::awaitable<connection*> router::link(const endpoint& where) {
+  // A pipeline on its way across several masters when the router closed stops at the next one.
+  if (closed_) {
+    throw error(errc::connection_lost, "the connection to redis " + address(where) + " was closed");
+  }
   auto& slot = links_[address(where)];
   if (!slot) slot = std::make_unique<connection>(executor_);
   connection& conn = *slot;
