@@ -168,7 +168,7 @@ TEST_CASE("the router finds the Cluster and follows MOVED and ASK", "[cluster]")
 
 TEST_CASE(
     "on a Redis Cluster three engines share the partitions, one SIGKILLed and another started "
-    "later: nothing is lost or doubled",
+    "later, and nothing is lost or doubled",
     "[cluster][crash][share]") {
   const partition_count six(cluster_partitions);
   setup s;
@@ -263,8 +263,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "on a Redis Cluster a partition's slot moved to another master while engines run: nothing "
-    "lost, nothing doubled",
+    "on a Redis Cluster a partition's slot moved to another master while engines run loses "
+    "nothing and doubles nothing",
     "[cluster][crash][reshard]") {
   cluster_run run("cluster-reshard");
   auto& cluster = run.cluster;
